@@ -1,0 +1,1 @@
+//! ARM client: credentials, retries, pacing, paging, long-running operations, typed errors

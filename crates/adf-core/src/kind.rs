@@ -1,0 +1,196 @@
+//! The kinds of resource adfctl manages.
+
+use serde::{Deserialize, Serialize};
+
+/// A kind of resource: the resource group, the factory, or one of the factory's child entities.
+///
+/// The declaration order is the default apply order (a kind may only reference kinds declared
+/// before it, except pipelines and linked services, which may reference their own kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Kind {
+    /// `Microsoft.Resources/resourceGroups`
+    ResourceGroup,
+    /// `Microsoft.DataFactory/factories`
+    Factory,
+    /// `…/factories/globalParameters` (a single entity named `default`)
+    GlobalParameters,
+    /// `…/factories/integrationRuntimes`
+    IntegrationRuntime,
+    /// `…/factories/linkedservices`
+    LinkedService,
+    /// `…/factories/datasets`
+    Dataset,
+    /// `…/factories/dataflows`
+    DataFlow,
+    /// `…/factories/pipelines`
+    Pipeline,
+    /// `…/factories/triggers`
+    Trigger,
+}
+
+impl Kind {
+    /// Every kind, in default apply order.
+    pub const ALL: [Kind; 9] = [
+        Kind::ResourceGroup,
+        Kind::Factory,
+        Kind::GlobalParameters,
+        Kind::IntegrationRuntime,
+        Kind::LinkedService,
+        Kind::Dataset,
+        Kind::DataFlow,
+        Kind::Pipeline,
+        Kind::Trigger,
+    ];
+
+    /// The factory's child entity kinds, in default apply order.
+    pub const CHILDREN: [Kind; 7] = [
+        Kind::GlobalParameters,
+        Kind::IntegrationRuntime,
+        Kind::LinkedService,
+        Kind::Dataset,
+        Kind::DataFlow,
+        Kind::Pipeline,
+        Kind::Trigger,
+    ];
+
+    /// The prefix of this kind's addresses, as in `pipeline/copyPipeline`.
+    pub fn address_prefix(self) -> &'static str {
+        match self {
+            Kind::ResourceGroup => "resourceGroup",
+            Kind::Factory => "factory",
+            Kind::GlobalParameters => "globalParameters",
+            Kind::IntegrationRuntime => "integrationRuntime",
+            Kind::LinkedService => "linkedService",
+            Kind::Dataset => "dataset",
+            Kind::DataFlow => "dataFlow",
+            Kind::Pipeline => "pipeline",
+            Kind::Trigger => "trigger",
+        }
+    }
+
+    /// Parses an address prefix (case-insensitive).
+    pub fn from_address_prefix(prefix: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.address_prefix().eq_ignore_ascii_case(prefix))
+    }
+
+    /// The top-level key of the spec that holds entities of this kind, if any.
+    pub fn spec_key(self) -> Option<&'static str> {
+        match self {
+            Kind::ResourceGroup => Some("resourceGroup"),
+            Kind::Factory => Some("factory"),
+            Kind::GlobalParameters => None,
+            Kind::IntegrationRuntime => Some("integrationRuntimes"),
+            Kind::LinkedService => Some("linkedServices"),
+            Kind::Dataset => Some("datasets"),
+            Kind::DataFlow => Some("dataFlows"),
+            Kind::Pipeline => Some("pipelines"),
+            Kind::Trigger => Some("triggers"),
+        }
+    }
+
+    /// The URL segment of this kind's collection under a factory, as the swagger spells it.
+    /// `None` for the resource group and the factory itself.
+    pub fn arm_segment(self) -> Option<&'static str> {
+        match self {
+            Kind::ResourceGroup | Kind::Factory => None,
+            Kind::GlobalParameters => Some("globalParameters"),
+            Kind::IntegrationRuntime => Some("integrationRuntimes"),
+            Kind::LinkedService => Some("linkedservices"),
+            Kind::Dataset => Some("datasets"),
+            Kind::DataFlow => Some("dataflows"),
+            Kind::Pipeline => Some("pipelines"),
+            Kind::Trigger => Some("triggers"),
+        }
+    }
+
+    /// Finds the child kind whose URL segment is `segment` (case-insensitive, as ARM routes).
+    pub fn from_arm_segment(segment: &str) -> Option<Kind> {
+        Kind::CHILDREN.into_iter().find(|k| {
+            k.arm_segment()
+                .is_some_and(|s| s.eq_ignore_ascii_case(segment))
+        })
+    }
+
+    /// The ARM resource `type` string the service returns for this kind.
+    pub fn arm_type(self) -> &'static str {
+        match self {
+            Kind::ResourceGroup => "Microsoft.Resources/resourceGroups",
+            Kind::Factory => "Microsoft.DataFactory/factories",
+            Kind::GlobalParameters => "Microsoft.DataFactory/factories/globalParameters",
+            Kind::IntegrationRuntime => "Microsoft.DataFactory/factories/integrationruntimes",
+            Kind::LinkedService => "Microsoft.DataFactory/factories/linkedservices",
+            Kind::Dataset => "Microsoft.DataFactory/factories/datasets",
+            Kind::DataFlow => "Microsoft.DataFactory/factories/dataflows",
+            Kind::Pipeline => "Microsoft.DataFactory/factories/pipelines",
+            Kind::Trigger => "Microsoft.DataFactory/factories/triggers",
+        }
+    }
+
+    /// The `type` ADF expects in a `{referenceName, type}` reference to this kind, if any.
+    pub fn reference_type(self) -> Option<&'static str> {
+        match self {
+            Kind::IntegrationRuntime => Some("IntegrationRuntimeReference"),
+            Kind::LinkedService => Some("LinkedServiceReference"),
+            Kind::Dataset => Some("DatasetReference"),
+            Kind::DataFlow => Some("DataFlowReference"),
+            Kind::Pipeline => Some("PipelineReference"),
+            Kind::Trigger => Some("TriggerReference"),
+            _ => None,
+        }
+    }
+
+    /// Finds the kind a reference `type` such as `DatasetReference` points at.
+    pub fn from_reference_type(reference_type: &str) -> Option<Kind> {
+        Kind::CHILDREN
+            .into_iter()
+            .find(|k| k.reference_type() == Some(reference_type))
+    }
+
+    /// Whether this kind lives under a factory.
+    pub fn is_factory_child(self) -> bool {
+        !matches!(self, Kind::ResourceGroup | Kind::Factory)
+    }
+
+    /// A human label, singular (`linked service`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::ResourceGroup => "resource group",
+            Kind::Factory => "factory",
+            Kind::GlobalParameters => "global parameters",
+            Kind::IntegrationRuntime => "integration runtime",
+            Kind::LinkedService => "linked service",
+            Kind::Dataset => "dataset",
+            Kind::DataFlow => "data flow",
+            Kind::Pipeline => "pipeline",
+            Kind::Trigger => "trigger",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.address_prefix())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_and_prefixes_round_trip() {
+        for kind in Kind::ALL {
+            assert_eq!(Kind::from_address_prefix(kind.address_prefix()), Some(kind));
+            if let Some(segment) = kind.arm_segment() {
+                assert_eq!(Kind::from_arm_segment(segment), Some(kind));
+                assert_eq!(Kind::from_arm_segment(&segment.to_uppercase()), Some(kind));
+            }
+            if let Some(reference) = kind.reference_type() {
+                assert_eq!(Kind::from_reference_type(reference), Some(kind));
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! A local ARM-compatible Data Factory server with an embedded SQLite store

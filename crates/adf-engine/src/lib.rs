@@ -1,0 +1,1 @@
+//! Refresh, apply and destroy: executes plans against ARM through adf-arm

@@ -1,0 +1,1 @@
+//! The spec language: YAML files to a validated DesiredState, with every diagnostic at once

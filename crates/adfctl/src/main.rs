@@ -1,0 +1,65 @@
+//! `adfctl`: the command-line entry. Argument structs live in `commands::*`; each command
+//! resolves its arguments into settings and calls into the library crates. No business logic
+//! lives here.
+
+mod commands;
+mod exit;
+
+use clap::{Parser, Subcommand};
+
+/// Manage Azure Data Factory declaratively.
+///
+/// Describe a resource group, a data factory and its linked services, datasets, pipelines and
+/// triggers in YAML; adfctl shows what would change and converges Azure to match.
+#[derive(Debug, Parser)]
+#[command(
+    name = "adfctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// More log output on stderr (-v: debug, -vv: trace). RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check spec files for mistakes without contacting Azure.
+    Validate(commands::validate::ValidateArgs),
+    /// Run the local ARM-compatible Data Factory emulator.
+    Emulator(commands::emulator::EmulatorArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let status = match cli.command {
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Emulator(args) => commands::emulator::run(args),
+    };
+    status.into()
+}
+
+/// Logs go to stderr so that stdout carries only data.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::env::var_os("NO_COLOR").is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        )
+        .init();
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `adfctl` binary against the real emulator.
+//!
+//! Compiled as an integration test of the `adfctl` crate (see its Cargo.toml) so that
+//! `CARGO_BIN_EXE_adfctl` points at the binary under test.
+
+mod cli;
