@@ -7,6 +7,16 @@ use crate::secret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// One secret value inside a desired body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretSlot {
+    /// JSON pointer (RFC 6901) into the body, to the secret string.
+    pub pointer: String,
+    /// The environment variable the value came from (`secretFromEnv`), if any. A saved plan
+    /// records this instead of the value, and `apply PLANFILE` reads the variable again.
+    pub from_env: Option<String>,
+}
+
 /// Whether a trigger should be running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TriggerRuntimeState {
@@ -26,9 +36,9 @@ pub struct DesiredResource {
     /// The exact JSON body to PUT: `{"properties": {…}}` for factory children,
     /// `{"location": …, "tags": …, …}` for the resource group and the factory.
     pub body: Value,
-    /// JSON pointers into `body` whose values are secret (beyond every `SecureString` value,
-    /// which is always secret). Nothing may print the values they point at.
-    pub secrets: Vec<String>,
+    /// The secret values inside `body` (beyond every `SecureString` value, which is always
+    /// secret) and where they came from. Nothing may print the values they point at.
+    pub secrets: Vec<SecretSlot>,
     /// For triggers: whether the trigger should be started (the default) or stopped.
     pub runtime_state: Option<TriggerRuntimeState>,
 }
@@ -36,12 +46,19 @@ pub struct DesiredResource {
 impl DesiredResource {
     /// The body with every secret replaced by [`secret::REDACTED`]: the only form to display.
     pub fn redacted_body(&self) -> Value {
-        secret::redact(&self.body, &self.secrets)
+        secret::redact(&self.body, &self.secret_pointers_listed())
+    }
+
+    fn secret_pointers_listed(&self) -> Vec<String> {
+        self.secrets
+            .iter()
+            .map(|slot| slot.pointer.clone())
+            .collect()
     }
 
     /// Every pointer to a secret in the body: the listed ones and every `SecureString` value.
     pub fn all_secret_pointers(&self) -> Vec<String> {
-        let mut pointers = self.secrets.clone();
+        let mut pointers = self.secret_pointers_listed();
         for pointer in secret::secure_string_pointers(&self.body) {
             if !pointers.contains(&pointer) {
                 pointers.push(pointer);
@@ -156,7 +173,10 @@ mod tests {
             path: "/x".into(),
             body: json!({"properties": {"typeProperties": {
                 "connectionString": {"type": "SecureString", "value": "hunter2"}, "sas": "tok3n"}}}),
-            secrets: vec!["/properties/typeProperties/sas".into()],
+            secrets: vec![SecretSlot {
+                pointer: "/properties/typeProperties/sas".into(),
+                from_env: Some("SAS".into()),
+            }],
             runtime_state: None,
         };
         let text = format!("{resource:?}");

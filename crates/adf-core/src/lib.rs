@@ -11,7 +11,7 @@ pub mod path;
 pub mod secret;
 
 pub use address::ResourceAddress;
-pub use desired::{DesiredResource, DesiredState, TriggerRuntimeState};
+pub use desired::{DesiredResource, DesiredState, SecretSlot, TriggerRuntimeState};
 pub use kind::Kind;
 pub use path::FactoryTarget;
 
