@@ -4,3 +4,5 @@
 //! `CARGO_BIN_EXE_adfctl` points at the binary under test.
 
 mod cli;
+mod emulator;
+mod validate;

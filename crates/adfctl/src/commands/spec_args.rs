@@ -1,0 +1,1 @@
+//! Shared spec arguments (`-f`, `--var`) and loading, flattened into every command that reads a spec.

@@ -1,0 +1,1 @@
+//! `adfctl emulator` end to end: the real binary serving on a socket.

@@ -1,0 +1,1 @@
+//! `adfctl validate` end to end.
