@@ -1,1 +1,357 @@
-//! A local ARM-compatible Data Factory server with an embedded SQLite store
+//! A local ARM-compatible Data Factory server with an embedded SQLite store.
+//!
+//! The emulator answers the Azure Resource Manager REST API for resource groups, data
+//! factories and their child entities (linked services, datasets, pipelines, triggers, data
+//! flows, integration runtimes, global parameters) and the runs API, with ARM's and ADF's
+//! status codes, body shapes and rules (ARM-FACTS.md). It is a library with a thin binary entry
+//! (`adfctl emulator`):
+//!
+//! - [`start`] binds a socket and serves in the background ([`RunningEmulator`]);
+//! - [`router`] returns the axum router, for tests that need no socket;
+//! - [`EmulatorState`] also offers the hooks a run executor uses to move runs along.
+//!
+//! The library never reads environment variables, installs no logger and no signal handler:
+//! the caller passes an [`EmulatorConfig`] in.
+
+mod arm;
+mod config;
+mod error;
+mod http;
+mod rng;
+pub mod runs;
+mod service;
+mod stats;
+mod store;
+mod throttle;
+
+pub use config::{BucketLimit, Clock, EmulatorConfig, ThrottleLimits};
+pub use error::EmulatorError;
+pub use runs::{ActivityRunRecord, PipelineRunInfo, RunStatus};
+
+use arm::{ArmRequest, Reply, Route};
+use error::ArmError;
+use rng::XorShift;
+use serde_json::{Value, json};
+use stats::{Injected, Stats};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use store::{Scope, Store};
+use throttle::Throttle;
+
+/// The shared state of one emulator: its settings, store, fault generator, throttle buckets
+/// and counters. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct EmulatorState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: EmulatorConfig,
+    store: Mutex<Store>,
+    rng: Mutex<XorShift>,
+    throttle: Mutex<Throttle>,
+    stats: Mutex<Stats>,
+}
+
+impl std::fmt::Debug for EmulatorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorState")
+            .field("data_dir", &self.inner.config.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves plain data behind; keep serving.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl EmulatorState {
+    /// Opens the store under `config.data_dir` and takes its exclusive lock.
+    ///
+    /// Fails with [`EmulatorError::DataDirInUse`] when another emulator holds the directory.
+    pub fn open(config: EmulatorConfig) -> Result<Self, EmulatorError> {
+        let store = Store::open(&config.data_dir)?;
+        let seed = config
+            .seed
+            .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
+        let throttle = Throttle::new(config.throttle_limits);
+        Ok(EmulatorState {
+            inner: Arc::new(Inner {
+                store: Mutex::new(store),
+                rng: Mutex::new(XorShift::new(seed)),
+                throttle: Mutex::new(throttle),
+                stats: Mutex::new(Stats::default()),
+                config,
+            }),
+        })
+    }
+
+    /// The settings this emulator runs with.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.inner.config
+    }
+
+    /// The request counters, as `GET /_emulator/stats` returns them.
+    pub fn stats_json(&self) -> Value {
+        lock(&self.inner.stats).to_json()
+    }
+
+    pub(crate) fn record(&self, method: &str, status: &str, injected: Injected) {
+        lock(&self.inner.stats).record(method, status, injected);
+    }
+
+    pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut XorShift) -> T) -> T {
+        f(&mut lock(&self.inner.rng))
+    }
+
+    pub(crate) fn with_throttle<T>(&self, f: impl FnOnce(&mut Throttle) -> T) -> T {
+        f(&mut lock(&self.inner.throttle))
+    }
+
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&EmulatorConfig, &mut Store) -> T) -> T {
+        f(&self.inner.config, &mut lock(&self.inner.store))
+    }
+
+    pub(crate) fn dispatch(&self, request: &ArmRequest, route: &Route) -> Result<Reply, ArmError> {
+        http::dispatch_locked(self, request, route)
+    }
+
+    // ---------- hooks for a run executor ----------
+
+    /// The pipeline runs in `status`, oldest first.
+    pub fn pipeline_runs_with_status(
+        &self,
+        status: RunStatus,
+    ) -> Result<Vec<PipelineRunInfo>, EmulatorError> {
+        self.with_store(|_, store| {
+            let mut found = Vec::new();
+            for document in store
+                .pipeline_runs(None)
+                .map_err(EmulatorError::store("cannot list pipeline runs"))?
+            {
+                if document.get("status").and_then(Value::as_str) != Some(status.as_str()) {
+                    continue;
+                }
+                let run_id = document
+                    .get("runId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let Some((scope, _)) = store
+                    .pipeline_run(&run_id)
+                    .map_err(EmulatorError::store("cannot read a pipeline run"))?
+                else {
+                    continue;
+                };
+                found.push(PipelineRunInfo {
+                    subscription: scope.subscription,
+                    resource_group: scope.group,
+                    factory: scope.factory,
+                    pipeline_name: document
+                        .get("pipelineName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    run_id,
+                    document,
+                });
+            }
+            Ok(found)
+        })
+    }
+
+    /// Moves a pipeline run to `status` (stamping `lastUpdated`, and `runEnd`/`durationInMs`
+    /// when it ends). Returns whether the run exists.
+    pub fn set_pipeline_run_status(
+        &self,
+        run_id: &str,
+        status: RunStatus,
+        message: &str,
+    ) -> Result<bool, EmulatorError> {
+        let now = self.config().clock.now();
+        self.with_store(|_, store| {
+            let Some((_, mut document)) = store
+                .pipeline_run(run_id)
+                .map_err(EmulatorError::store("cannot read a pipeline run"))?
+            else {
+                return Ok(false);
+            };
+            runs::set_status(&mut document, status, message, now);
+            store
+                .update_pipeline_run(run_id, &document)
+                .map_err(EmulatorError::store("cannot update a pipeline run"))
+        })
+    }
+
+    /// Records an activity run of a pipeline run; returns its id, or `None` if the run is unknown.
+    pub fn add_activity_run(
+        &self,
+        run_id: &str,
+        record: &ActivityRunRecord,
+    ) -> Result<Option<String>, EmulatorError> {
+        self.with_store(|_, store| {
+            let Some((_, run)) = store
+                .pipeline_run(run_id)
+                .map_err(EmulatorError::store("cannot read a pipeline run"))?
+            else {
+                return Ok(None);
+            };
+            let id = uuid::Uuid::new_v4().to_string();
+            let document = runs::activity_document(&run, record, &id);
+            store
+                .insert_activity_run(&id, run_id, &document)
+                .map_err(EmulatorError::store("cannot record an activity run"))?;
+            Ok(Some(id))
+        })
+    }
+
+    /// Fires a trigger once, as its schedule would: records a trigger run and a Queued pipeline
+    /// run for each pipeline it references. Returns the trigger run id, or `None` when the
+    /// factory or trigger does not exist.
+    pub fn fire_trigger(
+        &self,
+        subscription: &str,
+        resource_group: &str,
+        factory: &str,
+        trigger: &str,
+    ) -> Result<Option<String>, EmulatorError> {
+        let now = self.config().clock.now();
+        let scope = Scope::new(subscription, resource_group, factory);
+        self.with_store(|_, store| {
+            let context = "cannot fire a trigger";
+            let Some(row) = store
+                .entity(&scope, "trigger", trigger)
+                .map_err(EmulatorError::store(context))?
+            else {
+                return Ok(None);
+            };
+            let trigger_run_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+            let trigger_type = row.body.get("type").cloned().unwrap_or(Value::Null);
+            let mut triggered = serde_json::Map::new();
+            let pipelines = row
+                .body
+                .get("pipelines")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            store
+                .transaction(|store| -> Result<(), ArmError> {
+                    for entry in &pipelines {
+                        let Some(name) = entry
+                            .pointer("/pipelineReference/referenceName")
+                            .and_then(Value::as_str)
+                        else {
+                            continue;
+                        };
+                        let Some(pipeline) = store.entity(&scope, "pipeline", name)? else {
+                            continue;
+                        };
+                        let parameters = entry.get("parameters").cloned().unwrap_or(json!({}));
+                        let invoked_by = json!({
+                            "id": trigger_run_id,
+                            "name": row.name,
+                            "invokedByType": trigger_type,
+                        });
+                        let run_id =
+                            runs::insert_run(store, &scope, &pipeline, &parameters, invoked_by, now)?;
+                        triggered.insert(pipeline.name.clone(), json!(run_id));
+                    }
+                    let document = json!({
+                        "triggerName": row.name,
+                        "triggerRunId": trigger_run_id,
+                        "triggerType": trigger_type,
+                        "triggerRunTimestamp": service::timestamp(now),
+                        "status": "Succeeded",
+                        "message": "",
+                        "properties": {
+                            "TriggerTime": runs::us_time(now),
+                            "ScheduleTime": runs::us_time(now),
+                        },
+                        "triggeredPipelines": triggered,
+                    });
+                    store.insert_trigger_run(&scope, &trigger_run_id, &document)?;
+                    Ok(())
+                })
+                .map_err(|e| EmulatorError::Server(format!("{context}: {}", e.message)))?;
+            Ok(Some(trigger_run_id))
+        })
+    }
+}
+
+/// The emulator's router: `GET /_emulator/stats` plus every ARM path. Tests drive it with
+/// `tower::ServiceExt::oneshot`, no socket needed.
+pub fn router(state: EmulatorState) -> axum::Router {
+    axum::Router::new()
+        .route("/_emulator/stats", axum::routing::get(http::stats))
+        .fallback(http::arm_entry)
+        .with_state(state)
+}
+
+/// An emulator serving in the background.
+#[derive(Debug)]
+pub struct RunningEmulator {
+    addr: SocketAddr,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningEmulator {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and closes the store
+    /// (releasing the data directory).
+    pub async fn shutdown(self) -> Result<(), EmulatorError> {
+        // The receiver is gone only if the server already stopped; then there is nothing to stop.
+        let _ = self.shutdown.send(());
+        match self.task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(EmulatorError::Io {
+                context: "emulator server".into(),
+                source: error,
+            }),
+            Err(error) => Err(EmulatorError::Server(error.to_string())),
+        }
+    }
+}
+
+/// Opens the store, binds `listen` (port 0 picks a free port) and serves in the background.
+pub async fn start(
+    config: EmulatorConfig,
+    listen: SocketAddr,
+) -> Result<RunningEmulator, EmulatorError> {
+    let state = EmulatorState::open(config)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| EmulatorError::Io {
+            context: format!("cannot listen on {listen}"),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| EmulatorError::Io {
+        context: "cannot read the bound address".into(),
+        source,
+    })?;
+    let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                // Either a shutdown request or the handle being dropped stops the server.
+                let _ = signal.await;
+            })
+            .await
+    });
+    Ok(RunningEmulator {
+        addr,
+        shutdown,
+        task,
+    })
+}

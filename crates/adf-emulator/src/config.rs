@@ -1,0 +1,131 @@
+//! Settings of one emulator instance, passed in by the caller (the CLI or a test).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// Where the emulator reads the wall-clock time (timestamps such as `createTime`, run times,
+/// and the resource-group deletion deadline). Tests pass a fixed clock.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> OffsetDateTime + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(OffsetDateTime::now_utc))
+    }
+
+    /// A clock that always answers `at`.
+    pub fn fixed(at: OffsetDateTime) -> Self {
+        Clock(Arc::new(move || at))
+    }
+
+    /// A clock backed by any function.
+    pub fn from_fn(now: impl Fn() -> OffsetDateTime + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
+/// One token bucket: `burst` tokens at most, refilled at `per_second`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketLimit {
+    /// Bucket size (requests allowed in a burst).
+    pub burst: u32,
+    /// Tokens added per second.
+    pub per_second: f64,
+}
+
+/// ARM's per-subscription token buckets (reads, writes, deletes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThrottleLimits {
+    /// GET and HEAD.
+    pub reads: BucketLimit,
+    /// PUT, PATCH and POST.
+    pub writes: BucketLimit,
+    /// DELETE.
+    pub deletes: BucketLimit,
+}
+
+impl Default for ThrottleLimits {
+    /// ARM's documented defaults: reads 250 burst and 25/s, writes and deletes 200 and 10/s.
+    fn default() -> Self {
+        ThrottleLimits {
+            reads: BucketLimit {
+                burst: 250,
+                per_second: 25.0,
+            },
+            writes: BucketLimit {
+                burst: 200,
+                per_second: 10.0,
+            },
+            deletes: BucketLimit {
+                burst: 200,
+                per_second: 10.0,
+            },
+        }
+    }
+}
+
+/// Settings of one emulator instance.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Directory of the SQLite store (created if missing). One emulator per directory.
+    pub data_dir: PathBuf,
+    /// Items per page of ARM lists (`nextLink` paging). ADF uses 50.
+    pub page_size: usize,
+    /// Items per page of the run query APIs (`continuationToken` paging). ADF uses 100.
+    pub run_page_size: usize,
+    /// Added to every ARM request before it is handled.
+    pub latency: Duration,
+    /// Fraction (0..=1) of ARM requests that fail before taking effect.
+    pub fault_rate: f64,
+    /// Fraction (0..=1) of ARM requests that take effect but whose response is lost.
+    pub lost_response_rate: f64,
+    /// Enforce ARM's per-subscription token buckets (429 with `Retry-After`).
+    pub throttle: bool,
+    /// The buckets used when `throttle` is on (and for the remaining-requests headers).
+    pub throttle_limits: ThrottleLimits,
+    /// Seed of the fault generator; `None` seeds from random bits.
+    pub seed: Option<u64>,
+    /// Polls of a resource-group deletion's `Location` that answer 202 before it completes.
+    pub delete_polls: u32,
+    /// A resource-group deletion also completes once this much time has passed, polled or not.
+    pub delete_delay: Duration,
+    /// The `Retry-After` (seconds) sent with a resource-group deletion's 202 responses.
+    pub delete_retry_after: u32,
+    /// The wall clock.
+    pub clock: Clock,
+}
+
+impl EmulatorConfig {
+    /// Defaults for a data directory: pages of 50, no latency, no faults, no throttling.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        EmulatorConfig {
+            data_dir: data_dir.into(),
+            page_size: 50,
+            run_page_size: 100,
+            latency: Duration::ZERO,
+            fault_rate: 0.0,
+            lost_response_rate: 0.0,
+            throttle: false,
+            throttle_limits: ThrottleLimits::default(),
+            seed: None,
+            delete_polls: 1,
+            delete_delay: Duration::from_secs(10),
+            delete_retry_after: 1,
+            clock: Clock::system(),
+        }
+    }
+}
