@@ -1,1 +1,30 @@
-//! Refresh, apply and destroy: executes plans against ARM through adf-arm
+//! Refresh, apply and destroy: reads live state through `adf-arm` and executes a
+//! [`adf_plan::Plan`].
+//!
+//! Architecture invariant: the engine never depends on the emulator; the two meet only over
+//! HTTP. It decides nothing the plan did not say: apply executes exactly the plan's changes.
+
+mod apply;
+mod refresh;
+
+pub use apply::{
+    ApplyEvent, ApplyOptions, ApplyReport, Observer, Phase, StepOutcome, StepStatus, apply,
+};
+pub use refresh::refresh;
+
+/// Why the engine could not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// An ARM request failed while reading live state.
+    #[error("reading {what}: {source}")]
+    Refresh {
+        /// What was being read.
+        what: String,
+        /// The ARM error.
+        #[source]
+        source: adf_arm::ArmError,
+    },
+    /// A task of the engine itself failed (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
