@@ -39,7 +39,7 @@ pub struct Diagnostic {
     pub code: &'static str,
     /// The file, as the user named it.
     pub file: String,
-    /// 1-based line.
+    /// 1-based line; 0 when the diagnostic is about the whole file (it cannot be read).
     pub line: usize,
     /// 1-based column, in characters.
     pub column: usize,
@@ -64,11 +64,15 @@ impl Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}: {}",
-            self.file, self.line, self.column, self.severity, self.message
-        )?;
+        if self.line == 0 {
+            write!(f, "{}: {}: {}", self.file, self.severity, self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                self.file, self.line, self.column, self.severity, self.message
+            )?;
+        }
         if let Some(hint) = &self.hint {
             write!(f, "\n  hint: {hint}")?;
         }

@@ -200,6 +200,12 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         vars: BTreeMap::new(),
     };
     let state = loader.spec(&root, options);
+    if state.is_none() && loader.sink.error_count() == 0 {
+        // Every path that gives up reports why; this keeps the promise if one ever does not.
+        loader
+            .sink
+            .error("incomplete", root.pos, "the spec could not be loaded", None);
+    }
     let diagnostics = loader.sink.finish();
     match state {
         Some(desired) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Loaded {
@@ -365,8 +371,9 @@ impl Loader<'_, '_> {
     fn string(&mut self, node: &Node, what: &str) -> Option<String> {
         match &node.value {
             Value::String { text, .. } => {
+                let errors = self.sink.error_count();
                 let text = self.substitute(text, node.pos);
-                if text.is_empty() {
+                if text.is_empty() && self.sink.error_count() == errors {
                     self.sink
                         .error("empty", node.pos, format!("{what} is empty"), None);
                     return None;
@@ -1148,14 +1155,11 @@ impl Loader<'_, '_> {
                         entity.name
                     ),
                     Some(format!(
-                        "`{}` is defined in {}line {}; rename one of them",
+                        "`{}` is defined at {}:{}:{}; rename one of them",
                         first.name,
-                        if first.name_pos.file == entity.name_pos.file {
-                            String::new()
-                        } else {
-                            "another file, ".into()
-                        },
-                        first.name_pos.line
+                        self.sink.file_name(first.name_pos.file),
+                        first.name_pos.line,
+                        first.name_pos.column
                     )),
                 ),
                 None => {

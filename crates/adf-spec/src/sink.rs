@@ -68,6 +68,16 @@ impl<'a> Sink<'a> {
         self.push(Severity::Warning, code, pos, message.into(), hint);
     }
 
+    /// How many errors were recorded so far.
+    pub fn error_count(&self) -> usize {
+        self.found.iter().filter(|(_, d)| d.is_error()).count()
+    }
+
+    /// The name of the file at `index`.
+    pub fn file_name(&self, index: usize) -> &str {
+        self.names.get(index).map_or("<spec>", String::as_str)
+    }
+
     /// All diagnostics, in file order, then line and column (stable for equal positions).
     pub fn finish(mut self) -> Vec<Diagnostic> {
         self.found

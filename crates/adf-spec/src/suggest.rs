@@ -18,7 +18,9 @@ pub(crate) fn did_you_mean<'a>(
             best = Some((distance, candidate));
         }
     }
-    let limit = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    // At most a third of the word, and never the whole word (`q` is no typo of `p`).
+    let limit = (length / 3).max(1).min(length.saturating_sub(1));
     best.filter(|(d, _)| *d <= limit).map(|(_, c)| c)
 }
 
