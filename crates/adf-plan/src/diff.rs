@@ -1,0 +1,319 @@
+//! The diff: desired against live, resource by resource.
+
+use crate::normalise::normalise;
+use crate::{
+    Action, LiveResource, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint,
+    merge, order,
+};
+use adf_core::secret::{self, ARM_MASK, REDACTED};
+use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use serde_json::Value;
+
+/// Plans `desired` against `live`. Pure: the same inputs always give the same plan.
+pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    let mut notes = Vec::new();
+    let mut unmanaged = Vec::new();
+    let changes = match options.mode {
+        PlanMode::Apply => plan_apply(desired, live, options.prune, &mut unmanaged, &mut notes),
+        PlanMode::Destroy => plan_destroy(desired, live, &mut notes),
+    };
+    let changes = order::order(changes, desired, live, &mut notes);
+    unmanaged.sort();
+    Plan {
+        target: desired.target.clone(),
+        mode: options.mode,
+        changes,
+        unmanaged,
+        notes,
+    }
+}
+
+fn plan_apply(
+    desired: &DesiredState,
+    live: &LiveState,
+    prune: bool,
+    unmanaged: &mut Vec<ResourceAddress>,
+    notes: &mut Vec<String>,
+) -> Vec<ResourceChange> {
+    let mut resources: Vec<&DesiredResource> = desired.resources.iter().collect();
+    // The resource group and the factory decide whether their children are recreated.
+    resources.sort_by_key(|r| r.address.kind);
+    let mut replaced_parent: Option<ResourceAddress> = None;
+    let mut changes = Vec::new();
+    for resource in resources {
+        let live_resource = live.get(&resource.address);
+        let mut change = compare(resource, live_resource);
+        let kind = resource.address.kind;
+        if let Some(parent) = &replaced_parent {
+            if live_resource.is_some() {
+                recreate(&mut change, resource, parent);
+            }
+        } else if change.action == Action::Replace {
+            if kind == Kind::ResourceGroup && !desired.resource_group_managed {
+                notes.push(format!(
+                    "{}: {}; the group is not managed by the spec (managed: false), so adfctl leaves it as it is",
+                    resource.address,
+                    change.reason.as_deref().unwrap_or("cannot change in place")
+                ));
+                change = unchanged(change);
+            } else {
+                replaced_parent = Some(resource.address.clone());
+            }
+        }
+        changes.push(change);
+    }
+    for live_resource in &live.resources {
+        let address = &live_resource.address;
+        if !address.kind.is_factory_child() || desired.get(address).is_some() {
+            continue;
+        }
+        if let Some(parent) = &replaced_parent {
+            let mut change = deletion(live_resource, &desired.target);
+            change.reason = Some(format!("deleted with {parent}"));
+            change.needs_stop = false;
+            changes.push(change);
+        } else if prune {
+            changes.push(deletion(live_resource, &desired.target));
+        } else {
+            unmanaged.push(address.clone());
+        }
+    }
+    changes
+}
+
+fn plan_destroy(
+    desired: &DesiredState,
+    live: &LiveState,
+    notes: &mut Vec<String>,
+) -> Vec<ResourceChange> {
+    let mut changes = Vec::new();
+    for live_resource in &live.resources {
+        let address = &live_resource.address;
+        match address.kind {
+            Kind::ResourceGroup => {
+                let mut change = deletion(live_resource, &desired.target);
+                match keep_group_reason(desired, live) {
+                    None => changes.push(change),
+                    Some(reason) => {
+                        notes.push(format!("{address} is kept: {reason}"));
+                        change.action = Action::NoOp;
+                        change.reason = Some(format!("kept: {reason}"));
+                        changes.push(change);
+                    }
+                }
+            }
+            _ => changes.push(deletion(live_resource, &desired.target)),
+        }
+    }
+    changes
+}
+
+fn keep_group_reason(desired: &DesiredState, live: &LiveState) -> Option<String> {
+    if !desired.resource_group_managed {
+        return Some("the spec does not manage it (managed: false)".into());
+    }
+    match &live.other_resources_in_group {
+        None => Some("its other contents were not listed".into()),
+        Some(others) if others.is_empty() => None,
+        Some(others) => {
+            let shown: Vec<&str> = others.iter().take(3).map(String::as_str).collect();
+            let more = if others.len() > 3 { ", …" } else { "" };
+            Some(format!(
+                "it holds {} other resource{} ({}{more})",
+                others.len(),
+                if others.len() == 1 { "" } else { "s" },
+                shown.join(", ")
+            ))
+        }
+    }
+}
+
+/// A delete of a live resource.
+fn deletion(live: &LiveResource, target: &adf_core::FactoryTarget) -> ResourceChange {
+    let address = live.address.clone();
+    let path = target.resource_path(address.kind, &address.name);
+    let mut change = ResourceChange::new(address, path, Action::Delete);
+    change.before = Some(secret::redact(
+        &normalise(live.address.kind, &live.body, None),
+        &[],
+    ));
+    change.live_etag = live.etag();
+    if live.address.kind == Kind::Trigger {
+        let state = live.runtime_state();
+        change.runtime_state = Some((state, None));
+        change.needs_stop = state == Some(TriggerRuntimeState::Started);
+    }
+    change
+}
+
+/// Turns a change into a no-op (keeping what was compared, for display).
+fn unchanged(mut change: ResourceChange) -> ResourceChange {
+    change.action = Action::NoOp;
+    change.reason = None;
+    change.changed_secrets.clear();
+    change.body_changed = false;
+    change.needs_stop = false;
+    change.needs_start = false;
+    change
+}
+
+/// A live resource that goes away with its replaced parent and is written again after it.
+fn recreate(change: &mut ResourceChange, resource: &DesiredResource, parent: &ResourceAddress) {
+    change.action = Action::Replace;
+    change.reason = Some(format!("recreated with {parent}"));
+    change.body_changed = true;
+    change.changed_secrets.clear();
+    if resource.address.kind == Kind::Trigger {
+        let desired_state = resource
+            .runtime_state
+            .unwrap_or(TriggerRuntimeState::Started);
+        change.needs_stop = false;
+        change.needs_start = desired_state == TriggerRuntimeState::Started;
+    }
+}
+
+/// Compares one desired resource with its live counterpart.
+fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceChange {
+    let kind = resource.address.kind;
+    let pointers = resource.all_secret_pointers();
+    let mut change = ResourceChange::new(
+        resource.address.clone(),
+        resource.path.clone(),
+        Action::Create,
+    );
+    let desired_state = (kind == Kind::Trigger).then(|| {
+        resource
+            .runtime_state
+            .unwrap_or(TriggerRuntimeState::Started)
+    });
+    let Some(live) = live else {
+        change.after = Some(redacted(&normalise(kind, &resource.body, None), &pointers));
+        change.body_changed = true;
+        if let Some(state) = desired_state {
+            change.runtime_state = Some((None, Some(state)));
+            change.needs_start = state == TriggerRuntimeState::Started;
+        }
+        return change;
+    };
+    change.live_etag = live.etag();
+
+    let wanted = merge::merged(kind, &resource.body, Some(&live.body));
+    let mut after = normalise(kind, &wanted, None);
+    let mut before = normalise(kind, &live.body, Some(&resource.body));
+
+    // Secrets: replace each with the same placeholder on both sides, and compare the values
+    // apart (in memory only), so a secret never reaches `before`/`after`.
+    let mut masked = Vec::new();
+    let mut changed_in_clear = Vec::new();
+    for pointer in &pointers {
+        let desired_value = resource.body.pointer(pointer);
+        if let Some(slot) = before.pointer_mut(pointer) {
+            if slot.as_str() == Some(ARM_MASK) {
+                masked.push(pointer.clone());
+            } else if Some(&*slot) != desired_value {
+                changed_in_clear.push(pointer.clone());
+            }
+            *slot = Value::String(REDACTED.to_owned());
+        }
+        if let Some(slot) = after.pointer_mut(pointer) {
+            *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+    // SecureString values anywhere else (live ones the spec does not mark) are redacted too.
+    let before = secret::redact(&before, &[]);
+    let after = secret::redact(&after, &[]);
+
+    let mut reasons = Vec::new();
+    if let (Some(Value::String(was)), Some(Value::String(will))) =
+        (before.get("location"), after.get("location"))
+        && merge::is_merged(kind)
+        && was != will
+    {
+        change.action = Action::Replace;
+        change.reason = Some(format!(
+            "location cannot change in place ({was} → {will})"
+        ));
+        change.before = Some(before);
+        change.after = Some(after);
+        change.body_changed = true;
+        return change;
+    }
+
+    let mut secrets_changed = changed_in_clear;
+    if !masked.is_empty() {
+        match fingerprint::find(&live.body) {
+            Some(annotation) => {
+                let pairs = fingerprint::secret_pairs(resource);
+                let borrowed: Vec<(&str, &str)> = pairs
+                    .iter()
+                    .map(|(p, v)| (p.as_str(), v.as_str()))
+                    .collect();
+                if fingerprint::matches(annotation, &borrowed) != Some(true) {
+                    secrets_changed.extend(masked);
+                }
+            }
+            None => {
+                reasons.push(
+                    "secrets cannot be compared (no adfctl fingerprint: written outside adfctl); they are written once"
+                        .to_owned(),
+                );
+                secrets_changed.extend(masked);
+            }
+        }
+    }
+    secrets_changed.sort();
+    secrets_changed.dedup();
+    if !secrets_changed.is_empty() && reasons.is_empty() {
+        reasons.push("(secret changed)".to_owned());
+    }
+
+    let body_changed = before != after || !secrets_changed.is_empty();
+    change.body_changed = body_changed;
+    change.changed_secrets = secrets_changed;
+    change.action = if body_changed {
+        Action::Update
+    } else {
+        Action::NoOp
+    };
+
+    if let Some(state) = desired_state {
+        let live_state = live.runtime_state();
+        let started = live_state == Some(TriggerRuntimeState::Started);
+        change.runtime_state = Some((live_state, Some(state)));
+        let wants_started = state == TriggerRuntimeState::Started;
+        change.needs_stop = started && (body_changed || !wants_started);
+        change.needs_start = wants_started && (!started || body_changed);
+        if started != wants_started {
+            change.action = Action::Update;
+            reasons.push(format!(
+                "runtimeState {} → {}",
+                state_name(live_state),
+                state_name(Some(state))
+            ));
+        } else if body_changed && started {
+            reasons.push("started trigger: stopped, updated, then started again".to_owned());
+        }
+    }
+    change.before = Some(before);
+    change.after = Some(after);
+    change.reason = (!reasons.is_empty()).then(|| reasons.join("; "));
+    change
+}
+
+fn redacted(body: &Value, pointers: &[String]) -> Value {
+    secret::redact(body, pointers)
+}
+
+/// `Started`, `Stopped`, or `absent`.
+pub(crate) fn state_name(state: Option<TriggerRuntimeState>) -> &'static str {
+    match state {
+        Some(TriggerRuntimeState::Started) => "Started",
+        Some(TriggerRuntimeState::Stopped) => "Stopped",
+        None => "absent",
+    }
+}
+
+/// The references a live or desired body makes, for ordering.
+pub(crate) fn references(body: &Value) -> Vec<ResourceAddress> {
+    adf_core::desired::references(body)
+}

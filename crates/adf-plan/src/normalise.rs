@@ -1,0 +1,185 @@
+//! Normalisation: the form in which desired and live bodies are compared and displayed.
+//!
+//! Each rule is listed, with its reason, in `docs/plan-format.md` ("Normalisation").
+
+use crate::fingerprint;
+use adf_core::Kind;
+use serde_json::{Map, Value};
+
+/// Top-level fields ARM adds to every resource (the name comes from the URL).
+const SERVER_TOP_LEVEL: [&str; 5] = ["id", "name", "type", "etag", "eTag"];
+
+/// Read-only fields under `properties` of the factory.
+const FACTORY_READ_ONLY_PROPERTIES: [&str; 3] = ["provisioningState", "createTime", "version"];
+
+/// Read-only fields under a factory's (or a user-assigned identity's) `identity`.
+const IDENTITY_READ_ONLY: [&str; 3] = ["principalId", "tenantId", "clientId"];
+
+/// `East US` → `eastus`: ARM's location names compare without case or spaces.
+pub fn location(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Normalises a body of `kind` for comparison and display.
+///
+/// `desired` is the desired body this one is compared with, when there is one: some
+/// server-added fields are dropped only when the desired body does not set them.
+pub fn normalise(kind: Kind, body: &Value, desired: Option<&Value>) -> Value {
+    let mut body = body.clone();
+    strip_server_fields(kind, &mut body, desired);
+    canonical(&body)
+}
+
+/// Removes the fields the server owns and normalises `location`, without reordering anything.
+pub fn strip_server_fields(kind: Kind, body: &mut Value, desired: Option<&Value>) {
+    strip(kind, body, desired, true);
+}
+
+/// Removes the read-only fields the server owns; `location` is normalised only when asked
+/// (a PUT body keeps the user's spelling).
+pub(crate) fn strip(kind: Kind, body: &mut Value, desired: Option<&Value>, fold_location: bool) {
+    let Some(map) = body.as_object_mut() else {
+        return;
+    };
+    for key in SERVER_TOP_LEVEL {
+        map.remove(key);
+    }
+    if fold_location && let Some(Value::String(text)) = map.get("location") {
+        let normalised = location(text);
+        map.insert("location".into(), Value::String(normalised));
+    }
+    match kind {
+        Kind::ResourceGroup => {
+            remove_in(map, "properties", &["provisioningState"]);
+        }
+        Kind::Factory => {
+            remove_in(map, "properties", &FACTORY_READ_ONLY_PROPERTIES);
+            remove_in(map, "identity", &IDENTITY_READ_ONLY);
+            if let Some(Value::Object(users)) = map
+                .get_mut("identity")
+                .and_then(|identity| identity.get_mut("userAssignedIdentities"))
+            {
+                for user in users.values_mut() {
+                    if let Some(user) = user.as_object_mut() {
+                        for key in IDENTITY_READ_ONLY {
+                            user.remove(key);
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            let desired_has = |key: &str| {
+                desired
+                    .and_then(|d| d.pointer(&format!("/properties/{key}")))
+                    .is_some()
+            };
+            let schema_added = kind == Kind::Dataset && !desired_has("schema");
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                properties.remove("runtimeState");
+                properties.remove("lastPublishTime");
+                if schema_added {
+                    properties.remove("schema");
+                }
+                if let Some(Value::Object(type_properties)) = properties.get_mut("typeProperties")
+                {
+                    type_properties.remove("encryptedCredential");
+                }
+                if let Some(Value::Array(annotations)) = properties.get_mut("annotations") {
+                    annotations.retain(|a| {
+                        !a.as_str()
+                            .is_some_and(|text| text.starts_with(fingerprint::PREFIX))
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn remove_in(map: &mut Map<String, Value>, key: &str, fields: &[&str]) {
+    if let Some(Value::Object(inner)) = map.get_mut(key) {
+        for field in fields {
+            inner.remove(*field);
+        }
+    }
+}
+
+/// The canonical form: object keys sorted, object members that are `null`, `{}` or `[]`
+/// removed (recursively, so an object emptied that way goes too), and integral floats written
+/// as integers. Array elements keep their positions.
+pub fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for key in keys {
+                let child = canonical(&map[key]);
+                if !is_empty(&child) {
+                    out.insert(key.clone(), child);
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64()
+                && !number.is_i64()
+                && !number.is_u64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                Value::from(float as i64)
+            } else {
+                value.clone()
+            }
+        }
+        _ => value.clone(),
+    }
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn locations_compare_without_case_or_spaces() {
+        assert_eq!(location("East US 2"), "eastus2");
+        assert_eq!(location("eastus"), "eastus");
+    }
+
+    #[test]
+    fn canonical_sorts_drops_empties_and_integral_floats() {
+        let value = json!({"b": 1.0, "a": {"x": null, "y": []}, "c": [null, {}], "d": 1.5});
+        assert_eq!(
+            canonical(&value).to_string(),
+            r#"{"b":1,"c":[null,{}],"d":1.5}"#
+        );
+    }
+
+    #[test]
+    fn dataset_schema_is_dropped_only_when_the_desired_body_has_none() {
+        let live = json!({"properties": {"type": "AzureBlob", "schema": [{"name": "c"}]}});
+        let without = normalise(Kind::Dataset, &live, Some(&json!({"properties": {}})));
+        assert!(without.pointer("/properties/schema").is_none());
+        let with = normalise(
+            Kind::Dataset,
+            &live,
+            Some(&json!({"properties": {"schema": []}})),
+        );
+        assert!(with.pointer("/properties/schema").is_some());
+    }
+}

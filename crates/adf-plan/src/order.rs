@@ -1,0 +1,201 @@
+//! Ordering: which change must finish before which.
+//!
+//! An edge `a → b` means "b starts after a finished". Edges come from the hierarchy (resource
+//! group → factory → children) and from the `{referenceName, type}` references inside the
+//! bodies: desired bodies order creates and updates (the referenced first), live bodies order
+//! deletes (the referencing first). A live resource that is updated to drop a reference to a
+//! resource being deleted is updated first (this also stops a started trigger before the
+//! pipeline it pointed at goes away).
+
+use crate::diff::references;
+use crate::{Action, LiveState, ResourceChange};
+use adf_core::{DesiredState, Kind, ResourceAddress};
+use std::collections::HashMap;
+
+/// Fills `depends_on` and sorts `changes` into execution order (no-ops last).
+pub(crate) fn order(
+    changes: Vec<ResourceChange>,
+    desired: &DesiredState,
+    live: &LiveState,
+    notes: &mut Vec<String>,
+) -> Vec<ResourceChange> {
+    let index: HashMap<ResourceAddress, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.address.clone(), i))
+        .collect();
+    let action_of = |address: &ResourceAddress| index.get(address).map(|&i| changes[i].action);
+    let find_kind = |kind: Kind| changes.iter().position(|c| c.kind() == kind);
+    let group = find_kind(Kind::ResourceGroup);
+    let factory = find_kind(Kind::Factory);
+    let active = |i: usize| changes[i].action != Action::NoOp;
+    let removes = |i: usize| matches!(changes[i].action, Action::Delete | Action::Replace);
+
+    let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    let mut edge = |from: usize, to: usize| {
+        if from != to && active(from) && active(to) && !predecessors[to].contains(&from) {
+            predecessors[to].push(from);
+        }
+    };
+
+    for (i, change) in changes.iter().enumerate() {
+        if !active(i) {
+            continue;
+        }
+        let kind = change.kind();
+        let writes = change.action.writes();
+        let deletes = change.action == Action::Delete;
+        // Hierarchy.
+        for (parent, parent_kind) in [(group, Kind::ResourceGroup), (factory, Kind::Factory)] {
+            let Some(parent) = parent else { continue };
+            if parent_kind >= kind {
+                continue;
+            }
+            if writes && changes[parent].action.writes() {
+                edge(parent, i);
+            }
+            if deletes && removes(parent) {
+                edge(i, parent);
+            }
+        }
+        // Creates and updates: what the desired body references goes first.
+        if writes && let Some(resource) = desired.get(&change.address) {
+            for reference in resource.references() {
+                if let Some(&j) = index.get(&reference)
+                    && changes[j].action.writes()
+                {
+                    edge(j, i);
+                }
+            }
+        }
+        // Deletes: what still references the deleted resource (by its live body) goes first:
+        // deleted before it, or updated to drop the reference before it.
+        if deletes {
+            for other in &live.resources {
+                if !references(&other.body).contains(&change.address) {
+                    continue;
+                }
+                match (index.get(&other.address), action_of(&other.address)) {
+                    (Some(&j), Some(Action::Delete | Action::Update)) => edge(j, i),
+                    (Some(&j), Some(Action::Replace)) if !removes_parent(&changes, factory) => {
+                        edge(j, i)
+                    }
+                    (_, Some(Action::Replace | Action::Delete | Action::Update)) => {}
+                    _ => notes.push(format!(
+                        "{} still references {}, which this plan deletes",
+                        other.address, change.address
+                    )),
+                }
+            }
+        }
+    }
+
+    let levels = levels(&changes, &predecessors, notes);
+    let mut with_keys: Vec<(Option<usize>, SortKey, ResourceChange, Vec<usize>)> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let level = active(i).then_some(levels[i]);
+            (level, sort_key(c), c.clone(), predecessors[i].clone())
+        })
+        .collect();
+    let mut ordered: Vec<ResourceChange> = Vec::with_capacity(with_keys.len());
+    for (_, _, change, preds) in &mut with_keys {
+        let mut depends: Vec<ResourceAddress> =
+            preds.iter().map(|&j| changes[j].address.clone()).collect();
+        depends.sort();
+        change.depends_on = depends;
+    }
+    // No-ops (level None) sort after every active change.
+    with_keys.sort_by(|a, b| {
+        let level = |l: &Option<usize>| l.unwrap_or(usize::MAX);
+        level(&a.0)
+            .cmp(&level(&b.0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    ordered.extend(with_keys.into_iter().map(|(_, _, change, _)| change));
+    ordered
+}
+
+fn removes_parent(changes: &[ResourceChange], factory: Option<usize>) -> bool {
+    factory.is_some_and(|f| matches!(changes[f].action, Action::Replace | Action::Delete))
+}
+
+type SortKey = (u8, i16, String);
+
+/// Within a wave: deletes first (children before parents), then writes in kind order, then
+/// by name.
+fn sort_key(change: &ResourceChange) -> SortKey {
+    let kind = change.kind() as i16;
+    match change.action {
+        Action::Delete => (0, -kind, change.address.name.to_ascii_lowercase()),
+        _ => (1, kind, change.address.name.to_ascii_lowercase()),
+    }
+}
+
+/// The wave of each change: 0 for changes that depend on nothing, else one more than the
+/// latest of their predecessors. Changes caught in a cycle (only possible through live
+/// references) run after everything else, in kind order, and get a note.
+fn levels(
+    changes: &[ResourceChange],
+    predecessors: &[Vec<usize>],
+    notes: &mut Vec<String>,
+) -> Vec<usize> {
+    let mut level: Vec<Option<usize>> = changes
+        .iter()
+        .map(|c| (c.action == Action::NoOp).then_some(0))
+        .collect();
+    loop {
+        let mut progressed = false;
+        for i in 0..changes.len() {
+            if level[i].is_some() {
+                continue;
+            }
+            let preds: Option<Vec<usize>> = predecessors[i].iter().map(|&j| level[j]).collect();
+            if let Some(preds) = preds {
+                level[i] = Some(preds.into_iter().map(|l| l + 1).max().unwrap_or(0));
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    let mut stuck: Vec<usize> = (0..changes.len()).filter(|&i| level[i].is_none()).collect();
+    if !stuck.is_empty() {
+        stuck.sort_by_key(|&i| sort_key(&changes[i]));
+        let names: Vec<String> = stuck.iter().map(|&i| changes[i].address.to_string()).collect();
+        notes.push(format!(
+            "dependency cycle among {}: they run one at a time, in kind order",
+            names.join(", ")
+        ));
+        let first = level.iter().flatten().max().map_or(0, |l| l + 1);
+        for (next, i) in (first..).zip(stuck) {
+            level[i] = Some(next);
+        }
+    }
+    level.into_iter().map(|l| l.unwrap_or(0)).collect()
+}
+
+/// Groups the active changes into waves from their `depends_on` (see [`crate::Plan::waves`]).
+/// A dependency on a change later in the list (a broken cycle) is ignored.
+pub(crate) fn waves(changes: &[ResourceChange]) -> Vec<Vec<&ResourceChange>> {
+    let mut level_of: HashMap<&ResourceAddress, usize> = HashMap::new();
+    let mut waves: Vec<Vec<&ResourceChange>> = Vec::new();
+    for change in changes.iter().filter(|c| c.action != Action::NoOp) {
+        let level = change
+            .depends_on
+            .iter()
+            .filter_map(|d| level_of.get(d))
+            .map(|l| l + 1)
+            .max()
+            .unwrap_or(0);
+        level_of.insert(&change.address, level);
+        if waves.len() <= level {
+            waves.resize_with(level + 1, Vec::new);
+        }
+        waves[level].push(change);
+    }
+    waves.retain(|w| !w.is_empty());
+    waves
+}

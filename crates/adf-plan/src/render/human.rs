@@ -1,0 +1,142 @@
+//! The Terraform-like human rendering.
+
+use super::{DiffLine, Style, body_lines, pipeline_charge_line, summary_line, trigger_steps};
+use crate::{Action, Plan, PlanMode};
+use std::fmt::Write;
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const MAGENTA: &str = "\x1b[35m";
+const DIM: &str = "\x1b[2m";
+
+struct Painter {
+    colour: bool,
+}
+
+impl Painter {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("{code}{text}{RESET}")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn action_colour(action: Action) -> &'static str {
+    match action {
+        Action::Create => GREEN,
+        Action::Update => YELLOW,
+        Action::Replace => MAGENTA,
+        Action::Delete => RED,
+        Action::NoOp => DIM,
+    }
+}
+
+/// The plan as people read it in a terminal: one block per change (`+` create, `~` update
+/// with the changed properties, `-/+` replace with its reason, `-` delete), no-ops counted,
+/// then the summary line. Colour only when `style` asks for it.
+pub fn human(plan: &Plan, style: Style) -> String {
+    let painter = Painter {
+        colour: style.colour,
+    };
+    let mut out = String::new();
+    let target = &plan.target;
+    let verb = match plan.mode {
+        PlanMode::Apply => "apply",
+        PlanMode::Destroy => "destroy",
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        painter.paint(
+            BOLD,
+            &format!(
+                "adfctl {verb} plan for factory {} in resource group {} (subscription {})",
+                target.factory, target.resource_group, target.subscription
+            )
+        )
+    );
+    if plan.has_changes() {
+        let _ = writeln!(
+            out,
+            "Symbols: + create, ~ update in place, -/+ replace, - delete\n"
+        );
+    } else {
+        out.push('\n');
+    }
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let colour = action_colour(change.action);
+        let header = format!(
+            "{:>3} {} ({})",
+            change.action.symbol(),
+            change.address,
+            change.action.as_str()
+        );
+        let _ = writeln!(out, "{}", painter.paint(colour, &header));
+        if let Some(reason) = &change.reason {
+            let _ = writeln!(out, "      # {reason}");
+        }
+        if let Some(steps) = trigger_steps(change) {
+            let _ = writeln!(out, "      # {steps}");
+        }
+        for line in body_lines(change) {
+            let text = match line {
+                DiffLine::Context(text) => format!("        {text}"),
+                DiffLine::Removed(text) => painter.paint(RED, &format!("      - {text}")),
+                DiffLine::Added(text) => painter.paint(GREEN, &format!("      + {text}")),
+                DiffLine::Gap => painter.paint(DIM, "        ..."),
+            };
+            let _ = writeln!(out, "{text}");
+        }
+        for pointer in &change.changed_secrets {
+            let _ = writeln!(
+                out,
+                "{}",
+                painter.paint(YELLOW, &format!("      ~ {pointer}: (secret changed)"))
+            );
+        }
+        out.push('\n');
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unmanaged: {} live resource{} not in the spec, left alone (--prune deletes them):",
+            plan.unmanaged.len(),
+            super::plural(plan.unmanaged.len())
+        );
+        for address in &plan.unmanaged {
+            let _ = writeln!(out, "    {address}");
+        }
+        out.push('\n');
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    if !plan.notes.is_empty() {
+        out.push('\n');
+    }
+    if plan.has_replacements() {
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(
+                MAGENTA,
+                "warning: this plan replaces resources (delete, then create): their history and anything not in the spec is lost."
+            )
+        );
+    }
+    if let Some(line) = pipeline_charge_line(plan) {
+        let _ = writeln!(out, "{line}");
+    }
+    let summary = plan.summary();
+    let mut last = painter.paint(BOLD, &summary_line(plan));
+    if plan.has_changes() && summary.noop > 0 {
+        last.push_str(&format!(" {} unchanged.", summary.noop));
+    }
+    let _ = writeln!(out, "{last}");
+    out
+}

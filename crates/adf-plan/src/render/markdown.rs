@@ -1,0 +1,132 @@
+//! The markdown rendering, for pull-request comments.
+
+use super::{DiffLine, body_lines, pipeline_charge_line, summary_line, trigger_steps};
+use crate::{Action, Plan};
+use std::fmt::Write;
+
+/// The plan as a pull-request comment: a heading, a summary table, one table row per change,
+/// then a collapsible diff per change.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = String::new();
+    let target = &plan.target;
+    let _ = writeln!(
+        out,
+        "### adfctl {} plan: `{}` / `{}`\n",
+        plan.mode.as_str(),
+        code(&target.resource_group),
+        code(&target.factory)
+    );
+    let _ = writeln!(out, "**{}**\n", escape(&summary_line(plan)));
+    let s = plan.summary();
+    let _ = writeln!(out, "| Create | Update | Replace | Delete | Unchanged |");
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} |\n",
+        s.create, s.update, s.replace, s.delete, s.noop
+    );
+    let changes: Vec<_> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if !changes.is_empty() {
+        let _ = writeln!(out, "| | Resource | Action | Reason |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for change in &changes {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                change.action.symbol(),
+                code(&change.address.to_string()),
+                change.action.as_str(),
+                escape(change.reason.as_deref().unwrap_or(""))
+            );
+        }
+        out.push('\n');
+    }
+    for change in &changes {
+        let lines = body_lines(change);
+        let _ = writeln!(
+            out,
+            "<details><summary><code>{} {}</code> ({})</summary>\n",
+            escape(change.action.symbol()),
+            escape(&change.address.to_string()),
+            change.action.as_str()
+        );
+        if let Some(reason) = &change.reason {
+            let _ = writeln!(out, "Reason: {}\n", escape(reason));
+        }
+        if let Some(steps) = trigger_steps(change) {
+            let _ = writeln!(out, "{}\n", escape(&steps));
+        }
+        let mut body = String::new();
+        for line in &lines {
+            let _ = match line {
+                DiffLine::Context(text) => writeln!(body, "  {text}"),
+                DiffLine::Removed(text) => writeln!(body, "- {text}"),
+                DiffLine::Added(text) => writeln!(body, "+ {text}"),
+                DiffLine::Gap => writeln!(body, "@@ … @@"),
+            };
+        }
+        for pointer in &change.changed_secrets {
+            let _ = writeln!(body, "! {pointer}: (secret changed)");
+        }
+        if !body.is_empty() {
+            let fence = fence(&body);
+            let _ = writeln!(out, "{fence}diff\n{body}{fence}\n");
+        }
+        let _ = writeln!(out, "</details>\n");
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unmanaged (not in the spec, left alone; `--prune` deletes them): {}\n",
+            plan.unmanaged
+                .iter()
+                .map(|a| format!("`{}`", code(&a.to_string())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for note in &plan.notes {
+        let _ = writeln!(out, "> note: {}", escape(note));
+    }
+    if !plan.notes.is_empty() {
+        out.push('\n');
+    }
+    if let Some(line) = pipeline_charge_line(plan) {
+        // `$` pairs would render as math on GitHub.
+        let _ = writeln!(out, "{}", escape(&line).replace('$', "\\$"));
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in `body`.
+fn fence(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Text for inside an inline code span (backticks cannot appear in names; drop them anyway).
+fn code(text: &str) -> String {
+    text.replace('`', "'").replace('|', "\\|")
+}
+
+/// Text for table cells and HTML: no markup, no table breaks.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}

@@ -1,0 +1,152 @@
+//! Renderings of a [`Plan`]: human (Terraform-like), JSON (versioned) and markdown (for pull
+//! requests). None of them can show a secret value: `before` and `after` are redacted when
+//! the plan is made, and changed secrets are shown as `(secret changed)`.
+
+mod human;
+mod json;
+mod markdown;
+
+pub use human::human;
+pub use json::{FORMAT_VERSION, json};
+pub use markdown::markdown;
+
+use crate::{Action, Plan, PlanMode, ResourceChange, Summary};
+use serde_json::Value;
+use similar::{ChangeTag, TextDiff};
+
+/// How the human rendering looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Style {
+    /// ANSI colours (only when the caller decided the terminal wants them: a TTY and no
+    /// `NO_COLOR`).
+    pub colour: bool,
+}
+
+impl Style {
+    /// Plain text.
+    pub fn plain() -> Self {
+        Style { colour: false }
+    }
+
+    /// With ANSI colours.
+    pub fn coloured() -> Self {
+        Style { colour: true }
+    }
+}
+
+/// `Plan: 1 to create, 2 to update, 0 to replace, 1 to delete.` or `No changes. …`.
+pub fn summary_line(plan: &Plan) -> String {
+    let Summary {
+        create,
+        update,
+        replace,
+        delete,
+        noop,
+    } = plan.summary();
+    if !plan.has_changes() {
+        return match plan.mode {
+            PlanMode::Apply => format!(
+                "No changes. Live state matches the spec ({noop} resource{} checked).",
+                plural(noop)
+            ),
+            PlanMode::Destroy => "No changes. Nothing to destroy.".to_owned(),
+        };
+    }
+    format!("Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete.")
+}
+
+/// The destroy-cost line, when the plan deletes pipelines.
+pub(crate) fn pipeline_charge_line(plan: &Plan) -> Option<String> {
+    let count = plan.pipelines_deleted();
+    (count > 0).then(|| {
+        format!(
+            "{count} pipeline{} go{} away: ADF stops billing up to ${:.2}/month for inactive pipelines (${:.2} each).",
+            plural(count),
+            if count == 1 { "es" } else { "" },
+            plan.inactive_pipeline_charge_stopped(),
+            crate::INACTIVE_PIPELINE_MONTHLY_USD
+        )
+    })
+}
+
+pub(crate) fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// Pretty JSON (keys already sorted by normalisation), one value per line.
+pub(crate) fn pretty(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    text
+}
+
+/// One line of a rendered diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DiffLine {
+    /// Unchanged context.
+    Context(String),
+    /// Only in the live body.
+    Removed(String),
+    /// Only in the desired body.
+    Added(String),
+    /// Unchanged lines left out between hunks.
+    Gap,
+}
+
+/// The changed parts of `before` → `after` (pretty JSON), with `context` lines around them.
+pub(crate) fn diff_lines(before: &Value, after: &Value, context: usize) -> Vec<DiffLine> {
+    let old = pretty(before);
+    let new = pretty(after);
+    let diff = TextDiff::from_lines(&old, &new);
+    let mut lines = Vec::new();
+    for (index, group) in diff.grouped_ops(context).iter().enumerate() {
+        if index > 0 {
+            lines.push(DiffLine::Gap);
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let text = change.value().trim_end_matches('\n').to_owned();
+                lines.push(match change.tag() {
+                    ChangeTag::Equal => DiffLine::Context(text),
+                    ChangeTag::Delete => DiffLine::Removed(text),
+                    ChangeTag::Insert => DiffLine::Added(text),
+                });
+            }
+        }
+    }
+    lines
+}
+
+/// The lines to show under a change: a create shows its body, an update or a replace the
+/// changed parts, a delete nothing.
+pub(crate) fn body_lines(change: &ResourceChange) -> Vec<DiffLine> {
+    match (change.action, &change.before, &change.after) {
+        (Action::Create, _, Some(after)) => pretty(after)
+            .lines()
+            .map(|l| DiffLine::Added(l.to_owned()))
+            .collect(),
+        (Action::Update | Action::Replace, Some(before), Some(after)) => {
+            diff_lines(before, after, 3)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The text describing a trigger's runtime-state handling, if any.
+pub(crate) fn trigger_steps(change: &ResourceChange) -> Option<String> {
+    let mut steps = Vec::new();
+    if change.needs_stop {
+        steps.push("stop");
+    }
+    if change.body_changed && change.action.writes() {
+        steps.push("write");
+    }
+    if change.action == Action::Delete {
+        steps.push("delete");
+    }
+    if change.needs_start {
+        steps.push("start");
+    }
+    (change.runtime_state.is_some() && (change.needs_stop || change.needs_start))
+        .then(|| format!("trigger: {}", steps.join(" → ")))
+}
