@@ -4,5 +4,7 @@
 //! `CARGO_BIN_EXE_adfctl` points at the binary under test.
 
 mod cli;
+mod deploy;
 mod emulator;
+mod support;
 mod validate;

@@ -31,6 +31,12 @@ struct Cli {
 enum Command {
     /// Check spec files for mistakes without contacting Azure.
     Validate(commands::validate::ValidateArgs),
+    /// Show what apply would change: a property-level diff against live state.
+    Plan(commands::plan::PlanArgs),
+    /// Converge live state to the spec (or apply a saved plan exactly).
+    Apply(commands::apply::ApplyArgs),
+    /// Delete what the spec manages: triggers stopped first, then in reverse dependency order.
+    Destroy(commands::destroy::DestroyArgs),
     /// Run the local ARM-compatible Data Factory emulator.
     Emulator(commands::emulator::EmulatorArgs),
 }
@@ -40,6 +46,9 @@ fn main() -> std::process::ExitCode {
     init_logging(cli.verbose);
     let status = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Apply(args) => commands::apply::run(args),
+        Command::Destroy(args) => commands::destroy::run(args),
         Command::Emulator(args) => commands::emulator::run(args),
     };
     status.into()

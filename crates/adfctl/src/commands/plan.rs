@@ -1,0 +1,128 @@
+//! `adfctl plan`
+
+use super::session::{self, fail};
+use super::spec_args::SpecArgs;
+use super::target::TargetArgs;
+use crate::exit::ExitStatus;
+use adf_plan::{Plan, PlanOptions, saved::SavedPlan};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Output formats of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text with property-level diffs.
+    Human,
+    /// Versioned JSON (`format_version`), for scripts.
+    Json,
+    /// Markdown, for pull-request comments.
+    Markdown,
+}
+
+/// Arguments of `adfctl plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    format: PlanFormat,
+
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+
+    /// Save the plan to FILE, for `adfctl apply FILE` (secrets are not saved: apply reads
+    /// them from the environment again).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// Also delete live entities the spec does not define (without it they are listed as
+    /// unmanaged and left alone).
+    #[arg(long)]
+    prune: bool,
+
+    /// Plan a destroy instead of an apply.
+    #[arg(long)]
+    destroy: bool,
+}
+
+/// Runs `adfctl plan`.
+pub fn run(args: PlanArgs) -> ExitStatus {
+    let loaded = match args.spec.load() {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    let runtime = match session::runtime() {
+        Ok(runtime) => runtime,
+        Err(status) => return status,
+    };
+    runtime.block_on(async {
+        let connection = match args.target.connect().await {
+            Ok(connection) => connection,
+            Err(message) => return fail(&message),
+        };
+        let options = if args.destroy {
+            PlanOptions::destroy()
+        } else {
+            PlanOptions {
+                prune: args.prune,
+                ..PlanOptions::apply()
+            }
+        };
+        let result = session::make_plan(&connection, &loaded.desired, &options).await;
+        connection.close().await;
+        let (_live, plan) = match result {
+            Ok(made) => made,
+            Err(status) => return status,
+        };
+        if let Some(path) = &args.out {
+            let saved = SavedPlan::new(
+                &plan,
+                &loaded.desired,
+                &options,
+                uuid::Uuid::new_v4().as_bytes(),
+            );
+            if let Err(error) = std::fs::write(path, saved.to_file_string()) {
+                return fail(&format!(
+                    "cannot write the plan to {}: {error}",
+                    path.display()
+                ));
+            }
+            eprintln!(
+                "Saved the plan to {}; apply it with `adfctl apply {}`.",
+                path.display(),
+                path.display()
+            );
+        }
+        print_plan(&plan, args.format);
+        if args.detailed_exitcode && plan.has_changes() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        }
+    })
+}
+
+/// Prints a plan on stdout in `format`.
+pub fn print_plan(plan: &Plan, format: PlanFormat) {
+    let text = match format {
+        PlanFormat::Human => adf_plan::render::human(plan, style()),
+        PlanFormat::Json => {
+            let json = adf_plan::render::json(plan);
+            serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+        }
+        PlanFormat::Markdown => adf_plan::render::markdown(plan),
+    };
+    print!("{text}");
+}
+
+/// Colour on stdout only for a terminal without `NO_COLOR`.
+pub fn style() -> adf_plan::render::Style {
+    let color = std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal();
+    adf_plan::render::Style { colour: color }
+}

@@ -1,0 +1,171 @@
+//! What plan, apply and destroy share: load the spec, connect, refresh, plan, and the
+//! execution of a plan with progress on stderr.
+
+use super::target::Connection;
+use crate::exit::ExitStatus;
+use adf_core::DesiredState;
+use adf_engine::{ApplyEvent, ApplyOptions, ApplyReport, Phase, StepStatus};
+use adf_plan::{LiveState, Plan, PlanOptions};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+/// Builds the runtime the async commands run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| fail(&format!("cannot start the async runtime: {error}")))
+}
+
+/// Prints an error to stderr and returns `Failure`.
+pub fn fail(message: &str) -> ExitStatus {
+    eprintln!("error: {message}");
+    ExitStatus::Failure
+}
+
+/// Prints an error and a hint to stderr and returns `Failure`.
+pub fn fail_with_hint(message: &str, hint: &str) -> ExitStatus {
+    eprintln!("error: {message}\n  hint: {hint}");
+    ExitStatus::Failure
+}
+
+/// Reads live state for the desired state's target.
+pub async fn refresh(
+    connection: &Connection,
+    desired: &DesiredState,
+    list_group: bool,
+) -> Result<LiveState, ExitStatus> {
+    adf_engine::refresh(&connection.client, &desired.target, list_group)
+        .await
+        .map_err(|error| fail(&format!("{error}")))
+}
+
+/// Refreshes and plans.
+pub async fn make_plan(
+    connection: &Connection,
+    desired: &DesiredState,
+    options: &PlanOptions,
+) -> Result<(LiveState, Plan), ExitStatus> {
+    let list_group = options.mode == adf_plan::PlanMode::Destroy;
+    let live = refresh(connection, desired, list_group).await?;
+    let plan = adf_plan::plan(desired, &live, options);
+    Ok((live, plan))
+}
+
+/// Asks "yes?" on the terminal. Without a terminal, refuses (the caller says to use
+/// `--auto-approve`).
+pub fn confirm(question: &str) -> Result<bool, ExitStatus> {
+    if !std::io::stdin().is_terminal() {
+        return Err(fail_with_hint(
+            "cannot ask for confirmation: standard input is not a terminal",
+            "review the plan, then run again with --auto-approve",
+        ));
+    }
+    eprint!("{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|error| fail(&format!("cannot read the answer: {error}")))?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Executes a plan with progress on stderr (a progress bar on a terminal, plain lines
+/// otherwise), then prints the outcome. Returns `Success` only when every step was applied.
+pub async fn execute(
+    connection: &Connection,
+    plan: &Plan,
+    desired: &DesiredState,
+    live: &LiveState,
+    parallelism: usize,
+) -> ExitStatus {
+    let steps = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != adf_plan::Action::NoOp)
+        .count();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(steps as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let bar_for_events = bar.clone();
+    let observer: adf_engine::Observer = Arc::new(move |event: &ApplyEvent| {
+        let line = match event {
+            ApplyEvent::Started { address, phase, .. } => {
+                if let Some(bar) = &bar_for_events {
+                    bar.set_message(format!("{} {address}", verb(*phase, None)));
+                }
+                return;
+            }
+            ApplyEvent::Finished(outcome) => {
+                let verb = verb(outcome.phase, Some(outcome.action));
+                match &outcome.status {
+                    StepStatus::Applied => format!("{}: {verb}", outcome.address),
+                    StepStatus::Failed(why) => format!("{}: {verb} FAILED: {why}", outcome.address),
+                    StepStatus::Skipped(why) => format!("{}: skipped ({why})", outcome.address),
+                }
+            }
+        };
+        match &bar_for_events {
+            Some(bar) => {
+                bar.println(&line);
+                if let ApplyEvent::Finished(outcome) = event
+                    && outcome.phase == Phase::Change
+                {
+                    bar.inc(1);
+                }
+            }
+            None => eprintln!("{line}"),
+        }
+    });
+    let options = ApplyOptions { parallelism };
+    let report =
+        adf_engine::apply(&connection.client, plan, desired, live, &options, observer).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    print_report(&report)
+}
+
+fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
+    match (phase, action) {
+        (Phase::Stop, _) => "stopped",
+        (Phase::Start, _) => "started",
+        (Phase::Change, Some(adf_plan::Action::Create)) => "created",
+        (Phase::Change, Some(adf_plan::Action::Update)) => "updated",
+        (Phase::Change, Some(adf_plan::Action::Replace)) => "replaced",
+        (Phase::Change, Some(adf_plan::Action::Delete)) => "deleted",
+        (Phase::Change, _) => "applied",
+    }
+}
+
+fn print_report(report: &ApplyReport) -> ExitStatus {
+    let (applied, failed, skipped) = report.counts();
+    if report.succeeded() {
+        eprintln!("Apply complete: {applied} steps applied.");
+        return ExitStatus::Success;
+    }
+    eprintln!("Apply incomplete: {applied} steps applied, {failed} failed, {skipped} skipped.");
+    for outcome in report.problems() {
+        match &outcome.status {
+            StepStatus::Failed(why) => eprintln!(
+                "  failed:  {} ({}): {why}",
+                outcome.address,
+                outcome.phase.as_str()
+            ),
+            StepStatus::Skipped(why) => eprintln!("  skipped: {} ({why})", outcome.address),
+            StepStatus::Applied => {}
+        }
+    }
+    eprintln!(
+        "  hint: fix the cause and run apply again; it converges from wherever this stopped."
+    );
+    ExitStatus::Failure
+}
