@@ -540,8 +540,7 @@ impl ArmClient {
         let bucket = Bucket::of(&call.method);
         let mut attempt: u32 = 0;
         loop {
-            let wait = inner.pacer.reserve(bucket, tokio::time::Instant::now());
-            if !wait.is_zero() {
+            if let Some(wait) = inner.pacer.reserve(bucket, tokio::time::Instant::now()) {
                 inner.counters.paced();
                 tracing::debug!(method = %call.method, path = call.url.path(), wait_ms = wait.as_millis() as u64, "pacing: ARM rate limit running low");
                 tokio::time::sleep(wait).await;

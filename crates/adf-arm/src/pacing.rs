@@ -101,7 +101,8 @@ pub fn remaining_from_headers(headers: &HeaderMap, bucket: Bucket) -> Option<u64
 #[derive(Debug, Default, Clone, Copy)]
 struct BucketState {
     remaining: Option<u64>,
-    next_slot: Option<Instant>,
+    /// When the latest request of this bucket was (or will be) sent.
+    last_start: Option<Instant>,
 }
 
 /// Shared pacing state of one client.
@@ -126,31 +127,29 @@ impl Pacer {
                 .buckets
                 .lock()
                 .unwrap_or_else(|poison| poison.into_inner());
-            let state = &mut buckets[bucket.index()];
-            state.remaining = Some(remaining);
-            if spacing(remaining, &self.options).is_zero() {
-                state.next_slot = None;
-            }
+            buckets[bucket.index()].remaining = Some(remaining);
         }
     }
 
-    /// Reserves the next slot for a request in `bucket` and returns how long to wait for it.
-    pub(crate) fn reserve(&self, bucket: Bucket, now: Instant) -> Duration {
+    /// Reserves the send time of a request in `bucket`. `None` when the bucket is healthy (send
+    /// now); `Some(wait)` when it is low: the request goes one gap after the previous one, which
+    /// may already be in the past (`Some(ZERO)`).
+    pub(crate) fn reserve(&self, bucket: Bucket, now: Instant) -> Option<Duration> {
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let state = &mut buckets[bucket.index()];
-        let Some(remaining) = state.remaining else {
-            return Duration::ZERO;
-        };
-        let gap = spacing(remaining, &self.options);
+        let gap = state.remaining.map_or(Duration::ZERO, |remaining| {
+            spacing(remaining, &self.options)
+        });
         if gap.is_zero() {
-            return Duration::ZERO;
+            state.last_start = Some(now);
+            return None;
         }
-        let slot = state.next_slot.map_or(now, |next| next.max(now));
-        state.next_slot = Some(slot + gap);
-        slot - now
+        let slot = state.last_start.map_or(now, |last| (last + gap).max(now));
+        state.last_start = Some(slot);
+        Some(slot - now)
     }
 }
 
@@ -207,7 +206,7 @@ mod tests {
         let now = Instant::now();
         assert_eq!(
             pacer.reserve(Bucket::Writes, now),
-            Duration::ZERO,
+            None,
             "nothing known yet"
         );
         let mut headers = HeaderMap::new();
@@ -216,24 +215,20 @@ mod tests {
             HeaderValue::from_static("50"),
         );
         pacer.observe(Bucket::Writes, &headers);
-        let waits: Vec<Duration> = (0..3).map(|_| pacer.reserve(Bucket::Writes, now)).collect();
-        assert_eq!(
-            waits,
-            vec![
-                Duration::ZERO,
-                Duration::from_secs(1),
-                Duration::from_secs(2)
-            ]
-        );
+        let waits: Vec<Option<Duration>> =
+            (0..3).map(|_| pacer.reserve(Bucket::Writes, now)).collect();
+        let seconds = |s| Some(Duration::from_secs(s));
+        // One gap (1 s at 50 left) after the request reserved above, then consecutive slots.
+        assert_eq!(waits, vec![seconds(1), seconds(2), seconds(3)]);
         // Other buckets are unaffected.
-        assert_eq!(pacer.reserve(Bucket::Reads, now), Duration::ZERO);
+        assert_eq!(pacer.reserve(Bucket::Reads, now), None);
         // Once the count recovers, nobody waits.
         headers.insert(
             "x-ms-ratelimit-remaining-subscription-writes",
             HeaderValue::from_static("1000"),
         );
         pacer.observe(Bucket::Writes, &headers);
-        assert_eq!(pacer.reserve(Bucket::Writes, now), Duration::ZERO);
+        assert_eq!(pacer.reserve(Bucket::Writes, now), None);
     }
 
     #[test]
@@ -246,11 +241,16 @@ mod tests {
         );
         pacer.observe(Bucket::Deletes, &headers);
         let start = Instant::now();
-        assert_eq!(pacer.reserve(Bucket::Deletes, start), Duration::ZERO);
+        assert_eq!(pacer.reserve(Bucket::Deletes, start), Some(Duration::ZERO));
         let later = start + Duration::from_millis(500);
         assert_eq!(
             pacer.reserve(Bucket::Deletes, later),
-            Duration::from_millis(1500)
+            Some(Duration::from_millis(1500))
+        );
+        let much_later = start + Duration::from_secs(10);
+        assert_eq!(
+            pacer.reserve(Bucket::Deletes, much_later),
+            Some(Duration::ZERO)
         );
     }
 }

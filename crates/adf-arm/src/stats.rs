@@ -21,7 +21,7 @@ pub struct RequestStats {
     pub retries: u64,
     /// 429 responses received.
     pub throttled: u64,
-    /// Requests that waited for pacing.
+    /// Requests sent while ARM's remaining rate limit was low, and so spaced out.
     pub paced: u64,
 }
 
