@@ -256,12 +256,11 @@ pub async fn apply(
     let starts: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.needs_start).collect();
     run_trigger_actions(&shared, &starts, Phase::Start, parallelism).await;
 
-    let report = shared
+    shared
         .report
         .lock()
         .map(|report| report.clone())
-        .unwrap_or_default();
-    report
+        .unwrap_or_default()
 }
 
 async fn run_change(shared: &Shared, step: Step) {

@@ -74,7 +74,6 @@ async fn client(server: &MockServer) -> ArmClient {
         max_retries: 0,
         initial_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(1),
-        ..RetryOptions::default()
     };
     ArmClient::new(options).expect("client")
 }

@@ -54,10 +54,10 @@ pub struct Connection {
 impl Connection {
     /// Stops the in-process emulator, if any, so that its store closes cleanly.
     pub async fn close(self) {
-        if let Some(emulator) = self.emulator {
-            if let Err(error) = emulator.shutdown().await {
-                tracing::warn!("the local emulator did not stop cleanly: {error}");
-            }
+        if let Some(emulator) = self.emulator
+            && let Err(error) = emulator.shutdown().await
+        {
+            tracing::warn!("the local emulator did not stop cleanly: {error}");
         }
     }
 }
