@@ -55,7 +55,14 @@ pub(crate) fn order(
                 edge(parent, i);
             }
             if deletes && removes(parent) {
-                edge(i, parent);
+                if changes[parent].action == Action::Replace {
+                    // Gone with the replaced parent: the explicit DELETE comes after it and
+                    // finds nothing (a delete of a missing entity succeeds). Before it, the
+                    // live references of recreated siblings would forbid it.
+                    edge(parent, i);
+                } else {
+                    edge(i, parent);
+                }
             }
         }
         // Creates and updates: what the desired body references goes first.

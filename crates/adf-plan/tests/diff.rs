@@ -1,0 +1,312 @@
+//! The diff: actions, normalisation, triggers, secrets, destroy.
+
+mod common;
+
+use adf_core::{Kind, TriggerRuntimeState};
+use adf_plan::{Action, LiveResource, LiveState, PlanOptions, plan};
+use common::*;
+use serde_json::json;
+
+/// Plans `desired` against `live` and compares the outline of the active changes.
+fn check(desired: &adf_core::DesiredState, live: &LiveState, options: PlanOptions, expected: &str) {
+    let plan = adf_plan::plan(desired, live, &options);
+    assert_eq!(outline(&plan), expected.trim(), "\nfull plan: {plan:#?}");
+}
+
+fn apply(desired: &adf_core::DesiredState, live: &LiveState) -> LiveState {
+    let plan = adf_plan::plan(desired, live, &PlanOptions::apply());
+    apply_in_memory(&plan, desired, live)
+}
+
+#[test]
+fn nothing_live_creates_everything_in_dependency_order() {
+    check(
+        &seed_lab(),
+        &LiveState::empty(),
+        PlanOptions::apply(),
+        "
++ resourceGroup/adf-lab-rg
++ factory/adf-lab-factory
++ linkedService/AzureStorageLinkedService
++ dataset/InputDataset
++ dataset/OutputDataset
++ pipeline/copyPipeline
++ trigger/dailyTrigger",
+    );
+}
+
+#[test]
+fn applied_state_replans_to_no_changes() {
+    let desired = seed_lab();
+    let live = applied(&desired);
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    assert!(!plan.has_changes(), "{plan:#?}");
+    assert_eq!(plan.summary().noop, 7);
+    // The trigger was started after its PUT.
+    let trigger = live
+        .get(&adf_core::ResourceAddress::new(Kind::Trigger, "dailyTrigger"))
+        .expect("trigger");
+    assert_eq!(trigger.runtime_state(), Some(TriggerRuntimeState::Started));
+}
+
+#[test]
+fn a_change_behind_our_back_is_exactly_one_update() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    edit_live(
+        &mut live,
+        "pipeline/copyPipeline",
+        "/properties/activities/0/typeProperties/sink/type",
+        json!("ParquetSink"),
+    );
+    check(&desired, &live, PlanOptions::apply(), "~ pipeline/copyPipeline");
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    let change = plan.get(&adf_core::ResourceAddress::new(Kind::Pipeline, "copypipeline")).expect("change");
+    assert!(change.body_changed);
+    assert!(change.live_etag.is_some());
+}
+
+#[test]
+fn server_only_fields_case_location_and_key_order_do_not_diff() {
+    let desired = state(vec![
+        group("East US"),
+        factory("East US"),
+        child(Kind::Pipeline, "P", json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]})),
+    ]);
+    let live = LiveState {
+        resources: vec![
+            LiveResource::new(
+                adf_core::ResourceAddress::new(Kind::ResourceGroup, "ADF-LAB-RG"),
+                json!({"id": "/subscriptions/x/resourceGroups/ADF-LAB-RG", "name": "ADF-LAB-RG", "type": "Microsoft.Resources/resourceGroups",
+                       "location": "eastus", "managedBy": null, "tags": {}, "properties": {"provisioningState": "Succeeded"}}),
+            ),
+            LiveResource::new(
+                adf_core::ResourceAddress::new(Kind::Factory, "adf-lab-factory"),
+                json!({"name": "adf-lab-factory", "id": "/x", "type": "Microsoft.DataFactory/factories", "location": "eastus",
+                       "eTag": "\"0000\"", "tags": {},
+                       "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"},
+                       "properties": {"provisioningState": "Succeeded", "createTime": "2026-01-01T00:00:00Z", "version": "2018-06-01",
+                                      "repoConfiguration": {"type": "FactoryGitHubConfiguration", "accountName": "someone"}}}),
+            ),
+            LiveResource::new(
+                adf_core::ResourceAddress::new(Kind::Pipeline, "p"),
+                json!({"id": "/x/pipelines/p", "name": "p", "type": "Microsoft.DataFactory/factories/pipelines", "etag": "e1",
+                       "properties": {"annotations": [], "lastPublishTime": "2026-01-01T00:00:00Z",
+                                      "activities": [{"typeProperties": {"waitTimeInSeconds": 1.0}, "type": "Wait", "name": "w",
+                                                      "dependsOn": [], "userProperties": []}]}}),
+            ),
+        ],
+        other_resources_in_group: None,
+    };
+    check(&desired, &live, PlanOptions::apply(), "");
+}
+
+#[test]
+fn a_property_removed_from_the_spec_is_an_update() {
+    let with = state(vec![
+        group("eastus"),
+        factory("eastus"),
+        child(Kind::Pipeline, "p", json!({"description": "old", "activities": []})),
+    ]);
+    let live = applied(&with);
+    let without = state(vec![group("eastus"), factory("eastus"), child(Kind::Pipeline, "p", json!({}))]);
+    check(&without, &live, PlanOptions::apply(), "~ pipeline/p");
+    // Adding one is an update too.
+    let more = state(vec![
+        group("eastus"),
+        factory("eastus"),
+        child(Kind::Pipeline, "p", json!({"description": "old", "folder": {"name": "x"}})),
+    ]);
+    check(&more, &live, PlanOptions::apply(), "~ pipeline/p");
+}
+
+#[test]
+fn factory_settings_the_spec_does_not_manage_are_kept_and_not_diffed() {
+    let desired = state(vec![group("eastus"), factory("eastus")]);
+    let mut live = applied(&desired);
+    edit_live(&mut live, "factory/adf-lab-factory", "/properties", json!({
+        "provisioningState": "Succeeded", "globalParameters": {"env": {"type": "String", "value": "dev"}}}));
+    check(&desired, &live, PlanOptions::apply(), "");
+    // A tag the spec sets is managed whole.
+    let tagged = state(vec![group("eastus"), resource(Kind::Factory, "adf-lab-factory", json!({"location": "eastus", "tags": {"team": "data"}}))]);
+    check(&tagged, &live, PlanOptions::apply(), "~ factory/adf-lab-factory");
+    let plan = adf_plan::plan(&tagged, &live, &PlanOptions::apply());
+    let after = plan.changes.iter().find(|c| c.kind() == Kind::Factory).and_then(|c| c.after.clone()).expect("after");
+    assert_eq!(after["properties"]["globalParameters"]["env"]["value"], "dev", "merged body keeps unmanaged settings");
+}
+
+#[test]
+fn location_change_replaces_the_factory_and_recreates_its_children() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut moved = desired.clone();
+    moved.resources[1].body["location"] = json!("West US");
+    let mut live_with_extra = live.clone();
+    live_with_extra.resources.push(LiveResource::new(
+        adf_core::ResourceAddress::new(Kind::Dataset, "legacy"),
+        json!({"properties": {"type": "Binary", "linkedServiceName": {"referenceName": "AzureStorageLinkedService", "type": "LinkedServiceReference"}}}),
+    ));
+    check(
+        &moved,
+        &live_with_extra,
+        PlanOptions::apply(),
+        "
+-/+ factory/adf-lab-factory: location cannot change in place (eastus → westus)
+- dataset/legacy: deleted with factory/adf-lab-factory
+-/+ linkedService/AzureStorageLinkedService: recreated with factory/adf-lab-factory
+-/+ dataset/InputDataset: recreated with factory/adf-lab-factory
+-/+ dataset/OutputDataset: recreated with factory/adf-lab-factory
+-/+ pipeline/copyPipeline: recreated with factory/adf-lab-factory
+-/+ trigger/dailyTrigger: recreated with factory/adf-lab-factory",
+    );
+    let plan = adf_plan::plan(&moved, &live_with_extra, &PlanOptions::apply());
+    assert!(plan.has_replacements());
+    let after = apply_in_memory(&plan, &moved, &live_with_extra);
+    assert!(!adf_plan::plan(&moved, &after, &PlanOptions::apply()).has_changes());
+}
+
+#[test]
+fn an_unmanaged_resource_group_in_another_location_is_left_alone() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut moved = desired.clone();
+    moved.resource_group_managed = false;
+    moved.resources[0].body["location"] = json!("westeurope");
+    let plan = adf_plan::plan(&moved, &live, &PlanOptions::apply());
+    assert!(!plan.has_changes());
+    assert!(plan.notes[0].contains("not managed"), "{:?}", plan.notes);
+}
+
+#[test]
+fn live_children_not_in_the_spec_are_unmanaged_unless_pruned() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    live.resources.push(LiveResource::new(
+        adf_core::ResourceAddress::new(Kind::Pipeline, "madeInStudio"),
+        json!({"etag": "x", "properties": {"activities": []}}),
+    ));
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    assert!(!plan.has_changes());
+    assert_eq!(plan.unmanaged.len(), 1);
+    check(&desired, &live, PlanOptions::apply_with_prune(), "- pipeline/madeInStudio");
+}
+
+#[test]
+fn trigger_runtime_state_changes() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    // State only: Started → Stopped.
+    let mut stopped = desired.clone();
+    stopped.resources[6].runtime_state = Some(TriggerRuntimeState::Stopped);
+    check(&stopped, &live, PlanOptions::apply(), "~ trigger/dailyTrigger: runtimeState Started → Stopped");
+    let plan = adf_plan::plan(&stopped, &live, &PlanOptions::apply());
+    let change = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
+    assert!(change.needs_stop && !change.needs_start && !change.body_changed);
+    assert_eq!(change.runtime_state, Some((Some(TriggerRuntimeState::Started), Some(TriggerRuntimeState::Stopped))));
+
+    // Body change on a started trigger: stop, write, start.
+    let mut hourly = desired.clone();
+    hourly.resources[6].body = json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
+    check(&hourly, &live, PlanOptions::apply(), "~ trigger/dailyTrigger: started trigger: stopped, updated, then started again");
+    let plan = adf_plan::plan(&hourly, &live, &PlanOptions::apply());
+    let change = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
+    assert!(change.needs_stop && change.needs_start && change.body_changed);
+    // The in-memory ARM refuses a PUT on a started trigger: this passes only if stopped first.
+    let after = apply_in_memory(&plan, &hourly, &live);
+    assert!(!adf_plan::plan(&hourly, &after, &PlanOptions::apply()).has_changes());
+
+    // A trigger stopped behind our back is started again.
+    let mut live_stopped = live.clone();
+    edit_live(&mut live_stopped, "trigger/dailyTrigger", "/properties/runtimeState", json!("Disabled"));
+    check(&desired, &live_stopped, PlanOptions::apply(), "~ trigger/dailyTrigger: runtimeState Stopped → Started");
+}
+
+#[test]
+fn secrets_changed_unchanged_and_unfingerprinted() {
+    let desired = seed_lab();
+    let live = applied(&desired);
+    // Unchanged secret: nothing.
+    assert!(!adf_plan::plan(&desired, &live, &PlanOptions::apply()).has_changes());
+    // Changed secret: an update that says so, and never shows the value.
+    let mut rotated = desired.clone();
+    rotated.resources[2].body["properties"]["typeProperties"]["connectionString"]["value"] = json!("rotated-PLANTED-0003");
+    check(&rotated, &live, PlanOptions::apply(), "~ linkedService/AzureStorageLinkedService: (secret changed)");
+    let plan_rotated = adf_plan::plan(&rotated, &live, &PlanOptions::apply());
+    let change = plan_rotated.changes.iter().find(|c| c.kind() == Kind::LinkedService).expect("ls");
+    assert_eq!(change.changed_secrets, vec!["/properties/typeProperties/connectionString/value".to_string()]);
+    assert_eq!(change.before, change.after, "only the secret differs, and it is redacted on both sides");
+    // Created outside adfctl: masked, no fingerprint: written once.
+    let mut foreign = live.clone();
+    edit_live(&mut foreign, "linkedService/AzureStorageLinkedService", "/properties/annotations", json!([]));
+    let plan_foreign = adf_plan::plan(&desired, &foreign, &PlanOptions::apply());
+    let reason = outline(&plan_foreign);
+    assert!(reason.contains("no adfctl fingerprint"), "{reason}");
+    // After that write it converges.
+    let after = apply_in_memory(&plan_foreign, &desired, &foreign);
+    assert!(!adf_plan::plan(&desired, &after, &PlanOptions::apply()).has_changes());
+}
+
+#[test]
+fn destroy_deletes_children_then_factory_then_a_managed_empty_group() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    live.other_resources_in_group = Some(vec![]);
+    check(
+        &desired,
+        &live,
+        PlanOptions::destroy(),
+        "
+- trigger/dailyTrigger
+- pipeline/copyPipeline
+- dataset/InputDataset
+- dataset/OutputDataset
+- linkedService/AzureStorageLinkedService
+- factory/adf-lab-factory
+- resourceGroup/adf-lab-rg",
+    );
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
+    let trigger = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
+    assert!(trigger.needs_stop, "a started trigger is stopped before its delete");
+    assert_eq!(plan.pipelines_deleted(), 1);
+    let after = apply_in_memory(&plan, &desired, &live);
+    assert!(after.resources.is_empty());
+    // Then a plan shows only creates.
+    let again = adf_plan::plan(&desired, &after, &PlanOptions::apply());
+    assert!(again.changes.iter().all(|c| c.action == Action::Create));
+}
+
+#[test]
+fn destroy_keeps_a_group_that_holds_something_else_or_is_not_managed() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    live.other_resources_in_group = Some(vec!["storageAccounts/adflabstorage".into()]);
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
+    let group = plan.changes.iter().find(|c| c.kind() == Kind::ResourceGroup).expect("group");
+    assert_eq!(group.action, Action::NoOp);
+    assert!(plan.notes[0].contains("holds 1 other resource"), "{:?}", plan.notes);
+    let mut unmanaged = desired.clone();
+    unmanaged.resource_group_managed = false;
+    live.other_resources_in_group = Some(vec![]);
+    let plan = adf_plan::plan(&unmanaged, &live, &PlanOptions::destroy());
+    assert!(plan.notes[0].contains("managed: false"), "{:?}", plan.notes);
+    assert_eq!(plan.summary().delete, 6);
+}
+
+#[test]
+fn destroy_of_nothing_is_no_changes() {
+    let plan = adf_plan::plan(&seed_lab(), &LiveState::empty(), &PlanOptions::destroy());
+    assert!(!plan.has_changes());
+    assert!(plan.changes.is_empty());
+}
+
+#[test]
+fn plans_are_deterministic() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut changed = desired.clone();
+    changed.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] = json!("out2");
+    let a = adf_plan::plan(&changed, &live, &PlanOptions::apply());
+    let b = adf_plan::plan(&changed, &live, &PlanOptions::apply());
+    assert_eq!(a, b);
+    let _ = apply(&changed, &live);
+}
