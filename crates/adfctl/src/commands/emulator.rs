@@ -1,20 +1,145 @@
-//! `adfctl emulator`
+//! `adfctl emulator`: runs the local ARM-compatible Data Factory emulator until Ctrl-C or
+//! SIGTERM. A thin wrapper: the arguments become an `EmulatorConfig`, `adf_emulator::start`
+//! does the rest.
 
 use crate::exit::ExitStatus;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// Arguments of `adfctl emulator`.
 #[derive(Debug, clap::Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on.
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
     #[arg(long, default_value = "127.0.0.1:4000")]
-    pub listen: String,
+    pub listen: SocketAddr,
+
+    /// Directory of the emulator's SQLite store (created if missing; one emulator per directory).
+    /// Default: $XDG_DATA_HOME/adfctl/emulator, else ~/.local/share/adfctl/emulator.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+
+    /// Items per page of list responses (ARM's nextLink paging; ADF uses 50).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub page_size: u64,
+
+    /// Milliseconds added to every ARM request.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+
+    /// Fraction (0 to 1) of ARM requests that fail before taking effect
+    /// (500, 503, 429 with Retry-After, or a dropped connection).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub fault_rate: f64,
+
+    /// Fraction (0 to 1) of ARM requests that take effect but whose response is lost
+    /// (a 500 or a dropped connection), to test idempotency.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub lost_response_rate: f64,
+
+    /// Enforce ARM's per-subscription token buckets (429 with Retry-After).
+    #[arg(long)]
+    pub throttle: bool,
+
+    /// Seed of the fault generator, for reproducible runs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(format!("{rate} is not between 0 and 1"))
+    }
+}
+
+/// The per-user default data directory.
+fn default_data_dir() -> Option<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(xdg).join("adfctl").join("emulator"));
+    }
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty())?;
+    Some(
+        PathBuf::from(home)
+            .join(".local")
+            .join("share")
+            .join("adfctl")
+            .join("emulator"),
+    )
 }
 
 /// Runs `adfctl emulator`.
 pub fn run(args: EmulatorArgs) -> ExitStatus {
-    eprintln!(
-        "error: the emulator is not built yet (listen {})",
-        args.listen
-    );
-    ExitStatus::Failure
+    let Some(data_dir) = args.data.clone().or_else(default_data_dir) else {
+        eprintln!("error: no data directory: pass --data DIR (HOME is not set)");
+        return ExitStatus::Failure;
+    };
+    let mut config = adf_emulator::EmulatorConfig::new(&data_dir);
+    config.page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
+    config.latency = Duration::from_millis(args.latency_ms);
+    config.fault_rate = args.fault_rate;
+    config.lost_response_rate = args.lost_response_rate;
+    config.throttle = args.throttle;
+    config.seed = args.seed;
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitStatus::Failure;
+        }
+    };
+    runtime.block_on(async move {
+        let running = match adf_emulator::start(config, args.listen).await {
+            Ok(running) => running,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitStatus::Failure;
+            }
+        };
+        eprintln!(
+            "adfctl emulator listening on {} (data: {})",
+            running.base_url(),
+            data_dir.display()
+        );
+        wait_for_stop_signal().await;
+        eprintln!("adfctl emulator: shutting down");
+        match running.shutdown().await {
+            Ok(()) => ExitStatus::Success,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitStatus::Failure
+            }
+        }
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
