@@ -80,6 +80,10 @@ pub async fn execute(
     live: &LiveState,
     parallelism: usize,
 ) -> ExitStatus {
+    let what = match plan.mode {
+        adf_plan::PlanMode::Apply => "Apply",
+        adf_plan::PlanMode::Destroy => "Destroy",
+    };
     let steps = plan
         .changes
         .iter()
@@ -131,7 +135,7 @@ pub async fn execute(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print_report(&report)
+    print_report(&report, what)
 }
 
 fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
@@ -146,13 +150,13 @@ fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
     }
 }
 
-fn print_report(report: &ApplyReport) -> ExitStatus {
+fn print_report(report: &ApplyReport, what: &str) -> ExitStatus {
     let (applied, failed, skipped) = report.counts();
     if report.succeeded() {
-        eprintln!("Apply complete: {applied} steps applied.");
+        eprintln!("{what} complete: {applied} steps applied.");
         return ExitStatus::Success;
     }
-    eprintln!("Apply incomplete: {applied} steps applied, {failed} failed, {skipped} skipped.");
+    eprintln!("{what} incomplete: {applied} steps applied, {failed} failed, {skipped} skipped.");
     for outcome in report.problems() {
         match &outcome.status {
             StepStatus::Failed(why) => eprintln!(
