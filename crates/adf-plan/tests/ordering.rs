@@ -1,0 +1,248 @@
+//! Ordering: dependency edges from references, waves, deletes in reverse, delete-after-update.
+
+mod common;
+
+use adf_core::{DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_plan::{LiveResource, LiveState, Plan, PlanOptions, plan};
+use common::*;
+use serde_json::json;
+
+/// The waves as text: one line per wave, addresses with their symbols.
+fn waves(plan: &Plan) -> String {
+    plan.waves()
+        .iter()
+        .map(|wave| {
+            wave.iter()
+                .map(|c| format!("{}{}", c.action.symbol(), c.address))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn check_waves(desired: &DesiredState, live: &LiveState, options: PlanOptions, expected: &str) {
+    let plan = plan(desired, live, &options);
+    assert_eq!(waves(&plan), expected.trim(), "\n{plan:#?}");
+    // And the in-memory ARM accepts that order, and it converges.
+    let after = apply_in_memory(&plan, desired, live);
+    let again = adf_plan::plan(desired, &after, &options);
+    assert!(!again.has_changes(), "{}", outline(&again));
+}
+
+fn base() -> Vec<adf_core::DesiredResource> {
+    vec![group("eastus"), factory("eastus")]
+}
+
+fn with(mut resources: Vec<adf_core::DesiredResource>) -> DesiredState {
+    let mut all = base();
+    all.append(&mut resources);
+    state(all)
+}
+
+fn wait_pipeline(name: &str) -> adf_core::DesiredResource {
+    child(Kind::Pipeline, name, json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}))
+}
+
+#[test]
+fn execute_pipeline_callees_are_created_first_and_deleted_last() {
+    let desired = with(vec![
+        execute_pipeline("a", "b"),
+        execute_pipeline("b", "c"),
+        wait_pipeline("c"),
+    ]);
+    check_waves(
+        &desired,
+        &LiveState::empty(),
+        PlanOptions::apply(),
+        "
++resourceGroup/adf-lab-rg
++factory/adf-lab-factory
++pipeline/c
++pipeline/b
++pipeline/a",
+    );
+    // Pruning all three deletes the callers first.
+    let live = applied(&desired);
+    let empty = with(vec![]);
+    check_waves(
+        &empty,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "
+-pipeline/a
+-pipeline/b
+-pipeline/c",
+    );
+}
+
+#[test]
+fn a_pipeline_is_deleted_only_after_its_caller_drops_the_reference() {
+    let before = with(vec![execute_pipeline("parent", "old"), wait_pipeline("old")]);
+    let live = applied(&before);
+    let after = with(vec![execute_pipeline("parent", "new"), wait_pipeline("new")]);
+    check_waves(
+        &after,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "
++pipeline/new
+~pipeline/parent
+-pipeline/old",
+    );
+    let plan = plan(&after, &live, &PlanOptions::apply_with_prune());
+    let old = plan.get(&ResourceAddress::new(Kind::Pipeline, "old")).expect("old");
+    assert_eq!(old.depends_on, vec![ResourceAddress::new(Kind::Pipeline, "parent")]);
+}
+
+#[test]
+fn a_started_trigger_is_stopped_and_repointed_before_its_old_pipeline_goes() {
+    let before = with(vec![
+        wait_pipeline("old"),
+        trigger("t", schedule_trigger("t", "old", 1), None),
+    ]);
+    let live = applied(&before);
+    assert_eq!(
+        live.get(&ResourceAddress::new(Kind::Trigger, "t")).and_then(|t| t.runtime_state()),
+        Some(TriggerRuntimeState::Started)
+    );
+    let after = with(vec![
+        wait_pipeline("new"),
+        trigger("t", schedule_trigger("t", "new", 1), None),
+    ]);
+    check_waves(
+        &after,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "
++pipeline/new
+~trigger/t
+-pipeline/old",
+    );
+    let plan = plan(&after, &live, &PlanOptions::apply_with_prune());
+    let t = plan.get(&ResourceAddress::new(Kind::Trigger, "t")).expect("t");
+    assert!(t.needs_stop && t.needs_start);
+}
+
+#[test]
+fn datasets_go_before_their_linked_service_and_independent_ones_share_a_wave() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let only_pipelineless = with(vec![]);
+    check_waves(
+        &only_pipelineless,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "
+-trigger/dailyTrigger
+-pipeline/copyPipeline
+-dataset/InputDataset -dataset/OutputDataset
+-linkedService/AzureStorageLinkedService",
+    );
+}
+
+#[test]
+fn key_vault_linked_services_and_integration_runtimes_come_before_their_users() {
+    let desired = with(vec![
+        child(Kind::LinkedService, "sql", json!({
+            "type": "AzureSqlDatabase",
+            "connectVia": {"referenceName": "selfHosted", "type": "IntegrationRuntimeReference"},
+            "typeProperties": {"connectionString": "Server=x;", "password": {
+                "type": "AzureKeyVaultSecret", "secretName": "sql-password",
+                "store": {"referenceName": "vault", "type": "LinkedServiceReference"}}}
+        })),
+        child(Kind::LinkedService, "vault", json!({"type": "AzureKeyVault", "typeProperties": {"baseUrl": "https://v.vault.azure.net/"}})),
+        child(Kind::IntegrationRuntime, "selfHosted", json!({"type": "SelfHosted"})),
+    ]);
+    check_waves(
+        &desired,
+        &LiveState::empty(),
+        PlanOptions::apply(),
+        "
++resourceGroup/adf-lab-rg
++factory/adf-lab-factory
++integrationRuntime/selfHosted +linkedService/vault
++linkedService/sql",
+    );
+}
+
+#[test]
+fn data_flows_come_after_their_datasets_and_before_their_pipelines() {
+    let desired = with(vec![
+        child(Kind::Pipeline, "runFlow", json!({"activities": [{"name": "flow", "type": "ExecuteDataFlow",
+            "typeProperties": {"dataflow": {"referenceName": "flow", "type": "DataFlowReference"}}}]})),
+        child(Kind::DataFlow, "flow", json!({"type": "MappingDataFlow", "typeProperties": {
+            "sources": [{"name": "in", "dataset": {"referenceName": "ds", "type": "DatasetReference"}}]}})),
+        child(Kind::Dataset, "ds", json!({"type": "Binary", "linkedServiceName": {"referenceName": "ls", "type": "LinkedServiceReference"}})),
+        child(Kind::LinkedService, "ls", json!({"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://x/"}})),
+    ]);
+    check_waves(
+        &desired,
+        &LiveState::empty(),
+        PlanOptions::apply(),
+        "
++resourceGroup/adf-lab-rg
++factory/adf-lab-factory
++linkedService/ls
++dataset/ds
++dataFlow/flow
++pipeline/runFlow",
+    );
+}
+
+#[test]
+fn a_cycle_in_live_references_is_noted_and_still_ordered() {
+    let desired = with(vec![]);
+    let mut live = applied(&desired);
+    for (name, callee) in [("ping", "pong"), ("pong", "ping")] {
+        live.resources.push(LiveResource::new(
+            ResourceAddress::new(Kind::Pipeline, name),
+            json!({"etag": "e", "properties": {"activities": [{"name": "x", "type": "ExecutePipeline",
+                "typeProperties": {"pipeline": {"referenceName": callee, "type": "PipelineReference"}}}]}}),
+        ));
+    }
+    let plan = plan(&desired, &live, &PlanOptions::apply_with_prune());
+    assert_eq!(plan.summary().delete, 2);
+    assert!(plan.notes.iter().any(|n| n.contains("dependency cycle")), "{:?}", plan.notes);
+    assert_eq!(plan.waves().len(), 2, "one at a time");
+}
+
+#[test]
+fn a_kept_resource_that_references_a_deleted_one_is_noted() {
+    // The spec is invalid (a dangling reference adf-spec would reject), but the plan must
+    // still say what will go wrong instead of ordering blindly.
+    let before = with(vec![execute_pipeline("kept", "gone"), wait_pipeline("gone")]);
+    let live = applied(&before);
+    let desired = with(vec![execute_pipeline("kept", "gone")]);
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply_with_prune());
+    assert_eq!(outline(&plan), "- pipeline/gone");
+    assert!(
+        plan.notes.iter().any(|n| n == "pipeline/kept still references pipeline/gone, which this plan deletes"),
+        "{:?}",
+        plan.notes
+    );
+}
+
+#[test]
+fn destroy_deletes_an_unmanaged_trigger_before_the_pipeline_it_points_at() {
+    let desired = with(vec![wait_pipeline("kept")]);
+    let mut live = applied(&desired);
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "gone"),
+        json!({"etag": "e", "properties": {}}),
+    ));
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Trigger, "studioTrigger"),
+        json!({"etag": "e", "properties": schedule_trigger("x", "gone", 1)}),
+    ));
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    assert!(!plan.has_changes());
+    assert_eq!(plan.unmanaged.len(), 2);
+    let destroy = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
+    let order: Vec<String> = destroy.changes.iter().map(|c| c.address.to_string()).collect();
+    let trigger_at = order.iter().position(|a| a == "trigger/studioTrigger").expect("trigger");
+    let pipeline_at = order.iter().position(|a| a == "pipeline/gone").expect("pipeline");
+    assert!(trigger_at < pipeline_at, "{order:?}");
+    let after = apply_in_memory(&destroy, &desired, &live);
+    assert!(after.resources.iter().all(|r| r.address.kind == Kind::ResourceGroup), "group kept: contents not listed");
+}
