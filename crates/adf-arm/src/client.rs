@@ -556,6 +556,9 @@ impl ArmClient {
                 request = request
                     .header("Content-Type", "application/json")
                     .body(body.clone());
+            } else if call.method == Method::POST {
+                // ARM's front door answers 411 to a bodiless POST without `Content-Length: 0`.
+                request = request.header("Content-Length", "0");
             }
             if let Some(etag) = &call.if_match
                 && let Ok(value) = HeaderValue::from_str(etag)

@@ -967,3 +967,48 @@ async fn paths_keep_their_query_and_get_the_api_version() {
     );
     assert!(client.resource_url("no-slash", API).is_err());
 }
+
+#[tokio::test]
+async fn a_post_without_a_body_sends_content_length_zero() {
+    // ARM's front door answers 411 Length Required to a bodiless POST without Content-Length.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("content-length", "0"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .post(
+            &format!("{FACTORY}/triggers/t/start"),
+            API,
+            None,
+            Idempotency::Idempotent,
+        )
+        .await
+        .expect("start");
+}
+
+#[tokio::test]
+async fn waiting_for_an_operation_gives_up_at_the_lro_timeout() {
+    let server = MockServer::start().await;
+    let operation = format!("{}/op", server.uri());
+    Mock::given(method("DELETE"))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("Location", operation.as_str())
+                .insert_header("Retry-After", "30"),
+        )
+        .mount(&server)
+        .await;
+    let mut options = options(&server);
+    options.lro.timeout = Duration::from_secs(10);
+    let client = ArmClient::new(options).expect("client");
+    let error = client.delete(FACTORY, API).await.expect_err("timeout");
+    assert!(matches!(error, ArmError::Timeout { .. }), "{error:?}");
+    assert_eq!(
+        client.stats().get,
+        0,
+        "no poll is made that could not finish in time"
+    );
+}
