@@ -16,7 +16,7 @@ use adf_core::{
     TriggerRuntimeState,
 };
 use serde_json::{Map, Value as Json, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// One spec file's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +143,12 @@ const FACTORY_PROPERTY_KEYS: [&str; 4] = [
 ];
 
 const GLOBAL_PARAMETER_TYPES: [&str; 6] = ["String", "Int", "Float", "Bool", "Array", "Object"];
+
+/// At most this many reference cycles are reported (each costs the length of its path).
+const MAX_REPORTED_CYCLES: usize = 100;
+
+/// Above this many candidates, no "did you mean" is computed (it compares with each).
+const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
 
 /// The built-in integration runtime every factory has; references to it need no definition.
 const AUTO_RESOLVE_IR: &str = "AutoResolveIntegrationRuntime";
@@ -1023,8 +1029,16 @@ impl Loader<'_, '_> {
                 .iter()
                 .filter_map(|a| a.get("name").and_then(Node::as_str))
                 .collect();
+            let siblings = Siblings {
+                set: names.iter().copied().collect(),
+                names: if names.len() > MAX_SUGGESTION_CANDIDATES {
+                    Vec::new()
+                } else {
+                    names
+                },
+            };
             for activity in items {
-                self.check_activity(name, activity, &names, &mut seen);
+                self.check_activity(name, activity, &siblings, &mut seen);
             }
         }
         if total > limits::MAX_ACTIVITIES_PER_PIPELINE {
@@ -1045,7 +1059,7 @@ impl Loader<'_, '_> {
         &mut self,
         pipeline: &Key,
         activity: &Node,
-        siblings: &[&str],
+        siblings: &Siblings<'_>,
         seen: &mut HashMap<String, Pos>,
     ) {
         if activity.as_map().is_none() {
@@ -1125,13 +1139,13 @@ impl Loader<'_, '_> {
             for dependency in dependencies {
                 if let Some(target) = dependency.get("activity")
                     && let Some(target_name) = target.as_str()
-                    && !siblings.contains(&target_name)
+                    && !siblings.set.contains(target_name)
                 {
                     self.sink.error(
                         "dangling-reference",
                         target.pos,
                         format!("{label} depends on activity `{target_name}`, which is not in the same activity list"),
-                        suggest::hint(target_name, siblings).or_else(|| Some("dependsOn names an activity at the same level (not inside or outside a container)".into())),
+                        suggest::hint(target_name, &siblings.names).or_else(|| Some("dependsOn names an activity at the same level (not inside or outside a container)".into())),
                     );
                 }
             }
@@ -1187,25 +1201,26 @@ impl Loader<'_, '_> {
     }
 
     fn check_references(&mut self, entities: &[Entity]) {
+        // Exact names, and lower-cased names (ADF compares names ignoring case), per kind.
         let mut defined: HashMap<Kind, Vec<&str>> = HashMap::new();
+        let mut exact: HashSet<(Kind, &str)> = HashSet::new();
+        let mut folded: HashMap<(Kind, String), &str> = HashMap::new();
         for entity in entities {
             defined.entry(entity.kind).or_default().push(&entity.name);
+            exact.insert((entity.kind, &entity.name));
+            folded
+                .entry((entity.kind, entity.name.to_ascii_lowercase()))
+                .or_insert(&entity.name);
         }
         for entity in entities {
             let positions = reference_positions(entity);
             for address in entity.body_references() {
-                let pos = positions
-                    .iter()
-                    .find(|(a, _)| *a == address)
-                    .map_or(entity.name_pos, |(_, pos)| *pos);
-                let names = defined
-                    .get(&address.kind)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                if names.contains(&address.name.as_str()) {
+                let pos = positions.get(&address).copied().unwrap_or(entity.name_pos);
+                if exact.contains(&(address.kind, address.name.as_str())) {
                     continue;
                 }
-                if let Some(actual) = names.iter().find(|n| n.eq_ignore_ascii_case(&address.name)) {
+                if let Some(actual) = folded.get(&(address.kind, address.name.to_ascii_lowercase()))
+                {
                     self.sink.warning(
                         "reference-case",
                         pos,
@@ -1218,6 +1233,16 @@ impl Loader<'_, '_> {
                     );
                     continue;
                 }
+                let names = defined
+                    .get(&address.kind)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                // Suggestions compare against every name: skip them for huge specs.
+                let names = if names.len() > MAX_SUGGESTION_CANDIDATES {
+                    &[][..]
+                } else {
+                    names
+                };
                 if address.kind == Kind::IntegrationRuntime
                     && address.name.eq_ignore_ascii_case(AUTO_RESOLVE_IR)
                 {
@@ -1264,7 +1289,8 @@ impl Loader<'_, '_> {
             .collect();
         // Iterative depth-first search: 0 = unvisited, 1 = on the path, 2 = done.
         let mut state = vec![0u8; entities.len()];
-        let mut reported: Vec<Vec<usize>> = Vec::new();
+        let mut position_on_path = vec![0usize; entities.len()];
+        let mut reported: HashSet<Vec<usize>> = HashSet::new();
         for start in 0..entities.len() {
             if state[start] != 0 {
                 continue;
@@ -1273,28 +1299,28 @@ impl Loader<'_, '_> {
             state[start] = 1;
             while let Some((node, next)) = path.last_mut() {
                 let node = *node;
-                if let Some(&target) = edges[node].get(*next) {
-                    *next += 1;
-                    match state[target] {
-                        0 => {
-                            state[target] = 1;
-                            path.push((target, 0));
-                        }
-                        1 => {
-                            let from = path.iter().position(|(n, _)| *n == target).unwrap_or(0);
-                            let cycle: Vec<usize> = path[from..].iter().map(|(n, _)| *n).collect();
-                            let mut key = cycle.clone();
-                            key.sort_unstable();
-                            if !reported.contains(&key) {
-                                reported.push(key);
-                                self.report_cycle(entities, &cycle);
-                            }
-                        }
-                        _ => {}
-                    }
-                } else {
+                let Some(&target) = edges[node].get(*next) else {
                     state[node] = 2;
                     path.pop();
+                    continue;
+                };
+                *next += 1;
+                match state[target] {
+                    0 => {
+                        state[target] = 1;
+                        position_on_path[target] = path.len();
+                        path.push((target, 0));
+                    }
+                    1 if reported.len() < MAX_REPORTED_CYCLES => {
+                        let from = position_on_path[target];
+                        let cycle: Vec<usize> = path[from..].iter().map(|(n, _)| *n).collect();
+                        let mut key = cycle.clone();
+                        key.sort_unstable();
+                        if reported.insert(key) {
+                            self.report_cycle(entities, &cycle);
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
@@ -1307,13 +1333,18 @@ impl Loader<'_, '_> {
             .map(|&i| ResourceAddress::new(entities[i].kind, entities[i].name.clone()).to_string())
             .collect();
         names.push(names[0].clone());
+        if names.len() > 24 {
+            // A very long cycle: its start and its end are enough to find it.
+            let omitted = names.len() - 20;
+            names.splice(12..names.len() - 8, [format!("… ({omitted} more) …")]);
+        }
         let entity = &entities[first];
         let next = cycle.get(1).map_or(first, |&i| i);
         let target = ResourceAddress::new(entities[next].kind, entities[next].name.clone());
         let pos = reference_positions(entity)
-            .into_iter()
-            .find(|(a, _)| *a == target)
-            .map_or(entity.name_pos, |(_, pos)| pos);
+            .get(&target)
+            .copied()
+            .unwrap_or(entity.name_pos);
         let what = match entity.kind {
             Kind::Pipeline => "ExecutePipeline calls form a cycle",
             Kind::LinkedService => "linked services reference each other in a cycle",
@@ -1354,6 +1385,13 @@ impl Loader<'_, '_> {
     }
 }
 
+/// The activity names of one activity list.
+struct Siblings<'a> {
+    set: HashSet<&'a str>,
+    /// For suggestions (empty when the list is huge).
+    names: Vec<&'a str>,
+}
+
 struct Group {
     name: String,
     managed: bool,
@@ -1388,12 +1426,16 @@ impl Entity {
 
 /// The position of each `referenceName` in an entity, found by walking its spanned tree and
 /// its JSON side by side (the JSON holds substituted names).
-fn reference_positions(entity: &Entity) -> Vec<(ResourceAddress, Pos)> {
+fn reference_positions(entity: &Entity) -> HashMap<ResourceAddress, Pos> {
     let mut found = Vec::new();
     if let Some(json) = entity.body.get("properties") {
         walk_references(&entity.properties, json, &mut found, 0);
     }
-    found
+    let mut first = HashMap::new();
+    for (address, pos) in found {
+        first.entry(address).or_insert(pos);
+    }
+    first
 }
 
 fn walk_references(

@@ -2,26 +2,40 @@
 //! replace; a `null` in a later file removes the key. Every node keeps the position (file,
 //! line, column) of the file it came from.
 
-use crate::yaml::{Node, Value};
+use crate::yaml::{Key, Node, Value};
+use std::collections::HashMap;
 
 /// Merges `overlay` into `base`.
 pub(crate) fn merge(base: Node, overlay: Node) -> Node {
     match (base.value, overlay.value) {
-        (Value::Map(mut entries), Value::Map(overlay_entries)) => {
+        (Value::Map(entries), Value::Map(overlay_entries)) => {
+            // Slots keep the base order; keys new in the overlay are appended.
+            let mut slots: Vec<Option<(Key, Node)>> = entries.into_iter().map(Some).collect();
+            let mut index: HashMap<String, usize> = slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, slot)| slot.as_ref().map(|(k, _)| (k.text.clone(), i)))
+                .collect();
             for (key, value) in overlay_entries {
-                match entries.iter().position(|(k, _)| k.text == key.text) {
-                    Some(index) if value.value == Value::Null => {
-                        entries.remove(index);
+                let removing = value.value == Value::Null;
+                match index.get(&key.text).copied() {
+                    Some(i) if removing => {
+                        slots[i] = None;
+                        index.remove(&key.text);
                     }
-                    Some(index) => {
-                        let (_, old) = entries.remove(index);
-                        entries.insert(index, (key, merge(old, value)));
+                    Some(i) => {
+                        if let Some((_, old)) = slots[i].take() {
+                            slots[i] = Some((key, merge(old, value)));
+                        }
                     }
-                    None if value.value == Value::Null => {}
-                    None => entries.push((key, value)),
+                    None if removing => {}
+                    None => {
+                        index.insert(key.text.clone(), slots.len());
+                        slots.push(Some((key, value)));
+                    }
                 }
             }
-            Node::new(Value::Map(entries), base.pos)
+            Node::new(Value::Map(slots.into_iter().flatten().collect()), base.pos)
         }
         (_, value) => Node::new(value, overlay.pos),
     }

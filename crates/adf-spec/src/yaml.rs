@@ -167,6 +167,8 @@ enum Frame {
     },
     Map {
         entries: Vec<(Key, Node)>,
+        /// Key → index in `entries`, for duplicate detection in constant time.
+        keys: HashMap<String, usize>,
         pending_key: Option<Key>,
         pos: Pos,
         anchor: usize,
@@ -296,6 +298,7 @@ impl Builder {
                 self.collection_tag(tag.as_deref(), "map", pos)?;
                 self.open(Frame::Map {
                     entries: Vec::new(),
+                    keys: HashMap::new(),
                     pending_key: None,
                     pos,
                     anchor,
@@ -378,6 +381,7 @@ impl Builder {
             }
             Some(Frame::Map {
                 entries,
+                keys,
                 pending_key,
                 ..
             }) => match pending_key.take() {
@@ -401,7 +405,7 @@ impl Builder {
                             });
                         }
                     };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.text == text) {
+                    if let Some((first, _)) = keys.get(&text).and_then(|&i| entries.get(i)) {
                         return Err(YamlError {
                             pos: node.pos,
                             message: format!("duplicate key `{text}`"),
@@ -411,6 +415,7 @@ impl Builder {
                             )),
                         });
                     }
+                    keys.insert(text.clone(), entries.len());
                     *pending_key = Some(Key {
                         text,
                         pos: node.pos,
@@ -446,6 +451,7 @@ fn merge_keys(entries: Vec<(Key, Node)>) -> Vec<(Key, Node)> {
     }
     let mut own = Vec::new();
     let mut merged: Vec<(Key, Node)> = Vec::new();
+    let mut merged_keys = std::collections::HashSet::new();
     for (key, value) in entries {
         if key.text != "<<" {
             own.push((key, value));
@@ -467,15 +473,17 @@ fn merge_keys(entries: Vec<(Key, Node)>) -> Vec<(Key, Node)> {
         };
         for source in sources {
             for (k, v) in source {
-                if !merged.iter().any(|(m, _)| m.text == k.text) {
+                if merged_keys.insert(k.text.clone()) {
                     merged.push((k, v));
                 }
             }
         }
     }
+    let own_keys: std::collections::HashSet<&str> =
+        own.iter().map(|(k, _)| k.text.as_str()).collect();
     let mut result: Vec<(Key, Node)> = merged
         .into_iter()
-        .filter(|(k, _)| !own.iter().any(|(o, _)| o.text == k.text))
+        .filter(|(k, _)| !own_keys.contains(k.text.as_str()))
         .collect();
     result.extend(own);
     result
