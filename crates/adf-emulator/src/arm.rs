@@ -112,6 +112,7 @@ pub(crate) enum Route {
     Groups { subscription: String },
     Group { subscription: String, group: String },
     GroupResources { subscription: String, group: String },
+    SubscriptionResources { subscription: String },
     OperationResult { subscription: String, token: String },
     SubscriptionFactories { subscription: String },
     GroupFactories { subscription: String, group: String },
@@ -143,6 +144,9 @@ impl Route {
             ["subscriptions", _, "resourcegroups", _, "resources"] => Route::GroupResources {
                 subscription: seg(1),
                 group: seg(3),
+            },
+            ["subscriptions", _, "resources"] => Route::SubscriptionResources {
+                subscription: seg(1),
             },
             ["subscriptions", _, "operationresults", _] => Route::OperationResult {
                 subscription: seg(1),
@@ -220,6 +224,7 @@ impl Route {
             Route::Groups { .. }
             | Route::Group { .. }
             | Route::GroupResources { .. }
+            | Route::SubscriptionResources { .. }
             | Route::OperationResult { .. } => ApiFamily::Resources,
             _ => ApiFamily::DataFactory,
         }
@@ -231,6 +236,7 @@ impl Route {
             Route::Groups { subscription }
             | Route::Group { subscription, .. }
             | Route::GroupResources { subscription, .. }
+            | Route::SubscriptionResources { subscription }
             | Route::OperationResult { subscription, .. }
             | Route::SubscriptionFactories { subscription }
             | Route::GroupFactories { subscription, .. } => Some(subscription),

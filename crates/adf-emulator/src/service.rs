@@ -272,7 +272,10 @@ impl Context<'_> {
                     group,
                 },
                 &Method::GET,
-            ) => self.list_group_resources(subscription, group),
+            ) => self.list_resources(subscription, Some(group)),
+            (Route::SubscriptionResources { subscription }, &Method::GET) => {
+                self.list_resources(subscription, None)
+            }
             (
                 Route::OperationResult {
                     subscription,
@@ -567,14 +570,23 @@ impl Context<'_> {
         Ok(Reply::empty(StatusCode::OK))
     }
 
-    fn list_group_resources(&self, subscription: &str, group: &str) -> Result<Reply, ArmError> {
-        let row = self.require_group(subscription, group)?;
+    /// Resources_ListByResourceGroup and Resources_List: the factories (the only tracked
+    /// resources the emulator holds), in ARM's GenericResource shape.
+    fn list_resources(&self, subscription: &str, group: Option<&str>) -> Result<Reply, ArmError> {
+        if let Some(group) = group {
+            self.require_group(subscription, group)?;
+        }
+        let groups = self.store.groups(subscription)?;
         let items = self
             .store
-            .factories(Some(subscription), Some(group))?
+            .factories(Some(subscription), group)?
             .into_iter()
-            .map(|(_, _, factory)| {
-                let full = factory_json(subscription, &row.name, &factory);
+            .map(|(_, group_key, factory)| {
+                let group_name = groups
+                    .iter()
+                    .find(|g| fold(&g.name) == group_key)
+                    .map_or(group_key.clone(), |g| g.name.clone());
+                let full = factory_json(subscription, &group_name, &factory);
                 let mut item = Map::new();
                 for key in ["id", "name", "type", "location", "tags", "identity"] {
                     if let Some(value) = full.get(key) {
@@ -1009,7 +1021,7 @@ impl Context<'_> {
                     .filter(|row| {
                         parent.is_none_or(|p| {
                             row.body
-                                .pointer("/parentTrigger")
+                                .pointer("/typeProperties/parentTrigger")
                                 .and_then(Value::as_str)
                                 .is_some_and(|t| t.eq_ignore_ascii_case(p))
                         })
