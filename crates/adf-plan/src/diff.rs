@@ -290,8 +290,6 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
                 state_name(live_state),
                 state_name(Some(state))
             ));
-        } else if body_changed && started {
-            reasons.push("started trigger: stopped, updated, then started again".to_owned());
         }
     }
     change.before = Some(before);

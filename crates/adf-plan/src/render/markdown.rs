@@ -34,19 +34,29 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(out, "| | Resource | Action | Reason |");
         let _ = writeln!(out, "|---|---|---|---|");
         for change in &changes {
+            let reason: Vec<String> = change
+                .reason
+                .iter()
+                .cloned()
+                .chain(trigger_steps(change))
+                .collect();
             let _ = writeln!(
                 out,
                 "| `{}` | `{}` | {} | {} |",
                 change.action.symbol(),
                 code(&change.address.to_string()),
                 change.action.as_str(),
-                escape(change.reason.as_deref().unwrap_or(""))
+                escape(&reason.join("; "))
             );
         }
         out.push('\n');
     }
     for change in &changes {
         let lines = body_lines(change);
+        if lines.is_empty() && change.changed_secrets.is_empty() {
+            // Nothing to unfold (a delete): the table row says it all.
+            continue;
+        }
         let _ = writeln!(
             out,
             "<details><summary><code>{} {}</code> ({})</summary>\n",

@@ -1,0 +1,102 @@
+//! Snapshots of what users read: the human, JSON and markdown plans.
+
+mod common;
+
+use adf_core::{DesiredState, Kind, ResourceAddress};
+use adf_plan::render::{self, Style};
+use adf_plan::{LiveResource, LiveState, Plan, PlanOptions, plan};
+use common::*;
+use serde_json::json;
+
+/// The seed lab, applied, then edited: the storage secret rotated, the output dataset moved,
+/// a new dataset, the pipeline described, the trigger made hourly, and a pipeline made in
+/// Studio that `--prune` removes.
+fn realistic() -> (DesiredState, LiveState, Plan) {
+    let lab = seed_lab();
+    let mut live = applied(&lab);
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "legacyPipeline"),
+        json!({"id": "/x/pipelines/legacyPipeline", "name": "legacyPipeline", "etag": "e0",
+               "properties": {"activities": [{"name": "wait", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 5}}]}}),
+    ));
+    let mut desired = lab.clone();
+    desired.resources[2].body["properties"]["typeProperties"]["connectionString"]["value"] =
+        json!("DefaultEndpointsProtocol=https;AccountName=adflab;AccountKey=R0tated-PLANTED-0004");
+    desired.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] = json!("output/v2");
+    desired.resources[5].body["properties"]["description"] = json!("Copies input.txt to the output folder");
+    desired.resources[6].body = json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
+    desired.resources.insert(5, blob_dataset("ArchiveDataset", "archive", None));
+    let plan = plan(&desired, &live, &PlanOptions::apply_with_prune());
+    (desired, live, plan)
+}
+
+#[test]
+fn human_plan() {
+    let (_, _, plan) = realistic();
+    insta::assert_snapshot!(render::human(&plan, Style::plain()));
+}
+
+#[test]
+fn human_plan_in_colour_only_when_asked() {
+    let (_, _, plan) = realistic();
+    let plain = render::human(&plan, Style::plain());
+    let coloured = render::human(&plan, Style::coloured());
+    assert!(!plain.contains('\x1b'));
+    assert!(coloured.contains("\x1b[32m") && coloured.contains("\x1b[31m"));
+    let stripped = coloured
+        .split('\x1b')
+        .enumerate()
+        .map(|(i, part)| if i == 0 { part } else { part.split_once('m').map_or(part, |(_, rest)| rest) })
+        .collect::<String>();
+    assert_eq!(stripped, plain);
+}
+
+#[test]
+fn json_plan() {
+    let (_, _, plan) = realistic();
+    insta::assert_json_snapshot!(render::json(&plan));
+}
+
+#[test]
+fn markdown_plan() {
+    let (_, _, plan) = realistic();
+    insta::assert_snapshot!(render::markdown(&plan));
+}
+
+#[test]
+fn human_no_changes() {
+    let lab = seed_lab_without_secrets();
+    let live = applied(&lab);
+    let plan = plan(&lab, &live, &PlanOptions::apply());
+    insta::assert_snapshot!(render::human(&plan, Style::plain()));
+}
+
+#[test]
+fn human_first_apply() {
+    let plan = plan(&seed_lab(), &LiveState::empty(), &PlanOptions::apply());
+    insta::assert_snapshot!(render::human(&plan, Style::plain()));
+}
+
+#[test]
+fn human_and_markdown_destroy() {
+    let lab = seed_lab_without_secrets();
+    let mut live = applied(&lab);
+    live.other_resources_in_group = Some(vec!["Microsoft.Storage/storageAccounts/adflabstorage".into()]);
+    let plan = plan(&lab, &live, &PlanOptions::destroy());
+    insta::assert_snapshot!("destroy_human", render::human(&plan, Style::plain()));
+    insta::assert_snapshot!("destroy_markdown", render::markdown(&plan));
+}
+
+#[test]
+fn json_format_is_versioned_with_the_promised_fields() {
+    let (_, _, plan) = realistic();
+    let json = render::json(&plan);
+    assert_eq!(json["format_version"], "1");
+    for field in ["create", "update", "replace", "delete", "noop"] {
+        assert!(json["summary"][field].is_u64(), "summary.{field}");
+    }
+    for change in json["changes"].as_array().expect("changes") {
+        assert!(change["address"].is_string() && change["action"].is_string());
+        assert!(change.get("before").is_some() && change.get("after").is_some());
+    }
+}
