@@ -6,6 +6,7 @@
 
 mod apply;
 mod refresh;
+pub mod runs;
 
 pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, Observer, Phase, StepOutcome, StepStatus, apply,

@@ -8,8 +8,9 @@ pub enum ExitStatus {
     /// An error: bad input, a failed request, a failed run.
     Failure,
     /// With `--detailed-exitcode`: it worked and there are changes.
-    #[allow(dead_code)]
     Changes,
+    /// Interrupted by Ctrl-C (130, as shells report SIGINT).
+    Interrupted,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -18,6 +19,7 @@ impl From<ExitStatus> for std::process::ExitCode {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Changes => 2,
+            ExitStatus::Interrupted => 130,
         })
     }
 }

@@ -37,6 +37,10 @@ enum Command {
     Apply(commands::apply::ApplyArgs),
     /// Delete what the spec manages: triggers stopped first, then in reverse dependency order.
     Destroy(commands::destroy::DestroyArgs),
+    /// Start a pipeline run and follow it to the end.
+    Run(commands::run::RunArgs),
+    /// List recent pipeline runs.
+    Runs(commands::run::RunsArgs),
     /// Run the local ARM-compatible Data Factory emulator.
     Emulator(commands::emulator::EmulatorArgs),
 }
@@ -49,6 +53,8 @@ fn main() -> std::process::ExitCode {
         Command::Plan(args) => commands::plan::run(args),
         Command::Apply(args) => commands::apply::run(args),
         Command::Destroy(args) => commands::destroy::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Runs(args) => commands::run::list(args),
         Command::Emulator(args) => commands::emulator::run(args),
     };
     status.into()

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod destroy;
 pub mod emulator;
 pub mod plan;
+pub mod run;
 pub mod session;
 pub mod spec_args;
 pub mod target;

@@ -1,0 +1,426 @@
+//! `adfctl run` (start a pipeline run and follow it) and `adfctl runs` (list recent runs).
+
+use super::session::{self, fail, fail_with_hint};
+use super::spec_args::SpecArgs;
+use super::target::{Connection, TargetArgs};
+use crate::exit::ExitStatus;
+use adf_engine::runs::{self, ActivityRun, PipelineRun};
+use serde_json::{Map, Value, json};
+use std::time::{Duration, Instant};
+
+/// Output formats of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    /// A table of activity runs.
+    Human,
+    /// The run and its activity runs as JSON.
+    Json,
+}
+
+/// Arguments of `adfctl run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// The pipeline to run.
+    #[arg(value_name = "PIPELINE")]
+    pipeline: String,
+
+    /// A pipeline parameter; the value is parsed as JSON when it is JSON (`[1,2]`, `3`,
+    /// `true`), else taken as a string. Repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    params: Vec<(String, Value)>,
+
+    /// Print the run id and exit without following the run.
+    #[arg(long)]
+    no_wait: bool,
+
+    /// Give up following (and cancel the run) after this long: `90s`, `10m`, `2h`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "1h")]
+    timeout: Duration,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    format: RunFormat,
+}
+
+/// Arguments of `adfctl runs`.
+#[derive(Debug, clap::Args)]
+pub struct RunsArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+
+    #[command(flatten)]
+    target: TargetArgs,
+
+    /// Only runs of this pipeline.
+    #[arg(long, value_name = "PIPELINE")]
+    pipeline: Option<String>,
+
+    /// Only runs with this status (Queued, InProgress, Succeeded, Failed, Cancelled).
+    #[arg(long, value_name = "STATUS")]
+    status: Option<String>,
+
+    /// How many days back to look.
+    #[arg(long, default_value_t = 7, value_name = "DAYS")]
+    days: i64,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "human")]
+    format: RunFormat,
+}
+
+fn parse_param(text: &str) -> Result<(String, Value), String> {
+    let Some((key, value)) = text.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+        return Err(format!("`{text}` is not KEY=VALUE"));
+    };
+    let parsed = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+    Ok((key.to_owned(), parsed))
+}
+
+/// Parses `90s`, `10m`, `2h`, `1h30m` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("`{text}` is not a duration; write it like 90s, 10m or 2h");
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(invalid()),
+        };
+        let value: u64 = number.parse().map_err(|_| invalid())?;
+        total = total.saturating_add(value.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(invalid());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// Runs `adfctl run`.
+pub fn run(args: RunArgs) -> ExitStatus {
+    let loaded = match args.spec.load() {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    if loaded
+        .desired
+        .get(&adf_core::ResourceAddress::new(
+            adf_core::Kind::Pipeline,
+            &args.pipeline,
+        ))
+        .is_none()
+    {
+        return fail_with_hint(
+            &format!("the spec defines no pipeline `{}`", args.pipeline),
+            "run one of the pipelines under `pipelines:` in the spec",
+        );
+    }
+    let runtime = match session::runtime() {
+        Ok(runtime) => runtime,
+        Err(status) => return status,
+    };
+    runtime.block_on(async {
+        let connection = match args.target.connect().await {
+            Ok(connection) => connection,
+            Err(message) => return fail(&message),
+        };
+        let status = follow(&connection, &loaded.desired.target, &args).await;
+        connection.close().await;
+        status
+    })
+}
+
+async fn follow(
+    connection: &Connection,
+    target: &adf_core::FactoryTarget,
+    args: &RunArgs,
+) -> ExitStatus {
+    let parameters: Map<String, Value> = args.params.iter().cloned().collect();
+    let run_id =
+        match runs::start_run(&connection.client, target, &args.pipeline, &parameters).await {
+            Ok(run_id) => run_id,
+            Err(error) => {
+                return fail(&format!(
+                    "cannot start pipeline `{}`: {error}",
+                    args.pipeline
+                ));
+            }
+        };
+    if args.no_wait {
+        match args.format {
+            RunFormat::Human => println!("{run_id}"),
+            RunFormat::Json => println!("{}", json!({"runId": run_id})),
+        }
+        return ExitStatus::Success;
+    }
+    eprintln!("Started run {run_id} of pipeline {}.", args.pipeline);
+    let started = Instant::now();
+    let mut last_status = String::new();
+    let mut delay = Duration::from_millis(250);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let run = loop {
+        let run = match runs::get_run(&connection.client, target, &run_id).await {
+            Ok(run) => run,
+            Err(error) => return fail(&format!("cannot read run {run_id}: {error}")),
+        };
+        if run.status != last_status {
+            eprintln!(
+                "  {} after {:.1}s",
+                run.status,
+                started.elapsed().as_secs_f64()
+            );
+            last_status = run.status.clone();
+        }
+        if run.is_terminal() {
+            break run;
+        }
+        if started.elapsed() >= args.timeout {
+            let _ = runs::cancel_run(&connection.client, target, &run_id).await;
+            return fail_with_hint(
+                &format!(
+                    "run {run_id} did not finish within {:?}; it was cancelled",
+                    args.timeout
+                ),
+                "raise --timeout, or use --no-wait and `adfctl runs` to check on it later",
+            );
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut ctrl_c => {
+                eprintln!("Interrupted: cancelling run {run_id}...");
+                return match runs::cancel_run(&connection.client, target, &run_id).await {
+                    Ok(()) => {
+                        eprintln!("Run {run_id} cancelled.");
+                        ExitStatus::Interrupted
+                    }
+                    Err(error) => fail(&format!("cannot cancel run {run_id}: {error}")),
+                };
+            }
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    };
+    let activities = match runs::activity_runs(&connection.client, target, &run_id).await {
+        Ok(activities) => activities,
+        Err(error) => {
+            return fail(&format!(
+                "cannot read the activity runs of {run_id}: {error}"
+            ));
+        }
+    };
+    match args.format {
+        RunFormat::Human => print!("{}", render_run(&run, &activities)),
+        RunFormat::Json => {
+            let document = json!({
+                "run": run.raw,
+                "activityRuns": activities.iter().map(|a| a.raw.clone()).collect::<Vec<_>>(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            );
+        }
+    }
+    if run.status == "Succeeded" {
+        ExitStatus::Success
+    } else {
+        let failing = activities.iter().find(|a| a.status == "Failed");
+        match failing {
+            Some(activity) => eprintln!(
+                "error: run {run_id} {}: activity `{}` failed: {}",
+                run.status.to_lowercase(),
+                activity.activity_name,
+                activity.error_message.as_deref().unwrap_or("(no message)")
+            ),
+            None => eprintln!(
+                "error: run {run_id} {}: {}",
+                run.status.to_lowercase(),
+                run.message
+            ),
+        }
+        ExitStatus::Failure
+    }
+}
+
+/// The run summary and its activity table.
+pub fn render_run(run: &PipelineRun, activities: &[ActivityRun]) -> String {
+    let mut out = format!(
+        "Pipeline {} run {}: {}{}\n\n",
+        run.pipeline_name,
+        run.run_id,
+        run.status,
+        run.duration_ms
+            .map(|ms| format!(" in {}", seconds(ms)))
+            .unwrap_or_default()
+    );
+    let mut rows = vec![["ACTIVITY", "TYPE", "STATUS", "DURATION", "DETAILS"].map(str::to_owned)];
+    let mut ordered: Vec<&ActivityRun> = activities.iter().collect();
+    ordered.sort_by(|a, b| a.start.cmp(&b.start));
+    for activity in ordered {
+        rows.push([
+            activity.activity_name.clone(),
+            activity.activity_type.clone(),
+            activity.status.clone(),
+            activity
+                .duration_ms
+                .map(seconds)
+                .unwrap_or_else(|| "-".into()),
+            details(activity),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| format!("{cell:<width$}", width = widths[i]))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1}s", ms as f64 / 1000.0)
+}
+
+fn details(activity: &ActivityRun) -> String {
+    if let Some(message) = &activity.error_message {
+        return message.clone();
+    }
+    if activity.activity_type != "Copy" {
+        return String::new();
+    }
+    let number = |key: &str| activity.output.get(key).and_then(Value::as_f64);
+    let mut parts = Vec::new();
+    if let Some(read) = number("dataRead") {
+        parts.push(format!("read {}", bytes(read)));
+    }
+    if let Some(written) = number("dataWritten") {
+        parts.push(format!("written {}", bytes(written)));
+    }
+    if let (Some(files_read), Some(files_written)) = (number("filesRead"), number("filesWritten")) {
+        parts.push(format!("files {files_read}/{files_written}"));
+    }
+    if let Some(rows) = number("rowsCopied") {
+        parts.push(format!("rows {rows}"));
+    }
+    if let Some(throughput) = number("throughput") {
+        parts.push(format!("{throughput:.1} KB/s"));
+    }
+    parts.join(", ")
+}
+
+fn bytes(value: f64) -> String {
+    if value < 1024.0 {
+        format!("{value} B")
+    } else if value < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", value / 1024.0)
+    } else {
+        format!("{:.1} MiB", value / (1024.0 * 1024.0))
+    }
+}
+
+/// Runs `adfctl runs`.
+pub fn list(args: RunsArgs) -> ExitStatus {
+    let loaded = match args.spec.load() {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    let runtime = match session::runtime() {
+        Ok(runtime) => runtime,
+        Err(status) => return status,
+    };
+    runtime.block_on(async {
+        let connection = match args.target.connect().await {
+            Ok(connection) => connection,
+            Err(message) => return fail(&message),
+        };
+        let result = runs::recent_runs(
+            &connection.client,
+            &loaded.desired.target,
+            args.days,
+            args.pipeline.as_deref(),
+            args.status.as_deref(),
+        )
+        .await;
+        connection.close().await;
+        let found = match result {
+            Ok(found) => found,
+            Err(error) => return fail(&format!("cannot query runs: {error}")),
+        };
+        match args.format {
+            RunFormat::Json => {
+                let list: Vec<Value> = found.iter().map(|r| r.raw.clone()).collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
+            }
+            RunFormat::Human => {
+                if found.is_empty() {
+                    eprintln!("No runs in the last {} days.", args.days);
+                }
+                for run in &found {
+                    println!(
+                        "{}  {:<24} {:<10} {:<28} {}",
+                        run.run_id,
+                        run.pipeline_name,
+                        run.status,
+                        run.run_start.as_deref().unwrap_or("-"),
+                        run.duration_ms.map(seconds).unwrap_or_else(|| "-".into())
+                    );
+                }
+            }
+        }
+        ExitStatus::Success
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("10x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn params_parse_json_or_string() {
+        assert_eq!(parse_param("n=3"), Ok(("n".into(), json!(3))));
+        assert_eq!(
+            parse_param("files=[\"a\",\"b\"]"),
+            Ok(("files".into(), json!(["a", "b"])))
+        );
+        assert_eq!(
+            parse_param("name=hello"),
+            Ok(("name".into(), json!("hello")))
+        );
+        assert!(parse_param("=x").is_err());
+    }
+}
