@@ -1,1 +1,191 @@
 //! Shared spec arguments (`-f`, `--var`) and loading, flattened into every command that reads a spec.
+
+use crate::exit::ExitStatus;
+use adf_spec::{Diagnostic, LoadOptions, Loaded, Severity, SpecSource, limits};
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+/// The spec files and variables of a command (`#[command(flatten)]` it).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SpecArgs {
+    /// Spec file to read; repeat to merge several in order (a base spec, then overlays).
+    /// `-` reads standard input.
+    #[arg(short = 'f', long = "file", value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Set the spec variable KEY (used as `${var:KEY}`), overriding the spec's `vars:` block.
+    /// Repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+/// What loading produced: the sources read (for snippets) and the result.
+pub struct LoadOutcome {
+    /// The files that could be read.
+    pub sources: Vec<SpecSource>,
+    /// The desired state and warnings, or every diagnostic.
+    pub result: Result<Loaded, Vec<Diagnostic>>,
+}
+
+impl SpecArgs {
+    /// Reads and loads the spec, printing every diagnostic (warnings too) to stderr.
+    /// `Err(Failure)` when there is any error.
+    pub fn load(&self) -> Result<Loaded, ExitStatus> {
+        let outcome = self.load_quietly();
+        match outcome.result {
+            Ok(loaded) => {
+                print_diagnostics(&loaded.warnings, &outcome.sources);
+                Ok(loaded)
+            }
+            Err(diagnostics) => {
+                print_diagnostics(&diagnostics, &outcome.sources);
+                let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+                eprintln!(
+                    "{} {} found in {}",
+                    errors,
+                    if errors == 1 { "error" } else { "errors" },
+                    self.display_files()
+                );
+                Err(ExitStatus::Failure)
+            }
+        }
+    }
+
+    /// Reads and loads the spec without printing anything.
+    pub fn load_quietly(&self) -> LoadOutcome {
+        let mut sources = Vec::new();
+        let mut unreadable = Vec::new();
+        for path in &self.files {
+            match read_source(path) {
+                Ok(source) => sources.push(source),
+                Err(diagnostic) => unreadable.push(*diagnostic),
+            }
+        }
+        if !unreadable.is_empty() {
+            return LoadOutcome {
+                sources,
+                result: Err(unreadable),
+            };
+        }
+        let result = adf_spec::load(&sources, &self.options());
+        LoadOutcome { sources, result }
+    }
+
+    /// The load options: the process environment (variables that are not Unicode are left
+    /// out) and the `--var` values.
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            env: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+            vars: self.vars.iter().cloned().collect(),
+        }
+    }
+
+    /// The files as the user named them, joined with ` + `.
+    pub fn display_files(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+/// Reads one spec file (or standard input for `-`), refusing files over the size limit.
+fn read_source(path: &Path) -> Result<SpecSource, Box<Diagnostic>> {
+    let name = path.display().to_string();
+    let unreadable = |message: String, hint: &str| {
+        Box::new(Diagnostic {
+            severity: Severity::Error,
+            code: "unreadable",
+            file: name.clone(),
+            line: 0,
+            column: 0,
+            message,
+            hint: Some(hint.to_owned()),
+            offset: 0,
+            length: 0,
+        })
+    };
+    let limit = u64::try_from(limits::MAX_FILE_BYTES).unwrap_or(u64::MAX);
+    let mut bytes = Vec::new();
+    let read = if name == "-" {
+        std::io::stdin().take(limit + 1).read_to_end(&mut bytes)
+    } else {
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                if file.metadata().is_ok_and(|m| m.is_dir()) {
+                    return Err(unreadable(
+                        "this is a directory, not a spec file".into(),
+                        "pass each YAML file with its own -f",
+                    ));
+                }
+                file.take(limit + 1).read_to_end(&mut bytes)
+            }
+            Err(error) => Err(error),
+        }
+    };
+    if let Err(error) = read {
+        return Err(unreadable(
+            format!("cannot read the file: {error}"),
+            "check the path given with -f",
+        ));
+    }
+    SpecSource::from_bytes(name, bytes)
+}
+
+/// Prints diagnostics to stderr: with source snippets (miette) when stderr is a terminal and
+/// `NO_COLOR` is unset, as plain `file:line:col: error: message` lines otherwise.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], sources: &[SpecSource]) {
+    let fancy = std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal();
+    for diagnostic in diagnostics {
+        let source = sources.iter().find(|s| s.name == diagnostic.file);
+        match source {
+            Some(source) if fancy && diagnostic.line > 0 => {
+                eprintln!("{:?}", fancy_report(diagnostic, source));
+            }
+            _ => eprintln!("{diagnostic}"),
+        }
+    }
+}
+
+fn fancy_report(diagnostic: &Diagnostic, source: &SpecSource) -> miette::Report {
+    let severity = match diagnostic.severity {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+    };
+    let mut fancy = miette::MietteDiagnostic::new(diagnostic.message.clone())
+        .with_severity(severity)
+        .with_code(diagnostic.code)
+        .with_label(miette::LabeledSpan::at(
+            diagnostic.offset..diagnostic.offset + diagnostic.length,
+            "here",
+        ));
+    if let Some(hint) = &diagnostic.hint {
+        fancy = fancy.with_help(hint.clone());
+    }
+    miette::Report::new(fancy).with_source_code(miette::NamedSource::new(
+        source.name.clone(),
+        source.text.clone(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_parse_as_key_value() {
+        assert_eq!(parse_var("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_var("novalue").is_err());
+        assert!(parse_var("=x").is_err());
+    }
+}
