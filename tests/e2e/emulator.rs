@@ -109,8 +109,14 @@ fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let body = if chunked { dechunk(rest) } else { rest.to_owned() };
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
     Ok(Some((status, body)))
 }
 
@@ -166,7 +172,12 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
                 while !stop.load(Ordering::Relaxed) {
                     let name = format!("rg-{writer}-{i}");
                     i += 1;
-                    match http(addr, "PUT", &group_path(&name), Some(r#"{"location":"eastus"}"#)) {
+                    match http(
+                        addr,
+                        "PUT",
+                        &group_path(&name),
+                        Some(r#"{"location":"eastus"}"#),
+                    ) {
                         Ok(Some((201, _))) => acknowledged.lock().expect("acks").push(name),
                         Ok(_) => {}
                         Err(_) => break,
@@ -189,12 +200,19 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
         writer.join().expect("writer thread");
     }
     let acknowledged = acknowledged.lock().expect("acks").clone();
-    assert!(acknowledged.len() >= 60, "only {} writes acknowledged", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 60,
+        "only {} writes acknowledged",
+        acknowledged.len()
+    );
     drop(emulator);
 
     let restarted = start(data.path(), &["--page-size", "100000"]);
     let stored = group_names(restarted.addr);
-    let missing: Vec<&String> = acknowledged.iter().filter(|n| !stored.contains(n)).collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|n| !stored.contains(n))
+        .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
 }
 
@@ -222,13 +240,21 @@ fn fault_rate_over_a_socket_fails_requests_and_drops_connections() {
     let emulator = start(data.path(), &["--fault-rate", "1", "--seed", "11"]);
     let mut outcomes = std::collections::BTreeSet::new();
     for i in 0..40 {
-        let outcome = http(emulator.addr, "PUT", &group_path(&format!("rg{i}")), Some(r#"{"location":"eastus"}"#));
+        let outcome = http(
+            emulator.addr,
+            "PUT",
+            &group_path(&format!("rg{i}")),
+            Some(r#"{"location":"eastus"}"#),
+        );
         outcomes.insert(match outcome {
             Ok(Some((status, _))) => status.to_string(),
             Ok(None) | Err(_) => "dropped".to_owned(),
         });
     }
-    assert_eq!(outcomes.into_iter().collect::<Vec<_>>(), ["429", "500", "503", "dropped"]);
+    assert_eq!(
+        outcomes.into_iter().collect::<Vec<_>>(),
+        ["429", "500", "503", "dropped"]
+    );
     let (status, stats) = http(emulator.addr, "GET", "/_emulator/stats", None)
         .expect("stats")
         .expect("stats are never faulted");
@@ -247,7 +273,12 @@ fn lost_responses_over_a_socket_take_effect() {
     let emulator = start(data.path(), &["--lost-response-rate", "1", "--seed", "5"]);
     let mut outcomes = std::collections::BTreeSet::new();
     for i in 0..20 {
-        let outcome = http(emulator.addr, "PUT", &group_path(&format!("rg{i}")), Some(r#"{"location":"eastus"}"#));
+        let outcome = http(
+            emulator.addr,
+            "PUT",
+            &group_path(&format!("rg{i}")),
+            Some(r#"{"location":"eastus"}"#),
+        );
         outcomes.insert(match outcome {
             Ok(Some((status, _))) => status.to_string(),
             Ok(None) | Err(_) => "dropped".to_owned(),
@@ -274,7 +305,11 @@ fn sigterm_shuts_down_cleanly() {
     assert!(exit.success(), "{exit:?}");
     std::thread::sleep(Duration::from_millis(100));
     assert!(
-        emulator.stderr_rest.lock().expect("stderr").contains("shutting down"),
+        emulator
+            .stderr_rest
+            .lock()
+            .expect("stderr")
+            .contains("shutting down"),
         "{}",
         emulator.stderr_rest.lock().expect("stderr")
     );
@@ -305,7 +340,10 @@ fn the_python_sdk_drives_the_emulator() {
     }
     let data = tempfile::tempdir().expect("temp dir");
     let emulator = start(data.path(), &[]);
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/python/sdk_conformance.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/python/sdk_conformance.py"
+    );
     let output = Command::new("python3")
         .arg(script)
         .args(["--endpoint", &format!("http://{}", emulator.addr)])
@@ -313,6 +351,9 @@ fn the_python_sdk_drives_the_emulator() {
         .expect("run the SDK script");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains("sdk conformance: ok"), "{stdout}");
 }

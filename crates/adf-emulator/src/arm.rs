@@ -109,13 +109,31 @@ pub(crate) enum ApiFamily {
 /// Every route the emulator serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
-    Groups { subscription: String },
-    Group { subscription: String, group: String },
-    GroupResources { subscription: String, group: String },
-    SubscriptionResources { subscription: String },
-    OperationResult { subscription: String, token: String },
-    SubscriptionFactories { subscription: String },
-    GroupFactories { subscription: String, group: String },
+    Groups {
+        subscription: String,
+    },
+    Group {
+        subscription: String,
+        group: String,
+    },
+    GroupResources {
+        subscription: String,
+        group: String,
+    },
+    SubscriptionResources {
+        subscription: String,
+    },
+    OperationResult {
+        subscription: String,
+        token: String,
+    },
+    SubscriptionFactories {
+        subscription: String,
+    },
+    GroupFactories {
+        subscription: String,
+        group: String,
+    },
     Factory(FactoryPath),
     Children(FactoryPath, Kind),
     Child(FactoryPath, Kind, String),
@@ -152,11 +170,15 @@ impl Route {
                 subscription: seg(1),
                 token: seg(3),
             },
-            ["subscriptions", _, "providers", "microsoft.datafactory", "factories"] => {
-                Route::SubscriptionFactories {
-                    subscription: seg(1),
-                }
-            }
+            [
+                "subscriptions",
+                _,
+                "providers",
+                "microsoft.datafactory",
+                "factories",
+            ] => Route::SubscriptionFactories {
+                subscription: seg(1),
+            },
             [
                 "subscriptions",
                 _,
@@ -260,16 +282,14 @@ pub(crate) fn percent_decode(text: &str, plus_is_space: bool) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(high), Some(low)) => {
-                        out.push((high * 16 + low) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' if plus_is_space => out.push(b' '),
             byte => out.push(byte),
         }
@@ -328,15 +348,21 @@ mod tests {
             factory: "F1".into(),
         };
         assert_eq!(
-            route("/subscriptions/s/resourceGroups/rg/providers/microsoft.datafactory/factories/F1/LinkedServices/My%20LS"),
+            route(
+                "/subscriptions/s/resourceGroups/rg/providers/microsoft.datafactory/factories/F1/LinkedServices/My%20LS"
+            ),
             Route::Child(at.clone(), Kind::LinkedService, "My LS".into())
         );
         assert_eq!(
-            route("/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/pipelineruns/r1/queryActivityruns"),
+            route(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/pipelineruns/r1/queryActivityruns"
+            ),
             Route::PipelineRunAction(at.clone(), "r1".into(), "queryactivityruns".into())
         );
         assert_eq!(
-            route("/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/adfcdcs"),
+            route(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/adfcdcs"
+            ),
             Route::Unknown(Some("adfcdcs".into()))
         );
     }

@@ -165,7 +165,12 @@ async fn handle(state: &EmulatorState, request: Request) -> (Outcome, Injected) 
             );
             return finish(error.into(), remaining, Injected::None);
         }
-        Some(value) if !value.trim_start().to_ascii_lowercase().starts_with("bearer ") => {
+        Some(value)
+            if !value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("bearer ") =>
+        {
             // UNVERIFIED wording.
             let error = ArmError::arm(
                 StatusCode::UNAUTHORIZED,
@@ -199,8 +204,8 @@ async fn handle(state: &EmulatorState, request: Request) -> (Outcome, Injected) 
 
     let (fault, lost) = state.with_rng(|rng| {
         let fault = rng.chance(config.fault_rate).then(|| rng.next_u64() % 4);
-        let lost = (fault.is_none() && rng.chance(config.lost_response_rate))
-            .then(|| rng.next_u64() % 2);
+        let lost =
+            (fault.is_none() && rng.chance(config.lost_response_rate)).then(|| rng.next_u64() % 2);
         (fault, lost)
     });
     match fault {

@@ -253,8 +253,14 @@ impl EmulatorState {
                             "name": row.name,
                             "invokedByType": trigger_type,
                         });
-                        let run_id =
-                            runs::insert_run(store, &scope, &pipeline, &parameters, invoked_by, now)?;
+                        let run_id = runs::insert_run(
+                            store,
+                            &scope,
+                            &pipeline,
+                            &parameters,
+                            invoked_by,
+                            now,
+                        )?;
                         triggered.insert(pipeline.name.clone(), json!(run_id));
                     }
                     let document = json!({

@@ -258,7 +258,10 @@ pub(crate) fn get_pipeline_run(
     _factory: &EntityRow,
     run_id: &str,
 ) -> Result<Reply, ArmError> {
-    Ok(Reply::json(StatusCode::OK, run_in_scope(store, scope, run_id)?))
+    Ok(Reply::json(
+        StatusCode::OK,
+        run_in_scope(store, scope, run_id)?,
+    ))
 }
 
 /// Moves a run to `status`, stamping `lastUpdated` and, when it ends, `runEnd` and
@@ -330,8 +333,11 @@ fn text_of(value: Option<&Value>) -> String {
 }
 
 fn parse_time(text: &str, field: &str) -> Result<OffsetDateTime, ArmError> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|_| bad_filter(format!("'{field}' must be an ISO 8601 date-time, not '{text}'.")))
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|_| {
+        bad_filter(format!(
+            "'{field}' must be an ISO 8601 date-time, not '{text}'."
+        ))
+    })
 }
 
 /// RunFilterParameters: the time window (required), filters, order and continuation token.
@@ -364,7 +370,10 @@ fn query(
             .into_iter()
             .flatten()
         {
-            let operand = condition.get("operand").and_then(Value::as_str).unwrap_or("");
+            let operand = condition
+                .get("operand")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let key = operand_key(operand)
                 .ok_or_else(|| bad_filter(format!("Unknown filter operand '{operand}'.")))?;
             let operator = condition
@@ -407,16 +416,18 @@ fn query(
         })
         .collect();
     selected.sort_by(|a, b| {
-        orders.iter().fold(Ordering::Equal, |acc, (key, descending)| {
-            acc.then_with(|| {
-                let ordering = text_of(a.get(*key)).cmp(&text_of(b.get(*key)));
-                if *descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                }
+        orders
+            .iter()
+            .fold(Ordering::Equal, |acc, (key, descending)| {
+                acc.then_with(|| {
+                    let ordering = text_of(a.get(*key)).cmp(&text_of(b.get(*key)));
+                    if *descending {
+                        ordering.reverse()
+                    } else {
+                        ordering
+                    }
+                })
             })
-        })
     });
     let skip = filter
         .get("continuationToken")
@@ -450,7 +461,12 @@ pub(crate) fn query_trigger_runs(
     filter: &Value,
 ) -> Result<Reply, ArmError> {
     let runs = ctx.store.trigger_runs(scope)?;
-    let body = query(runs, filter, "triggerRunTimestamp", ctx.config.run_page_size)?;
+    let body = query(
+        runs,
+        filter,
+        "triggerRunTimestamp",
+        ctx.config.run_page_size,
+    )?;
     Ok(Reply::json(StatusCode::OK, body))
 }
 
@@ -467,11 +483,7 @@ pub(crate) fn query_activity_runs(
 }
 
 /// The activity-run document for a record.
-pub(crate) fn activity_document(
-    run: &Value,
-    record: &ActivityRunRecord,
-    id: &str,
-) -> Value {
+pub(crate) fn activity_document(run: &Value, record: &ActivityRunRecord, id: &str) -> Value {
     let start = timestamp(record.start);
     let end = record.end.map(timestamp);
     let duration = record

@@ -90,7 +90,12 @@ pub(crate) fn check_api_version(family: ApiFamily, version: Option<&str>) -> Res
             "InvalidApiVersionParameter",
             format!(
                 "The api-version '{v}' is invalid. The supported versions are '{}'.",
-                supported.iter().rev().copied().collect::<Vec<_>>().join(",")
+                supported
+                    .iter()
+                    .rev()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(",")
             ),
         )),
     }
@@ -258,7 +263,13 @@ impl Context<'_> {
         let method = self.request.method.clone();
         match (route, &method) {
             (Route::Groups { subscription }, &Method::GET) => self.list_groups(subscription),
-            (Route::Group { subscription, group }, m) => match *m {
+            (
+                Route::Group {
+                    subscription,
+                    group,
+                },
+                m,
+            ) => match *m {
                 Method::PUT => self.put_group(subscription, group),
                 Method::GET => self.get_group(subscription, group),
                 Method::HEAD => self.head_group(subscription, group),
@@ -756,7 +767,10 @@ impl Context<'_> {
         if let Some(identity) = identity(body.get("identity"), Some(&factory.body)) {
             factory.body["identity"] = identity;
         }
-        if let Some(access) = body.get("properties").and_then(|p| p.get("publicNetworkAccess")) {
+        if let Some(access) = body
+            .get("properties")
+            .and_then(|p| p.get("publicNetworkAccess"))
+        {
             factory.body["properties"]["publicNetworkAccess"] = access.clone();
         }
         factory.etag = new_etag(self.store, self.now)?;
@@ -910,7 +924,9 @@ impl Context<'_> {
         }
         let stored = Value::Object(properties);
         let etag = new_etag(self.store, self.now)?;
-        let stored_name = existing.as_ref().map_or(name.to_owned(), |r| r.name.clone());
+        let stored_name = existing
+            .as_ref()
+            .map_or(name.to_owned(), |r| r.name.clone());
         self.store
             .put_entity(&scope, kind.address_prefix(), &stored_name, &stored, &etag)?;
         let row = EntityRow {
@@ -924,7 +940,12 @@ impl Context<'_> {
         ))
     }
 
-    fn delete_child(&mut self, at: &FactoryPath, kind: Kind, name: &str) -> Result<Reply, ArmError> {
+    fn delete_child(
+        &mut self,
+        at: &FactoryPath,
+        kind: Kind,
+        name: &str,
+    ) -> Result<Reply, ArmError> {
         let (_, factory) = self.require_factory(at)?;
         let scope = scope_of(at);
         let Some(row) = self.store.entity(&scope, kind.address_prefix(), name)? else {
@@ -1027,7 +1048,13 @@ impl Context<'_> {
                         })
                     })
                     .map(|row| {
-                        child_json(&at.subscription, &group.name, &factory.name, Kind::Trigger, row)
+                        child_json(
+                            &at.subscription,
+                            &group.name,
+                            &factory.name,
+                            Kind::Trigger,
+                            row,
+                        )
                     })
                     .collect();
                 Ok(Reply::json(StatusCode::OK, json!({ "value": items })))
@@ -1105,7 +1132,8 @@ fn identity(requested: Option<&Value>, previous: Option<&Value>) -> Option<Value
 
 /// Linked services that carry secrets gain an opaque `encryptedCredential` (ARM-FACTS §6).
 fn add_encrypted_credential(properties: &mut Map<String, Value>) {
-    let has_secrets = !secret::secure_string_pointers(&Value::Object(properties.clone())).is_empty();
+    let has_secrets =
+        !secret::secure_string_pointers(&Value::Object(properties.clone())).is_empty();
     if !has_secrets {
         return;
     }
@@ -1133,7 +1161,10 @@ fn group_json(subscription: &str, row: &GroupRow) -> Value {
     let mut body = Map::new();
     body.insert(
         "id".into(),
-        json!(format!("/subscriptions/{subscription}/resourceGroups/{}", row.name)),
+        json!(format!(
+            "/subscriptions/{subscription}/resourceGroups/{}",
+            row.name
+        )),
     );
     body.insert("name".into(), json!(row.name));
     body.insert("type".into(), json!(Kind::ResourceGroup.arm_type()));
@@ -1164,11 +1195,17 @@ pub(crate) fn factory_json(subscription: &str, group: &str, row: &EntityRow) -> 
     if let Some(identity) = row.body.get("identity") {
         body.insert("identity".into(), identity.clone());
     }
-    body.insert("id".into(), json!(factory_id(subscription, group, &row.name)));
+    body.insert(
+        "id".into(),
+        json!(factory_id(subscription, group, &row.name)),
+    );
     body.insert("type".into(), json!(Kind::Factory.arm_type()));
     body.insert(
         "properties".into(),
-        row.body.get("properties").cloned().unwrap_or_else(|| json!({})),
+        row.body
+            .get("properties")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
     );
     body.insert("eTag".into(), json!(format!("\"{}\"", row.etag)));
     for key in ["location", "tags"] {

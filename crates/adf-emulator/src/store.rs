@@ -147,12 +147,12 @@ impl Store {
                 source: error,
             });
         }
-        std::fs::write(dir.join(PID_FILE), std::process::id().to_string()).map_err(
-            |source| EmulatorError::Io {
+        std::fs::write(dir.join(PID_FILE), std::process::id().to_string()).map_err(|source| {
+            EmulatorError::Io {
                 context: format!("cannot write {}", dir.join(PID_FILE).display()),
                 source,
-            },
-        )?;
+            }
+        })?;
         Ok(Store {
             conn,
             dir: dir.to_owned(),
@@ -306,7 +306,13 @@ impl Store {
             .query_row(
                 "SELECT name, body, etag FROM entities
                  WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND key = ?5",
-                params![scope.subscription, scope.group, scope.factory, kind, fold(name)],
+                params![
+                    scope.subscription,
+                    scope.group,
+                    scope.factory,
+                    kind,
+                    fold(name)
+                ],
                 entity_row,
             )
             .optional()
@@ -337,9 +343,13 @@ impl Store {
              ORDER BY seq",
         )?;
         let rows = statement.query_map(params![subscription, group.map(fold)], |row| {
-            Ok((row.get::<_, String>(3)?, row.get::<_, String>(4)?, entity_row(row)?))
+            Ok((
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                entity_row(row)?,
+            ))
         })?;
-rows.collect()
+        rows.collect()
     }
 
     /// Inserts or replaces an entity, keeping the original casing and list position.
@@ -376,7 +386,13 @@ rows.collect()
         let deleted = self.conn.execute(
             "DELETE FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND key = ?5",
-            params![scope.subscription, scope.group, scope.factory, kind, fold(name)],
+            params![
+                scope.subscription,
+                scope.group,
+                scope.factory,
+                kind,
+                fold(name)
+            ],
         )?;
         Ok(deleted > 0)
     }
@@ -391,7 +407,9 @@ rows.collect()
         )?;
         for table in ["pipeline_runs", "trigger_runs", "entities"] {
             self.conn.execute(
-                &format!("DELETE FROM {table} WHERE subscription = ?1 AND grp = ?2 AND factory = ?3"),
+                &format!(
+                    "DELETE FROM {table} WHERE subscription = ?1 AND grp = ?2 AND factory = ?3"
+                ),
                 params![scope.subscription, scope.group, key],
             )?;
         }
@@ -411,12 +429,24 @@ rows.collect()
 
     // ---- runs ----
 
-    pub fn insert_pipeline_run(&self, scope: &Scope, run_id: &str, body: &Value) -> rusqlite::Result<()> {
+    pub fn insert_pipeline_run(
+        &self,
+        scope: &Scope,
+        run_id: &str,
+        body: &Value,
+    ) -> rusqlite::Result<()> {
         let seq = self.next_seq()?;
         self.conn.execute(
             "INSERT INTO pipeline_runs(run_id, subscription, grp, factory, seq, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![run_id, scope.subscription, scope.group, scope.factory, seq, body.to_string()],
+            params![
+                run_id,
+                scope.subscription,
+                scope.group,
+                scope.factory,
+                seq,
+                body.to_string()
+            ],
         )?;
         Ok(())
     }
@@ -471,7 +501,12 @@ rows.collect()
         rows.collect()
     }
 
-    pub fn insert_trigger_run(&self, scope: &Scope, id: &str, body: &Value) -> rusqlite::Result<()> {
+    pub fn insert_trigger_run(
+        &self,
+        scope: &Scope,
+        id: &str,
+        body: &Value,
+    ) -> rusqlite::Result<()> {
         let seq = self.next_seq()?;
         self.conn.execute(
             "INSERT INTO trigger_runs(id, subscription, grp, factory, seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -480,7 +515,12 @@ rows.collect()
         Ok(())
     }
 
-    pub fn insert_activity_run(&self, id: &str, run_id: &str, body: &Value) -> rusqlite::Result<()> {
+    pub fn insert_activity_run(
+        &self,
+        id: &str,
+        run_id: &str,
+        body: &Value,
+    ) -> rusqlite::Result<()> {
         let seq = self.next_seq()?;
         self.conn.execute(
             "INSERT INTO activity_runs(id, run_id, seq, body) VALUES (?1, ?2, ?3, ?4)",

@@ -22,41 +22,143 @@ fn shared() -> PathBuf {
 /// Operations (by example file stem prefix or name) the emulator does not implement.
 fn not_emulated(example: &str) -> Option<&'static str> {
     const GROUPS: &[(&str, &str)] = &[
-        ("ChangeDataCapture_", "change data capture (adfcdcs) is not emulated"),
+        (
+            "ChangeDataCapture_",
+            "change data capture (adfcdcs) is not emulated",
+        ),
         ("Credentials_", "credentials are not emulated"),
-        ("DataFlowDebugSession_", "data flow debug sessions need a Spark cluster"),
-        ("ExposureControl_", "exposure control (feature flags) is not emulated"),
-        ("ManagedPrivateEndpoints_", "managed private endpoints are not emulated"),
-        ("ManagedVirtualNetworks_", "managed virtual networks are not emulated"),
-        ("IntegrationRuntimeNodes_", "self-hosted runtime nodes do not exist locally"),
-        ("IntegrationRuntimeObjectMetadata_", "SSIS object metadata is not emulated"),
-        ("ApproveRejectPrivateEndpointConnection", "private endpoint connections are not emulated"),
-        ("DeletePrivateEndpointConnection", "private endpoint connections are not emulated"),
-        ("GetPrivateEndpointConnection", "private endpoint connections are not emulated"),
-        ("PrivateEndPointConnections_", "private endpoint connections are not emulated"),
-        ("GetPrivateLinkResources", "private link resources are not emulated"),
-        ("Operations_List", "the provider's operation list is not emulated"),
-        ("Factories_ConfigureFactoryRepo", "git integration is not emulated"),
-        ("Factories_GetGitHubAccessToken", "git integration is not emulated"),
-        ("Factories_GetDataPlaneAccess", "data-plane access tokens are not emulated"),
-        ("Triggers_SubscribeToEvents", "event-trigger subscriptions are not emulated"),
-        ("Triggers_UnsubscribeFromEvents", "event-trigger subscriptions are not emulated"),
-        ("Triggers_GetEventSubscriptionStatus", "event-trigger subscriptions are not emulated"),
-        ("TriggerRuns_Rerun", "trigger-run rerun needs the run engine (later issue)"),
-        ("TriggerRuns_Cancel", "trigger-run cancel needs the run engine (later issue)"),
-        ("IntegrationRuntimes_Update", "integration runtime PATCH (auto-update settings) is not emulated"),
-        ("IntegrationRuntimes_CreateLinkedIntegrationRuntime", "shared self-hosted runtimes are not emulated"),
-        ("IntegrationRuntimes_GetConnectionInfo", "self-hosted runtime operations are not emulated"),
-        ("IntegrationRuntimes_GetMonitoringData", "self-hosted runtime operations are not emulated"),
-        ("IntegrationRuntimes_GetStatus", "runtime status is not emulated"),
-        ("IntegrationRuntimes_ListAuthKeys", "self-hosted runtime operations are not emulated"),
-        ("IntegrationRuntimes_RegenerateAuthKey", "self-hosted runtime operations are not emulated"),
-        ("IntegrationRuntimes_ListOutboundNetworkDependenciesEndpoints", "runtime networking is not emulated"),
-        ("IntegrationRuntimes_RemoveLinks", "shared self-hosted runtimes are not emulated"),
-        ("IntegrationRuntimes_Start", "managed (SSIS) runtime start/stop is not emulated"),
-        ("IntegrationRuntimes_Stop", "managed (SSIS) runtime start/stop is not emulated"),
-        ("IntegrationRuntimes_SyncCredentials", "self-hosted runtime operations are not emulated"),
-        ("IntegrationRuntimes_Upgrade", "self-hosted runtime operations are not emulated"),
+        (
+            "DataFlowDebugSession_",
+            "data flow debug sessions need a Spark cluster",
+        ),
+        (
+            "ExposureControl_",
+            "exposure control (feature flags) is not emulated",
+        ),
+        (
+            "ManagedPrivateEndpoints_",
+            "managed private endpoints are not emulated",
+        ),
+        (
+            "ManagedVirtualNetworks_",
+            "managed virtual networks are not emulated",
+        ),
+        (
+            "IntegrationRuntimeNodes_",
+            "self-hosted runtime nodes do not exist locally",
+        ),
+        (
+            "IntegrationRuntimeObjectMetadata_",
+            "SSIS object metadata is not emulated",
+        ),
+        (
+            "ApproveRejectPrivateEndpointConnection",
+            "private endpoint connections are not emulated",
+        ),
+        (
+            "DeletePrivateEndpointConnection",
+            "private endpoint connections are not emulated",
+        ),
+        (
+            "GetPrivateEndpointConnection",
+            "private endpoint connections are not emulated",
+        ),
+        (
+            "PrivateEndPointConnections_",
+            "private endpoint connections are not emulated",
+        ),
+        (
+            "GetPrivateLinkResources",
+            "private link resources are not emulated",
+        ),
+        (
+            "Operations_List",
+            "the provider's operation list is not emulated",
+        ),
+        (
+            "Factories_ConfigureFactoryRepo",
+            "git integration is not emulated",
+        ),
+        (
+            "Factories_GetGitHubAccessToken",
+            "git integration is not emulated",
+        ),
+        (
+            "Factories_GetDataPlaneAccess",
+            "data-plane access tokens are not emulated",
+        ),
+        (
+            "Triggers_SubscribeToEvents",
+            "event-trigger subscriptions are not emulated",
+        ),
+        (
+            "Triggers_UnsubscribeFromEvents",
+            "event-trigger subscriptions are not emulated",
+        ),
+        (
+            "Triggers_GetEventSubscriptionStatus",
+            "event-trigger subscriptions are not emulated",
+        ),
+        (
+            "TriggerRuns_Rerun",
+            "trigger-run rerun needs the run engine (later issue)",
+        ),
+        (
+            "TriggerRuns_Cancel",
+            "trigger-run cancel needs the run engine (later issue)",
+        ),
+        (
+            "IntegrationRuntimes_Update",
+            "integration runtime PATCH (auto-update settings) is not emulated",
+        ),
+        (
+            "IntegrationRuntimes_CreateLinkedIntegrationRuntime",
+            "shared self-hosted runtimes are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_GetConnectionInfo",
+            "self-hosted runtime operations are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_GetMonitoringData",
+            "self-hosted runtime operations are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_GetStatus",
+            "runtime status is not emulated",
+        ),
+        (
+            "IntegrationRuntimes_ListAuthKeys",
+            "self-hosted runtime operations are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_RegenerateAuthKey",
+            "self-hosted runtime operations are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_ListOutboundNetworkDependenciesEndpoints",
+            "runtime networking is not emulated",
+        ),
+        (
+            "IntegrationRuntimes_RemoveLinks",
+            "shared self-hosted runtimes are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_Start",
+            "managed (SSIS) runtime start/stop is not emulated",
+        ),
+        (
+            "IntegrationRuntimes_Stop",
+            "managed (SSIS) runtime start/stop is not emulated",
+        ),
+        (
+            "IntegrationRuntimes_SyncCredentials",
+            "self-hosted runtime operations are not emulated",
+        ),
+        (
+            "IntegrationRuntimes_Upgrade",
+            "self-hosted runtime operations are not emulated",
+        ),
     ];
     GROUPS
         .iter()
@@ -100,7 +202,9 @@ fn datafactory_operations(swagger: &Value) -> std::collections::HashMap<String, 
     let shared_parameters = &swagger["parameters"];
     for (path, operations) in swagger["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
-            let Ok(method) = method.to_uppercase().parse::<Method>() else { continue };
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
             let parameters: Vec<(String, String)> = operation["parameters"]
                 .as_array()
                 .into_iter()
@@ -110,14 +214,30 @@ fn datafactory_operations(swagger: &Value) -> std::collections::HashMap<String, 
                         Some(r) => &shared_parameters[r.trim_start_matches("#/parameters/")],
                         None => p,
                     };
-                    (p["name"].as_str().unwrap().to_owned(), p["in"].as_str().unwrap().to_owned())
+                    (
+                        p["name"].as_str().unwrap().to_owned(),
+                        p["in"].as_str().unwrap().to_owned(),
+                    )
                 })
                 .collect();
-            for example in operation["x-ms-examples"].as_object().into_iter().flatten().map(|(_, e)| e) {
-                let file = example["$ref"].as_str().unwrap().trim_start_matches("./examples/").trim_end_matches(".json");
+            for example in operation["x-ms-examples"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, e)| e)
+            {
+                let file = example["$ref"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./examples/")
+                    .trim_end_matches(".json");
                 map.insert(
                     file.to_owned(),
-                    Operation { method: method.clone(), path: path.clone(), parameters: parameters.clone() },
+                    Operation {
+                        method: method.clone(),
+                        path: path.clone(),
+                        parameters: parameters.clone(),
+                    },
                 );
             }
         }
@@ -126,10 +246,17 @@ fn datafactory_operations(swagger: &Value) -> std::collections::HashMap<String, 
     for (file, base) in [
         ("Factories_Get_IfNoneMatch", "Factories_Get"),
         ("Datasets_Get_IfNoneMatch", "Datasets_Get"),
-        ("IntegrationRuntimes_Get_IfNoneMatch", "IntegrationRuntimes_Get"),
+        (
+            "IntegrationRuntimes_Get_IfNoneMatch",
+            "IntegrationRuntimes_Get",
+        ),
     ] {
         if let Some(op) = map.get(base) {
-            let copy = Operation { method: op.method.clone(), path: op.path.clone(), parameters: op.parameters.clone() };
+            let copy = Operation {
+                method: op.method.clone(),
+                path: op.path.clone(),
+                parameters: op.parameters.clone(),
+            };
             map.insert(file.to_owned(), copy);
         }
     }
@@ -138,19 +265,67 @@ fn datafactory_operations(swagger: &Value) -> std::collections::HashMap<String, 
 
 fn resource_operation(example: &str) -> Option<Operation> {
     let group = "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}";
-    let p = |items: &[(&str, &str)]| items.iter().map(|(n, i)| (n.to_string(), i.to_string())).collect();
-    let standard = [("subscriptionId", "path"), ("resourceGroupName", "path"), ("api-version", "query")];
+    let p = |items: &[(&str, &str)]| {
+        items
+            .iter()
+            .map(|(n, i)| (n.to_string(), i.to_string()))
+            .collect()
+    };
+    let standard = [
+        ("subscriptionId", "path"),
+        ("resourceGroupName", "path"),
+        ("api-version", "query"),
+    ];
     Some(match example {
-        "CreateResourceGroup" => Operation { method: Method::PUT, path: group.into(), parameters: p(&[standard[0], standard[1], standard[2], ("parameters", "body")]) },
-        "GetResourceGroups" | "ResourceGroups_Get" => Operation { method: Method::GET, path: group.into(), parameters: p(&standard) },
-        "UpdateResourceGroups" => Operation { method: Method::PATCH, path: group.into(), parameters: p(&[standard[0], standard[1], standard[2], ("parameters", "body")]) },
-        "CheckExistenceResourceGroups" => Operation { method: Method::HEAD, path: group.into(), parameters: p(&standard) },
-        "ListResourceGroups" => Operation { method: Method::GET, path: "/subscriptions/{subscriptionId}/resourcegroups".into(), parameters: p(&[standard[0], standard[2]]) },
-        "ListResources" => Operation { method: Method::GET, path: "/subscriptions/{subscriptionId}/resources".into(), parameters: p(&[standard[0], standard[2]]) },
+        "CreateResourceGroup" => Operation {
+            method: Method::PUT,
+            path: group.into(),
+            parameters: p(&[
+                standard[0],
+                standard[1],
+                standard[2],
+                ("parameters", "body"),
+            ]),
+        },
+        "GetResourceGroups" | "ResourceGroups_Get" => Operation {
+            method: Method::GET,
+            path: group.into(),
+            parameters: p(&standard),
+        },
+        "UpdateResourceGroups" => Operation {
+            method: Method::PATCH,
+            path: group.into(),
+            parameters: p(&[
+                standard[0],
+                standard[1],
+                standard[2],
+                ("parameters", "body"),
+            ]),
+        },
+        "CheckExistenceResourceGroups" => Operation {
+            method: Method::HEAD,
+            path: group.into(),
+            parameters: p(&standard),
+        },
+        "ListResourceGroups" => Operation {
+            method: Method::GET,
+            path: "/subscriptions/{subscriptionId}/resourcegroups".into(),
+            parameters: p(&[standard[0], standard[2]]),
+        },
+        "ListResources" => Operation {
+            method: Method::GET,
+            path: "/subscriptions/{subscriptionId}/resources".into(),
+            parameters: p(&[standard[0], standard[2]]),
+        },
         "ForceDeleteVMsInResourceGroup" | "ForceDeleteVMsAndVMSSInResourceGroup" => Operation {
             method: Method::DELETE,
             path: group.into(),
-            parameters: p(&[standard[0], standard[1], standard[2], ("forceDeletionTypes", "query")]),
+            parameters: p(&[
+                standard[0],
+                standard[1],
+                standard[2],
+                ("forceDeletionTypes", "query"),
+            ]),
         },
         _ => return None,
     })
@@ -174,11 +349,24 @@ impl Harness {
         // Inside the examples' run-query windows (2018-06-16T00:36:44Z .. 00:49:48Z).
         config.clock = Clock::fixed(time::macros::datetime!(2018-06-16 00:38:00 UTC));
         config.delete_polls = 0;
-        Harness { state: EmulatorState::open(config).unwrap(), _dir: dir }
+        Harness {
+            state: EmulatorState::open(config).unwrap(),
+            _dir: dir,
+        }
     }
 
-    async fn send(&self, method: Method, uri: &str, body: Option<&Value>, headers: &[(&str, String)]) -> Answer {
-        let mut builder = Request::builder().method(method).uri(uri).header("authorization", "Bearer conformance").header("host", "127.0.0.1:4000");
+    async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> Answer {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", "Bearer conformance")
+            .header("host", "127.0.0.1:4000");
         for (name, value) in headers {
             builder = builder.header(*name, value);
         }
@@ -189,17 +377,29 @@ impl Harness {
             }
             None => Body::empty(),
         };
-        let response = router(self.state.clone()).oneshot(builder.body(body).unwrap()).await.unwrap();
+        let response = router(self.state.clone())
+            .oneshot(builder.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     async fn put_ok(&self, uri: &str, body: Value) -> Value {
         let answer = self.send(Method::PUT, uri, Some(&body), &[]).await;
-        assert!(answer.status.is_success(), "seeding {uri}: {} {}", answer.status, answer.body);
+        assert!(
+            answer.status.is_success(),
+            "seeding {uri}: {} {}",
+            answer.status,
+            answer.body
+        );
         answer.body
     }
 }
@@ -207,7 +407,9 @@ impl Harness {
 const ADF: &str = "api-version=2018-06-01";
 
 fn factory_uri(sub: &str, group: &str, factory: &str) -> String {
-    format!("/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.DataFactory/factories/{factory}")
+    format!(
+        "/subscriptions/{sub}/resourceGroups/{group}/providers/Microsoft.DataFactory/factories/{factory}"
+    )
 }
 
 fn segment_of(kind: &str) -> &'static str {
@@ -226,13 +428,19 @@ fn segment_of(kind: &str) -> &'static str {
 fn stub(segment: &str) -> Value {
     match segment {
         "linkedservices" => json!({"properties": {"type": "AzureStorage", "typeProperties": {}}}),
-        "datasets" => json!({"properties": {"type": "AzureBlob", "linkedServiceName": {"referenceName": "stubLinkedService", "type": "LinkedServiceReference"}}}),
-        "pipelines" => json!({"properties": {"activities": [], "parameters": {"OutputBlobNameList": {"type": "Array"}, "JobId": {"type": "String"}},
-            "runDimensions": {"JobId": {"value": "@pipeline().parameters.JobId", "type": "Expression"}}}}),
+        "datasets" => {
+            json!({"properties": {"type": "AzureBlob", "linkedServiceName": {"referenceName": "stubLinkedService", "type": "LinkedServiceReference"}}})
+        }
+        "pipelines" => {
+            json!({"properties": {"activities": [], "parameters": {"OutputBlobNameList": {"type": "Array"}, "JobId": {"type": "String"}},
+            "runDimensions": {"JobId": {"value": "@pipeline().parameters.JobId", "type": "Expression"}}}})
+        }
         "dataflows" => json!({"properties": {"type": "MappingDataFlow"}}),
         "integrationRuntimes" => json!({"properties": {"type": "SelfHosted"}}),
-        "triggers" => json!({"properties": {"type": "ScheduleTrigger", "typeProperties": {"recurrence": {"frequency": "Minute", "interval": 5}},
-            "pipelines": [{"pipelineReference": {"referenceName": "examplePipeline", "type": "PipelineReference"}}]}}),
+        "triggers" => {
+            json!({"properties": {"type": "ScheduleTrigger", "typeProperties": {"recurrence": {"frequency": "Minute", "interval": 5}},
+            "pipelines": [{"pipelineReference": {"referenceName": "examplePipeline", "type": "PipelineReference"}}]}})
+        }
         _ => json!({"properties": {}}),
     }
 }
@@ -253,7 +461,13 @@ fn as_put_body(properties: &Value) -> Value {
 
 impl Harness {
     /// Creates `name` of `segment` with `body` in the factory, stubbing whatever it references.
-    fn seed_entity<'a>(&'a self, factory: &'a str, segment: &'a str, name: &'a str, body: Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
+    fn seed_entity<'a>(
+        &'a self,
+        factory: &'a str,
+        segment: &'a str,
+        name: &'a str,
+        body: Value,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>> {
         Box::pin(async move {
             for reference in adf_core::desired::references(&body) {
                 let seg = reference.kind.arm_segment().unwrap();
@@ -262,23 +476,24 @@ impl Harness {
                 }
                 let uri = format!("{factory}/{seg}/{}?{ADF}", reference.name);
                 if self.send(Method::GET, &uri, None, &[]).await.status == StatusCode::NOT_FOUND {
-                    if seg == "datasets" {
-                        self.seed_entity(factory, "linkedservices", "stubLinkedService", stub("linkedservices")).await;
-                    }
-                    if seg == "triggers" || seg == "pipelines" {
-                        // Pipelines referenced by stubs.
-                    }
-                    let stub_body = stub(seg);
-                    self.seed_entity(factory, seg, &reference.name, stub_body).await;
+                    self.seed_entity(factory, seg, &reference.name, stub(seg))
+                        .await;
                 }
             }
-            self.put_ok(&format!("{factory}/{segment}/{name}?{ADF}"), body).await;
+            self.put_ok(&format!("{factory}/{segment}/{name}?{ADF}"), body)
+                .await;
         })
     }
 }
 
 /// Compares shapes; returns the differences.
-fn shape_diff(expected: &Value, actual: &Value, pointer: &str, skip: &[&str], out: &mut Vec<String>) {
+fn shape_diff(
+    expected: &Value,
+    actual: &Value,
+    pointer: &str,
+    skip: &[&str],
+    out: &mut Vec<String>,
+) {
     if skip.contains(&pointer) {
         return;
     }
@@ -294,14 +509,21 @@ fn shape_diff(expected: &Value, actual: &Value, pointer: &str, skip: &[&str], ou
             }
             for key in a.keys() {
                 let child = format!("{pointer}/{key}");
-                if !e.contains_key(key) && !SERVER_EXTRAS.contains(&key.as_str()) && !skip.contains(&child.as_str()) {
+                if !e.contains_key(key)
+                    && !SERVER_EXTRAS.contains(&key.as_str())
+                    && !skip.contains(&child.as_str())
+                {
                     out.push(format!("unexpected {child}"));
                 }
             }
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                out.push(format!("{pointer}: {} items, expected {}", a.len(), e.len()));
+                out.push(format!(
+                    "{pointer}: {} items, expected {}",
+                    a.len(),
+                    e.len()
+                ));
             }
             for (index, (ev, av)) in e.iter().zip(a).enumerate() {
                 shape_diff(ev, av, &format!("{pointer}/{index}"), skip, out);
@@ -336,9 +558,14 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
     // Prerequisites.
     if let Some(group) = &group
         && name != "CreateResourceGroup"
-        && !(name == "CheckExistenceResourceGroups")
+        && name != "CheckExistenceResourceGroups"
     {
-        harness.put_ok(&format!("/subscriptions/{sub}/resourcegroups/{group}?api-version=2021-04-01"), json!({"location": "East US"})).await;
+        harness
+            .put_ok(
+                &format!("/subscriptions/{sub}/resourcegroups/{group}?api-version=2021-04-01"),
+                json!({"location": "East US"}),
+            )
+            .await;
     }
     let factory = match (&group, &factory_name) {
         (Some(group), Some(f)) => {
@@ -346,7 +573,8 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
             if name != "Factories_CreateOrUpdate" {
                 let mut body = json!({"location": "East US"});
                 if let Some(resp) = example["responses"]["200"]["body"].as_object()
-                    && resp.get("type").and_then(Value::as_str) == Some("Microsoft.DataFactory/factories")
+                    && resp.get("type").and_then(Value::as_str)
+                        == Some("Microsoft.DataFactory/factories")
                 {
                     body = factory_put_body(&Value::Object(resp.clone()));
                 }
@@ -359,12 +587,33 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
     let response_body = example["responses"]["200"]["body"].clone();
     // Entity seeding: the entity a Get/Delete/action addresses, or the items a list shows.
     if let Some(f) = &factory {
-        let path_kind = operation.path.split('/').rev().nth(1).map(str::to_lowercase);
-        let name_param = operation.parameters.iter().map(|(n, _)| n.as_str()).find(|n| {
-            matches!(*n, "linkedServiceName" | "datasetName" | "pipelineName" | "triggerName" | "dataFlowName" | "integrationRuntimeName" | "globalParameterName")
-        });
+        let path_kind = operation
+            .path
+            .split('/')
+            .rev()
+            .nth(1)
+            .map(str::to_lowercase);
+        let name_param = operation
+            .parameters
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .find(|n| {
+                matches!(
+                    *n,
+                    "linkedServiceName"
+                        | "datasetName"
+                        | "pipelineName"
+                        | "triggerName"
+                        | "dataFlowName"
+                        | "integrationRuntimeName"
+                        | "globalParameterName"
+                )
+            });
         let is_put = operation.method == Method::PUT;
-        let list_items = response_body["value"].as_array().cloned().unwrap_or_default();
+        let list_items = response_body["value"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if let Some(name_param) = name_param {
             let entity = param(name_param).unwrap();
             let collection = match name_param {
@@ -385,14 +634,28 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
                 harness.seed_entity(f, collection, &entity, seed_body).await;
             } else {
                 // Create/Update: only the references the request needs.
-                let body_name = operation.parameters.iter().find(|(_, i)| i == "body").map(|(n, _)| n.clone()).unwrap_or_default();
+                let body_name = operation
+                    .parameters
+                    .iter()
+                    .find(|(_, i)| i == "body")
+                    .map(|(n, _)| n.clone())
+                    .unwrap_or_default();
                 let request_body = parameters.get(&body_name).cloned().unwrap_or(Value::Null);
                 for reference in adf_core::desired::references(&request_body) {
                     let seg = reference.kind.arm_segment().unwrap();
-                    harness.seed_entity(f, seg, &reference.name, stub(seg)).await;
+                    harness
+                        .seed_entity(f, seg, &reference.name, stub(seg))
+                        .await;
                 }
                 if name.ends_with("_Update") {
-                    harness.seed_entity(f, collection, &entity, as_put_body(&request_body["properties"])).await;
+                    harness
+                        .seed_entity(
+                            f,
+                            collection,
+                            &entity,
+                            as_put_body(&request_body["properties"]),
+                        )
+                        .await;
                 }
             }
         }
@@ -400,7 +663,14 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
             if let Some(ty) = item["type"].as_str()
                 && let Some(segment) = ty.strip_prefix("Microsoft.DataFactory/factories/")
             {
-                harness.seed_entity(f, segment_of(&segment.to_lowercase()), item["name"].as_str().unwrap(), as_put_body(&item["properties"])).await;
+                harness
+                    .seed_entity(
+                        f,
+                        segment_of(&segment.to_lowercase()),
+                        item["name"].as_str().unwrap(),
+                        as_put_body(&item["properties"]),
+                    )
+                    .await;
             }
         }
     }
@@ -409,20 +679,41 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
         for item in response_body["value"].as_array().into_iter().flatten() {
             let id = item["id"].as_str().unwrap();
             let item_group = id.split('/').nth(4).unwrap();
-            harness.put_ok(&format!("/subscriptions/{sub}/resourcegroups/{item_group}?api-version=2021-04-01"), json!({"location": "East US"})).await;
+            harness
+                .put_ok(
+                    &format!(
+                        "/subscriptions/{sub}/resourcegroups/{item_group}?api-version=2021-04-01"
+                    ),
+                    json!({"location": "East US"}),
+                )
+                .await;
             let uri = factory_uri(&sub, item_group, item["name"].as_str().unwrap());
-            harness.put_ok(&format!("{uri}?{ADF}"), factory_put_body(item)).await;
+            harness
+                .put_ok(&format!("{uri}?{ADF}"), factory_put_body(item))
+                .await;
         }
     }
     // Runs.
     let fp = (group.as_deref(), factory_name.as_deref());
-    if let (Some(f), Some(run_id)) = (&factory, param("runId")) {
-        harness.seed_entity(f, "pipelines", "examplePipeline", stub("pipelines")).await;
-        let created = harness.send(Method::POST, &format!("{f}/pipelines/examplePipeline/createRun?{ADF}"), Some(&json!({"OutputBlobNameList": ["exampleoutput.csv"]})), &[]).await;
+    if let (Some(f), Some(_)) = (&factory, param("runId")) {
+        harness
+            .seed_entity(f, "pipelines", "examplePipeline", stub("pipelines"))
+            .await;
+        let created = harness
+            .send(
+                Method::POST,
+                &format!("{f}/pipelines/examplePipeline/createRun?{ADF}"),
+                Some(&json!({"OutputBlobNameList": ["exampleoutput.csv"]})),
+                &[],
+            )
+            .await;
         let our_run = created.body["runId"].as_str().unwrap().to_owned();
         substitutions.insert("runId".into(), json!(our_run));
         if name == "PipelineRuns_Get" {
-            harness.state.set_pipeline_run_status(&our_run, RunStatus::Succeeded, "").unwrap();
+            harness
+                .state
+                .set_pipeline_run_status(&our_run, RunStatus::Succeeded, "")
+                .unwrap();
         }
         for activity in response_body["value"].as_array().into_iter().flatten() {
             let at = time::macros::datetime!(2018-06-16 00:38:00 UTC);
@@ -439,75 +730,139 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
             };
             harness.state.add_activity_run(&our_run, &record).unwrap();
         }
-        let _ = run_id;
     }
     if let (Some(f), "PipelineRuns_QueryByFactory") = (&factory, name) {
-        harness.seed_entity(f, "pipelines", "examplePipeline", stub("pipelines")).await;
+        harness
+            .seed_entity(f, "pipelines", "examplePipeline", stub("pipelines"))
+            .await;
         for _ in response_body["value"].as_array().into_iter().flatten() {
-            harness.send(Method::POST, &format!("{f}/pipelines/examplePipeline/createRun?{ADF}"), Some(&json!({"OutputBlobNameList": ["exampleoutput.csv"]})), &[]).await;
+            harness
+                .send(
+                    Method::POST,
+                    &format!("{f}/pipelines/examplePipeline/createRun?{ADF}"),
+                    Some(&json!({"OutputBlobNameList": ["exampleoutput.csv"]})),
+                    &[],
+                )
+                .await;
         }
     }
     if let (Some(f), "TriggerRuns_QueryByFactory", (Some(g), Some(fac))) = (&factory, name, fp) {
-        harness.seed_entity(f, "triggers", "exampleTrigger", stub("triggers")).await;
-        harness.state.fire_trigger(&sub, g, fac, "exampleTrigger").unwrap().unwrap();
+        harness
+            .seed_entity(f, "triggers", "exampleTrigger", stub("triggers"))
+            .await;
+        harness
+            .state
+            .fire_trigger(&sub, g, fac, "exampleTrigger")
+            .unwrap()
+            .unwrap();
     }
-    if name == "Triggers_Stop" || name == "Triggers_Delete" {
-        // Stop acts on a started trigger; Delete needs a stopped one (the default).
-        if name == "Triggers_Stop" {
-            let f = factory.as_ref().unwrap();
-            harness.send(Method::POST, &format!("{f}/triggers/exampleTrigger/start?{ADF}"), None, &[]).await;
-        }
-    }
-    if name == "ForceDeleteVMsInResourceGroup" || name == "ForceDeleteVMsAndVMSSInResourceGroup" {
-        // Prerequisite group already created above.
-    }
-    if name == "CheckExistenceResourceGroups" {
-        // Replayed twice below: absent (404) then present (204).
+    if name == "Triggers_Stop" {
+        // Stop acts on a started trigger (Delete needs a stopped one, the default).
+        let f = factory.as_ref().unwrap();
+        harness
+            .send(
+                Method::POST,
+                &format!("{f}/triggers/exampleTrigger/start?{ADF}"),
+                None,
+                &[],
+            )
+            .await;
     }
 
     // Conditional headers carry the emulator's own etags.
     let lists_ok = example["responses"].get("200").is_some();
     for (param_name, header) in [("ifNoneMatch", "if-none-match"), ("ifMatch", "if-match")] {
-        let Some(value) = parameters.get(param_name).and_then(Value::as_str) else { continue };
+        let Some(value) = parameters.get(param_name).and_then(Value::as_str) else {
+            continue;
+        };
         if header == "if-none-match" && lists_ok {
             // The example's own (stale) etag: the service answers 200 with the body.
             headers.push((header, value.to_owned()));
         } else {
-            let get_uri = format!("{}?{}", fill(&operation.path, &substitutions), query_of(operation, parameters));
+            let get_uri = format!(
+                "{}?{}",
+                fill(&operation.path, &substitutions),
+                query_of(operation, parameters)
+            );
             let got = harness.send(Method::GET, &get_uri, None, &[]).await;
-            let etag = got.body.get("eTag").or_else(|| got.body.get("etag")).and_then(Value::as_str).unwrap_or("*").to_owned();
+            let etag = got
+                .body
+                .get("eTag")
+                .or_else(|| got.body.get("etag"))
+                .and_then(Value::as_str)
+                .unwrap_or("*")
+                .to_owned();
             headers.push((header, etag));
         }
     }
 
-    let body_name = operation.parameters.iter().find(|(_, i)| i == "body").map(|(n, _)| n.clone());
-    let body = body_name.and_then(|n| parameters.get(&n).cloned()).filter(|b| !b.is_null());
-    let uri = format!("{}?{}", fill(&operation.path, &substitutions), query_of(operation, parameters));
+    let body_name = operation
+        .parameters
+        .iter()
+        .find(|(_, i)| i == "body")
+        .map(|(n, _)| n.clone());
+    let body = body_name
+        .and_then(|n| parameters.get(&n).cloned())
+        .filter(|b| !b.is_null());
+    let uri = format!(
+        "{}?{}",
+        fill(&operation.path, &substitutions),
+        query_of(operation, parameters)
+    );
 
     let mut problems = Vec::new();
     if name == "CheckExistenceResourceGroups" {
         let absent = harness.send(Method::HEAD, &uri, None, &[]).await;
         let group = group.unwrap();
-        harness.put_ok(&format!("/subscriptions/{sub}/resourcegroups/{group}?api-version=2021-04-01"), json!({"location": "eastus"})).await;
+        harness
+            .put_ok(
+                &format!("/subscriptions/{sub}/resourcegroups/{group}?api-version=2021-04-01"),
+                json!({"location": "eastus"}),
+            )
+            .await;
         let present = harness.send(Method::HEAD, &uri, None, &[]).await;
         if absent.status != StatusCode::NOT_FOUND || present.status != StatusCode::NO_CONTENT {
-            problems.push(format!("HEAD gave {} / {}, expected 404 / 204", absent.status, present.status));
+            problems.push(format!(
+                "HEAD gave {} / {}, expected 404 / 204",
+                absent.status, present.status
+            ));
         }
         return problems;
     }
-    let answer = harness.send(operation.method.clone(), &uri, body.as_ref(), &headers).await;
-    let listed: Vec<String> = example["responses"].as_object().unwrap().keys().cloned().collect();
+    let answer = harness
+        .send(operation.method.clone(), &uri, body.as_ref(), &headers)
+        .await;
+    let listed: Vec<String> = example["responses"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
     let status = answer.status.as_u16().to_string();
     if !listed.contains(&status) {
-        problems.push(format!("status {status}, example lists {listed:?}: {}", answer.body));
+        problems.push(format!(
+            "status {status}, example lists {listed:?}: {}",
+            answer.body
+        ));
         return problems;
     }
     if status == "202" {
-        let location = answer.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let location = answer
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !location.starts_with("http://") || answer.headers.get("retry-after").is_none() {
             problems.push("202 without an absolute Location and Retry-After".into());
         }
-        let poll = harness.send(Method::GET, location.trim_start_matches("http://127.0.0.1:4000"), None, &[]).await;
+        let poll = harness
+            .send(
+                Method::GET,
+                location.trim_start_matches("http://127.0.0.1:4000"),
+                None,
+                &[],
+            )
+            .await;
         if !listed.contains(&poll.status.as_u16().to_string()) {
             problems.push(format!("polling gave {}", poll.status));
         }
@@ -515,7 +870,10 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
     }
     let expected = &example["responses"][&status]["body"];
     if expected.is_null() || expected.as_object().is_some_and(Map::is_empty) {
-        if !(answer.body.is_null() || expected.as_object().is_some_and(Map::is_empty) && answer.body.is_object()) && matches!(status.as_str(), "204" | "304") {
+        if !(answer.body.is_null()
+            || expected.as_object().is_some_and(Map::is_empty) && answer.body.is_object())
+            && matches!(status.as_str(), "204" | "304")
+        {
             problems.push(format!("expected no body, got {}", answer.body));
         }
         return problems;
@@ -525,10 +883,17 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
         // The example repeats its five factories; names are unique, so the service cannot.
         let mut seen = std::collections::HashSet::new();
         if let Some(items) = expected["value"].as_array_mut() {
-            items.retain(|item| seen.insert(item["id"].as_str().unwrap_or_default().to_lowercase()));
+            items
+                .retain(|item| seen.insert(item["id"].as_str().unwrap_or_default().to_lowercase()));
         }
     }
-    shape_diff(&expected, &answer.body, "", example_quirks(name), &mut problems);
+    shape_diff(
+        &expected,
+        &answer.body,
+        "",
+        example_quirks(name),
+        &mut problems,
+    );
     problems
 }
 
@@ -591,7 +956,10 @@ async fn every_official_example_conforms_or_is_listed_as_not_emulated() {
     let mut skipped = Vec::new();
     let mut failures = Vec::new();
     for folder in ["datafactory", "resources"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(shared.join("arm-examples").join(folder)).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(shared.join("arm-examples").join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for file in files {
             let name = file.file_stem().unwrap().to_string_lossy().into_owned();
@@ -599,9 +967,15 @@ async fn every_official_example_conforms_or_is_listed_as_not_emulated() {
                 skipped.push(format!("{folder}/{name}: {reason}"));
                 continue;
             }
-            let operation = if folder == "resources" { resource_operation(&name) } else { operations.remove_ref(&name) };
+            let operation = if folder == "resources" {
+                resource_operation(&name)
+            } else {
+                operations.remove_ref(&name)
+            };
             let Some(operation) = operation else {
-                failures.push(format!("{folder}/{name}: no operation known for this example"));
+                failures.push(format!(
+                    "{folder}/{name}: no operation known for this example"
+                ));
                 continue;
             };
             let problems = replay(&name, &read(&file), &operation).await;
@@ -611,11 +985,19 @@ async fn every_official_example_conforms_or_is_listed_as_not_emulated() {
             }
         }
     }
-    println!("conformance: {replayed} examples replayed, {} not emulated", skipped.len());
+    println!(
+        "conformance: {replayed} examples replayed, {} not emulated",
+        skipped.len()
+    );
     for line in &skipped {
         println!("  not emulated: {line}");
     }
-    assert!(failures.is_empty(), "{} examples do not conform:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} examples do not conform:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(replayed >= 50, "only {replayed} examples replayed");
 }
 
@@ -625,6 +1007,10 @@ trait RemoveRef {
 
 impl RemoveRef for std::collections::HashMap<String, Operation> {
     fn remove_ref(&self, name: &str) -> Option<Operation> {
-        self.get(name).map(|op| Operation { method: op.method.clone(), path: op.path.clone(), parameters: op.parameters.clone() })
+        self.get(name).map(|op| Operation {
+            method: op.method.clone(),
+            path: op.path.clone(),
+            parameters: op.parameters.clone(),
+        })
     }
 }
