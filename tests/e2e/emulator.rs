@@ -230,8 +230,23 @@ fn a_second_emulator_on_the_same_directory_is_refused() {
             && stderr.contains(&format!("pid {}", first.child.id())),
         "{stderr}"
     );
+    // What users read, with the directory and pid filtered.
+    let message = stderr
+        .replace(&data.path().display().to_string(), "[DATA]")
+        .replace(&first.child.id().to_string(), "[PID]");
+    insta::assert_snapshot!("second_emulator_refused", message);
     // The first one still serves.
     assert!(group_names(first.addr).is_empty());
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let output = Command::new(env!("CARGO_BIN_EXE_adfctl"))
+        .args(["emulator", "--help"])
+        .output()
+        .expect("run adfctl emulator --help");
+    assert!(output.status.success());
+    insta::assert_snapshot!("emulator_help", String::from_utf8_lossy(&output.stdout));
 }
 
 #[test]
