@@ -68,12 +68,12 @@ fn plan_apply(
             continue;
         }
         if let Some(parent) = &replaced_parent {
-            let mut change = deletion(live_resource, &desired.target);
+            let mut change = deletion(live_resource, desired);
             change.reason = Some(format!("deleted with {parent}"));
             change.needs_stop = false;
             changes.push(change);
         } else if prune {
-            changes.push(deletion(live_resource, &desired.target));
+            changes.push(deletion(live_resource, desired));
         } else {
             unmanaged.push(address.clone());
         }
@@ -91,7 +91,7 @@ fn plan_destroy(
         let address = &live_resource.address;
         match address.kind {
             Kind::ResourceGroup => {
-                let mut change = deletion(live_resource, &desired.target);
+                let mut change = deletion(live_resource, desired);
                 match keep_group_reason(desired, live) {
                     None => changes.push(change),
                     Some(reason) => {
@@ -102,7 +102,7 @@ fn plan_destroy(
                     }
                 }
             }
-            _ => changes.push(deletion(live_resource, &desired.target)),
+            _ => changes.push(deletion(live_resource, desired)),
         }
     }
     changes
@@ -128,14 +128,19 @@ fn keep_group_reason(desired: &DesiredState, live: &LiveState) -> Option<String>
     }
 }
 
-/// A delete of a live resource.
-fn deletion(live: &LiveResource, target: &adf_core::FactoryTarget) -> ResourceChange {
+/// A delete of a live resource. The secrets the spec marks (if it defines the resource) are
+/// redacted too: ARM may return a value in clear when ADF does not know it is one.
+fn deletion(live: &LiveResource, desired: &DesiredState) -> ResourceChange {
     let address = live.address.clone();
-    let path = target.resource_path(address.kind, &address.name);
+    let path = desired.target.resource_path(address.kind, &address.name);
+    let pointers = desired
+        .get(&address)
+        .map(DesiredResource::all_secret_pointers)
+        .unwrap_or_default();
     let mut change = ResourceChange::new(address, path, Action::Delete);
     change.before = Some(secret::redact(
         &normalise(live.address.kind, &live.body, None),
-        &[],
+        &pointers,
     ));
     change.live_etag = live.etag();
     if live.address.kind == Kind::Trigger {
@@ -230,9 +235,7 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         && was != will
     {
         change.action = Action::Replace;
-        change.reason = Some(format!(
-            "location cannot change in place ({was} → {will})"
-        ));
+        change.reason = Some(format!("location cannot change in place ({was} → {will})"));
         change.before = Some(before);
         change.after = Some(after);
         change.body_changed = true;
@@ -243,7 +246,20 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     if !masked.is_empty() {
         match fingerprint::find(&live.body) {
             Some(annotation) => {
-                let pairs = fingerprint::secret_pairs(resource);
+                // The digest covers every secret of the resource. Secrets ARM returned in
+                // clear and that changed are known already; to learn whether a masked one
+                // changed too, use their live (last written) values in the digest.
+                let pairs: Vec<(String, String)> = fingerprint::secret_pairs(resource)
+                    .into_iter()
+                    .map(|(pointer, value)| {
+                        let live_value = secrets_changed
+                            .contains(&pointer)
+                            .then(|| live.body.pointer(&pointer))
+                            .flatten()
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                        (pointer, live_value.unwrap_or(value))
+                    })
+                    .collect();
                 let borrowed: Vec<(&str, &str)> = pairs
                     .iter()
                     .map(|(p, v)| (p.as_str(), v.as_str()))

@@ -75,8 +75,14 @@ mod tests {
             "properties": {"globalParameters": {"new": {"type": "Int", "value": 1}}}});
         let merged = merged(Kind::Factory, &desired, Some(&live));
         assert_eq!(merged["tags"], json!({"b": "2"}));
-        assert_eq!(merged["properties"]["repoConfiguration"]["type"], "FactoryGitHubConfiguration");
-        assert_eq!(merged["properties"]["globalParameters"], json!({"new": {"type": "Int", "value": 1}}));
+        assert_eq!(
+            merged["properties"]["repoConfiguration"]["type"],
+            "FactoryGitHubConfiguration"
+        );
+        assert_eq!(
+            merged["properties"]["globalParameters"],
+            json!({"new": {"type": "Int", "value": 1}})
+        );
         let resource = DesiredResource {
             address: adf_core::ResourceAddress::new(Kind::Factory, "f"),
             path: "/f".into(),

@@ -84,8 +84,7 @@ pub(crate) fn strip(kind: Kind, body: &mut Value, desired: Option<&Value>, fold_
                 if schema_added {
                     properties.remove("schema");
                 }
-                if let Some(Value::Object(type_properties)) = properties.get_mut("typeProperties")
-                {
+                if let Some(Value::Object(type_properties)) = properties.get_mut("typeProperties") {
                     type_properties.remove("encryptedCredential");
                 }
                 if let Some(Value::Array(annotations)) = properties.get_mut("annotations") {

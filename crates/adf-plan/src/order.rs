@@ -116,9 +116,7 @@ pub(crate) fn order(
     // No-ops (level None) sort after every active change.
     with_keys.sort_by(|a, b| {
         let level = |l: &Option<usize>| l.unwrap_or(usize::MAX);
-        level(&a.0)
-            .cmp(&level(&b.0))
-            .then_with(|| a.1.cmp(&b.1))
+        level(&a.0).cmp(&level(&b.0)).then_with(|| a.1.cmp(&b.1))
     });
     ordered.extend(with_keys.into_iter().map(|(_, _, change, _)| change));
     ordered
@@ -171,7 +169,10 @@ fn levels(
     let mut stuck: Vec<usize> = (0..changes.len()).filter(|&i| level[i].is_none()).collect();
     if !stuck.is_empty() {
         stuck.sort_by_key(|&i| sort_key(&changes[i]));
-        let names: Vec<String> = stuck.iter().map(|&i| changes[i].address.to_string()).collect();
+        let names: Vec<String> = stuck
+            .iter()
+            .map(|&i| changes[i].address.to_string())
+            .collect();
         notes.push(format!(
             "dependency cycle among {}: they run one at a time, in kind order",
             names.join(", ")

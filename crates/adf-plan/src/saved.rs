@@ -7,9 +7,7 @@
 //! `checksum` (SHA-256 of the rest) catches truncation and accidental edits; it is not a
 //! signature: anyone who can write the file can recompute it.
 
-use crate::{
-    Action, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint,
-};
+use crate::{Action, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint};
 use adf_core::secret::{self, REDACTED};
 use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
@@ -153,13 +151,21 @@ impl SavedPlan {
 
     /// Refuses a plan made for another subscription, resource group or factory.
     pub fn check_target(&self, target: &FactoryTarget) -> Result<(), SavedPlanError> {
-        let same = self.plan.target.subscription.eq_ignore_ascii_case(&target.subscription)
+        let same = self
+            .plan
+            .target
+            .subscription
+            .eq_ignore_ascii_case(&target.subscription)
             && self
                 .plan
                 .target
                 .resource_group
                 .eq_ignore_ascii_case(&target.resource_group)
-            && self.plan.target.factory.eq_ignore_ascii_case(&target.factory);
+            && self
+                .plan
+                .target
+                .factory
+                .eq_ignore_ascii_case(&target.factory);
         if same {
             Ok(())
         } else {
@@ -319,7 +325,9 @@ impl SavedPlan {
             }
             other => {
                 return Err(SavedPlanError::UnsupportedVersion {
-                    found: other.map(ToString::to_string).unwrap_or_else(|| "none".into()),
+                    found: other
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "none".into()),
                 });
             }
         }
@@ -368,7 +376,12 @@ impl SavedPlan {
                 })
                 .collect(),
             changes: self.plan.changes.iter().map(SavedChange::from).collect(),
-            unmanaged: self.plan.unmanaged.iter().map(ToString::to_string).collect(),
+            unmanaged: self
+                .plan
+                .unmanaged
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             notes: self.plan.notes.clone(),
         }
     }

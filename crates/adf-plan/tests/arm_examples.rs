@@ -10,27 +10,105 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn examples_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/arm-examples"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/arm-examples"
+    ));
     dir.is_dir().then_some(dir)
 }
 
 /// (file, kind, the parameter holding the name, the parameter holding the body).
 const CASES: &[(&str, Kind, &str, &str)] = &[
-    ("resources/CreateResourceGroup.json", Kind::ResourceGroup, "resourceGroupName", "parameters"),
-    ("datafactory/Factories_CreateOrUpdate.json", Kind::Factory, "factoryName", "factory"),
-    ("datafactory/GlobalParameters_Create.json", Kind::GlobalParameters, "globalParameterName", "default"),
-    ("datafactory/GlobalParameters_Update.json", Kind::GlobalParameters, "globalParameterName", "default"),
-    ("datafactory/IntegrationRuntimes_Create.json", Kind::IntegrationRuntime, "integrationRuntimeName", "integrationRuntime"),
-    ("datafactory/LinkedServices_Create.json", Kind::LinkedService, "linkedServiceName", "linkedService"),
-    ("datafactory/LinkedServices_Update.json", Kind::LinkedService, "linkedServiceName", "linkedService"),
-    ("datafactory/Datasets_Create.json", Kind::Dataset, "datasetName", "dataset"),
-    ("datafactory/Datasets_Update.json", Kind::Dataset, "datasetName", "dataset"),
-    ("datafactory/DataFlows_Create.json", Kind::DataFlow, "dataFlowName", "dataFlow"),
-    ("datafactory/DataFlows_Update.json", Kind::DataFlow, "dataFlowName", "dataFlow"),
-    ("datafactory/Pipelines_Create.json", Kind::Pipeline, "pipelineName", "pipeline"),
-    ("datafactory/Pipelines_Update.json", Kind::Pipeline, "pipelineName", "pipeline"),
-    ("datafactory/Triggers_Create.json", Kind::Trigger, "triggerName", "trigger"),
-    ("datafactory/Triggers_Update.json", Kind::Trigger, "triggerName", "trigger"),
+    (
+        "resources/CreateResourceGroup.json",
+        Kind::ResourceGroup,
+        "resourceGroupName",
+        "parameters",
+    ),
+    (
+        "datafactory/Factories_CreateOrUpdate.json",
+        Kind::Factory,
+        "factoryName",
+        "factory",
+    ),
+    (
+        "datafactory/GlobalParameters_Create.json",
+        Kind::GlobalParameters,
+        "globalParameterName",
+        "default",
+    ),
+    (
+        "datafactory/GlobalParameters_Update.json",
+        Kind::GlobalParameters,
+        "globalParameterName",
+        "default",
+    ),
+    (
+        "datafactory/IntegrationRuntimes_Create.json",
+        Kind::IntegrationRuntime,
+        "integrationRuntimeName",
+        "integrationRuntime",
+    ),
+    (
+        "datafactory/LinkedServices_Create.json",
+        Kind::LinkedService,
+        "linkedServiceName",
+        "linkedService",
+    ),
+    (
+        "datafactory/LinkedServices_Update.json",
+        Kind::LinkedService,
+        "linkedServiceName",
+        "linkedService",
+    ),
+    (
+        "datafactory/Datasets_Create.json",
+        Kind::Dataset,
+        "datasetName",
+        "dataset",
+    ),
+    (
+        "datafactory/Datasets_Update.json",
+        Kind::Dataset,
+        "datasetName",
+        "dataset",
+    ),
+    (
+        "datafactory/DataFlows_Create.json",
+        Kind::DataFlow,
+        "dataFlowName",
+        "dataFlow",
+    ),
+    (
+        "datafactory/DataFlows_Update.json",
+        Kind::DataFlow,
+        "dataFlowName",
+        "dataFlow",
+    ),
+    (
+        "datafactory/Pipelines_Create.json",
+        Kind::Pipeline,
+        "pipelineName",
+        "pipeline",
+    ),
+    (
+        "datafactory/Pipelines_Update.json",
+        Kind::Pipeline,
+        "pipelineName",
+        "pipeline",
+    ),
+    (
+        "datafactory/Triggers_Create.json",
+        Kind::Trigger,
+        "triggerName",
+        "trigger",
+    ),
+    (
+        "datafactory/Triggers_Update.json",
+        Kind::Trigger,
+        "triggerName",
+        "trigger",
+    ),
 ];
 
 /// Examples whose response omits a field the request sent: the hand-written example is
@@ -48,7 +126,13 @@ struct Example {
     live: LiveState,
 }
 
-fn load(dir: &std::path::Path, file: &'static str, kind: Kind, name_key: &str, body_key: &str) -> Example {
+fn load(
+    dir: &std::path::Path,
+    file: &'static str,
+    kind: Kind,
+    name_key: &str,
+    body_key: &str,
+) -> Example {
     let text = std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let example: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
     let parameters = &example["parameters"];
@@ -74,7 +158,7 @@ fn load(dir: &std::path::Path, file: &'static str, kind: Kind, name_key: &str, b
         // The example's trigger is stopped after create; the spec says the same.
         resource.runtime_state = Some(TriggerRuntimeState::Stopped);
     }
-    let mut desired = DesiredState {
+    let desired = DesiredState {
         target,
         resource_group_managed: true,
         resources: vec![resource],
@@ -122,8 +206,15 @@ fn every_create_example_response_plans_as_no_change() {
                     .pointer_mut(parent)
                     .and_then(Value::as_object_mut)
                     .and_then(|m| m.remove(key))
-                    .unwrap_or_else(|| panic!("{}: {pointer} not in the desired body", example.file));
-                assert_eq!(Some(after), change.before, "{}: more differs than {pointer}", example.file);
+                    .unwrap_or_else(|| {
+                        panic!("{}: {pointer} not in the desired body", example.file)
+                    });
+                assert_eq!(
+                    Some(after),
+                    change.before,
+                    "{}: more differs than {pointer}",
+                    example.file
+                );
             }
         }
         checked += 1;
@@ -137,7 +228,13 @@ fn a_masked_secret_without_fingerprint_is_written_once() {
         println!("skipped: ../shared/arm-examples is absent");
         return;
     };
-    let example = load(&dir, "datafactory/LinkedServices_Create.json", Kind::LinkedService, "linkedServiceName", "linkedService");
+    let example = load(
+        &dir,
+        "datafactory/LinkedServices_Create.json",
+        Kind::LinkedService,
+        "linkedServiceName",
+        "linkedService",
+    );
     let mut live = example.live.clone();
     // Written by someone else: no fingerprint annotation.
     live.resources[0].body["properties"]
@@ -147,8 +244,17 @@ fn a_masked_secret_without_fingerprint_is_written_once() {
     let plan = plan(&example.desired, &live, &PlanOptions::apply());
     let change = &plan.changes[0];
     assert_eq!(change.action, Action::Update);
-    assert_eq!(change.changed_secrets, vec!["/properties/typeProperties/connectionString/value".to_string()]);
-    assert!(change.reason.as_deref().unwrap_or_default().contains("no adfctl fingerprint"));
+    assert_eq!(
+        change.changed_secrets,
+        vec!["/properties/typeProperties/connectionString/value".to_string()]
+    );
+    assert!(
+        change
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no adfctl fingerprint")
+    );
     let text = adf_plan::render::human(&plan, adf_plan::render::Style::plain());
     assert!(!text.contains("AccountKey=<storage key>"), "{text}");
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use adf_core::{Kind, TriggerRuntimeState};
-use adf_plan::{Action, LiveResource, LiveState, PlanOptions, plan};
+use adf_plan::{Action, LiveResource, LiveState, PlanOptions};
 use common::*;
 use serde_json::json;
 
@@ -44,7 +44,10 @@ fn applied_state_replans_to_no_changes() {
     assert_eq!(plan.summary().noop, 7);
     // The trigger was started after its PUT.
     let trigger = live
-        .get(&adf_core::ResourceAddress::new(Kind::Trigger, "dailyTrigger"))
+        .get(&adf_core::ResourceAddress::new(
+            Kind::Trigger,
+            "dailyTrigger",
+        ))
         .expect("trigger");
     assert_eq!(trigger.runtime_state(), Some(TriggerRuntimeState::Started));
 }
@@ -59,9 +62,19 @@ fn a_change_behind_our_back_is_exactly_one_update() {
         "/properties/activities/0/typeProperties/sink/type",
         json!("ParquetSink"),
     );
-    check(&desired, &live, PlanOptions::apply(), "~ pipeline/copyPipeline");
+    check(
+        &desired,
+        &live,
+        PlanOptions::apply(),
+        "~ pipeline/copyPipeline",
+    );
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
-    let change = plan.get(&adf_core::ResourceAddress::new(Kind::Pipeline, "copypipeline")).expect("change");
+    let change = plan
+        .get(&adf_core::ResourceAddress::new(
+            Kind::Pipeline,
+            "copypipeline",
+        ))
+        .expect("change");
     assert!(change.body_changed);
     assert!(change.live_etag.is_some());
 }
@@ -71,7 +84,11 @@ fn server_only_fields_case_location_and_key_order_do_not_diff() {
     let desired = state(vec![
         group("East US"),
         factory("East US"),
-        child(Kind::Pipeline, "P", json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]})),
+        child(
+            Kind::Pipeline,
+            "P",
+            json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}),
+        ),
     ]);
     let live = LiveState {
         resources: vec![
@@ -106,16 +123,28 @@ fn a_property_removed_from_the_spec_is_an_update() {
     let with = state(vec![
         group("eastus"),
         factory("eastus"),
-        child(Kind::Pipeline, "p", json!({"description": "old", "activities": []})),
+        child(
+            Kind::Pipeline,
+            "p",
+            json!({"description": "old", "activities": []}),
+        ),
     ]);
     let live = applied(&with);
-    let without = state(vec![group("eastus"), factory("eastus"), child(Kind::Pipeline, "p", json!({}))]);
+    let without = state(vec![
+        group("eastus"),
+        factory("eastus"),
+        child(Kind::Pipeline, "p", json!({})),
+    ]);
     check(&without, &live, PlanOptions::apply(), "~ pipeline/p");
     // Adding one is an update too.
     let more = state(vec![
         group("eastus"),
         factory("eastus"),
-        child(Kind::Pipeline, "p", json!({"description": "old", "folder": {"name": "x"}})),
+        child(
+            Kind::Pipeline,
+            "p",
+            json!({"description": "old", "folder": {"name": "x"}}),
+        ),
     ]);
     check(&more, &live, PlanOptions::apply(), "~ pipeline/p");
 }
@@ -124,15 +153,40 @@ fn a_property_removed_from_the_spec_is_an_update() {
 fn factory_settings_the_spec_does_not_manage_are_kept_and_not_diffed() {
     let desired = state(vec![group("eastus"), factory("eastus")]);
     let mut live = applied(&desired);
-    edit_live(&mut live, "factory/adf-lab-factory", "/properties", json!({
-        "provisioningState": "Succeeded", "globalParameters": {"env": {"type": "String", "value": "dev"}}}));
+    edit_live(
+        &mut live,
+        "factory/adf-lab-factory",
+        "/properties",
+        json!({
+        "provisioningState": "Succeeded", "globalParameters": {"env": {"type": "String", "value": "dev"}}}),
+    );
     check(&desired, &live, PlanOptions::apply(), "");
     // A tag the spec sets is managed whole.
-    let tagged = state(vec![group("eastus"), resource(Kind::Factory, "adf-lab-factory", json!({"location": "eastus", "tags": {"team": "data"}}))]);
-    check(&tagged, &live, PlanOptions::apply(), "~ factory/adf-lab-factory");
+    let tagged = state(vec![
+        group("eastus"),
+        resource(
+            Kind::Factory,
+            "adf-lab-factory",
+            json!({"location": "eastus", "tags": {"team": "data"}}),
+        ),
+    ]);
+    check(
+        &tagged,
+        &live,
+        PlanOptions::apply(),
+        "~ factory/adf-lab-factory",
+    );
     let plan = adf_plan::plan(&tagged, &live, &PlanOptions::apply());
-    let after = plan.changes.iter().find(|c| c.kind() == Kind::Factory).and_then(|c| c.after.clone()).expect("after");
-    assert_eq!(after["properties"]["globalParameters"]["env"]["value"], "dev", "merged body keeps unmanaged settings");
+    let after = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::Factory)
+        .and_then(|c| c.after.clone())
+        .expect("after");
+    assert_eq!(
+        after["properties"]["globalParameters"]["env"]["value"], "dev",
+        "merged body keeps unmanaged settings"
+    );
 }
 
 #[test]
@@ -188,7 +242,12 @@ fn live_children_not_in_the_spec_are_unmanaged_unless_pruned() {
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
     assert!(!plan.has_changes());
     assert_eq!(plan.unmanaged.len(), 1);
-    check(&desired, &live, PlanOptions::apply_with_prune(), "- pipeline/madeInStudio");
+    check(
+        &desired,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "- pipeline/madeInStudio",
+    );
 }
 
 #[test]
@@ -198,18 +257,43 @@ fn trigger_runtime_state_changes() {
     // State only: Started → Stopped.
     let mut stopped = desired.clone();
     stopped.resources[6].runtime_state = Some(TriggerRuntimeState::Stopped);
-    check(&stopped, &live, PlanOptions::apply(), "~ trigger/dailyTrigger: runtimeState Started → Stopped");
+    check(
+        &stopped,
+        &live,
+        PlanOptions::apply(),
+        "~ trigger/dailyTrigger: runtimeState Started → Stopped",
+    );
     let plan = adf_plan::plan(&stopped, &live, &PlanOptions::apply());
-    let change = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::Trigger)
+        .expect("trigger");
     assert!(change.needs_stop && !change.needs_start && !change.body_changed);
-    assert_eq!(change.runtime_state, Some((Some(TriggerRuntimeState::Started), Some(TriggerRuntimeState::Stopped))));
+    assert_eq!(
+        change.runtime_state,
+        Some((
+            Some(TriggerRuntimeState::Started),
+            Some(TriggerRuntimeState::Stopped)
+        ))
+    );
 
     // Body change on a started trigger: stop, write, start.
     let mut hourly = desired.clone();
-    hourly.resources[6].body = json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
-    check(&hourly, &live, PlanOptions::apply(), "~ trigger/dailyTrigger");
+    hourly.resources[6].body =
+        json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
+    check(
+        &hourly,
+        &live,
+        PlanOptions::apply(),
+        "~ trigger/dailyTrigger",
+    );
     let plan = adf_plan::plan(&hourly, &live, &PlanOptions::apply());
-    let change = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::Trigger)
+        .expect("trigger");
     assert!(change.needs_stop && change.needs_start && change.body_changed);
     // The in-memory ARM refuses a PUT on a started trigger: this passes only if stopped first.
     let after = apply_in_memory(&plan, &hourly, &live);
@@ -217,8 +301,18 @@ fn trigger_runtime_state_changes() {
 
     // A trigger stopped behind our back is started again.
     let mut live_stopped = live.clone();
-    edit_live(&mut live_stopped, "trigger/dailyTrigger", "/properties/runtimeState", json!("Disabled"));
-    check(&desired, &live_stopped, PlanOptions::apply(), "~ trigger/dailyTrigger: runtimeState Stopped → Started");
+    edit_live(
+        &mut live_stopped,
+        "trigger/dailyTrigger",
+        "/properties/runtimeState",
+        json!("Disabled"),
+    );
+    check(
+        &desired,
+        &live_stopped,
+        PlanOptions::apply(),
+        "~ trigger/dailyTrigger: runtimeState Stopped → Started",
+    );
 }
 
 #[test]
@@ -229,15 +323,36 @@ fn secrets_changed_unchanged_and_unfingerprinted() {
     assert!(!adf_plan::plan(&desired, &live, &PlanOptions::apply()).has_changes());
     // Changed secret: an update that says so, and never shows the value.
     let mut rotated = desired.clone();
-    rotated.resources[2].body["properties"]["typeProperties"]["connectionString"]["value"] = json!("rotated-PLANTED-0003");
-    check(&rotated, &live, PlanOptions::apply(), "~ linkedService/AzureStorageLinkedService: (secret changed)");
+    rotated.resources[2].body["properties"]["typeProperties"]["connectionString"]["value"] =
+        json!("rotated-PLANTED-0003");
+    check(
+        &rotated,
+        &live,
+        PlanOptions::apply(),
+        "~ linkedService/AzureStorageLinkedService: (secret changed)",
+    );
     let plan_rotated = adf_plan::plan(&rotated, &live, &PlanOptions::apply());
-    let change = plan_rotated.changes.iter().find(|c| c.kind() == Kind::LinkedService).expect("ls");
-    assert_eq!(change.changed_secrets, vec!["/properties/typeProperties/connectionString/value".to_string()]);
-    assert_eq!(change.before, change.after, "only the secret differs, and it is redacted on both sides");
+    let change = plan_rotated
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::LinkedService)
+        .expect("ls");
+    assert_eq!(
+        change.changed_secrets,
+        vec!["/properties/typeProperties/connectionString/value".to_string()]
+    );
+    assert_eq!(
+        change.before, change.after,
+        "only the secret differs, and it is redacted on both sides"
+    );
     // Created outside adfctl: masked, no fingerprint: written once.
     let mut foreign = live.clone();
-    edit_live(&mut foreign, "linkedService/AzureStorageLinkedService", "/properties/annotations", json!([]));
+    edit_live(
+        &mut foreign,
+        "linkedService/AzureStorageLinkedService",
+        "/properties/annotations",
+        json!([]),
+    );
     let plan_foreign = adf_plan::plan(&desired, &foreign, &PlanOptions::apply());
     let reason = outline(&plan_foreign);
     assert!(reason.contains("no adfctl fingerprint"), "{reason}");
@@ -265,8 +380,15 @@ fn destroy_deletes_children_then_factory_then_a_managed_empty_group() {
 - resourceGroup/adf-lab-rg",
     );
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
-    let trigger = plan.changes.iter().find(|c| c.kind() == Kind::Trigger).expect("trigger");
-    assert!(trigger.needs_stop, "a started trigger is stopped before its delete");
+    let trigger = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::Trigger)
+        .expect("trigger");
+    assert!(
+        trigger.needs_stop,
+        "a started trigger is stopped before its delete"
+    );
     assert_eq!(plan.pipelines_deleted(), 1);
     let after = apply_in_memory(&plan, &desired, &live);
     assert!(after.resources.is_empty());
@@ -281,9 +403,17 @@ fn destroy_keeps_a_group_that_holds_something_else_or_is_not_managed() {
     let mut live = applied(&desired);
     live.other_resources_in_group = Some(vec!["storageAccounts/adflabstorage".into()]);
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
-    let group = plan.changes.iter().find(|c| c.kind() == Kind::ResourceGroup).expect("group");
+    let group = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::ResourceGroup)
+        .expect("group");
     assert_eq!(group.action, Action::NoOp);
-    assert!(plan.notes[0].contains("holds 1 other resource"), "{:?}", plan.notes);
+    assert!(
+        plan.notes[0].contains("holds 1 other resource"),
+        "{:?}",
+        plan.notes
+    );
     let mut unmanaged = desired.clone();
     unmanaged.resource_group_managed = false;
     live.other_resources_in_group = Some(vec![]);
@@ -304,7 +434,8 @@ fn plans_are_deterministic() {
     let desired = seed_lab_without_secrets();
     let live = applied(&desired);
     let mut changed = desired.clone();
-    changed.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] = json!("out2");
+    changed.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] =
+        json!("out2");
     let a = adf_plan::plan(&changed, &live, &PlanOptions::apply());
     let b = adf_plan::plan(&changed, &live, &PlanOptions::apply());
     assert_eq!(a, b);

@@ -41,7 +41,11 @@ fn with(mut resources: Vec<adf_core::DesiredResource>) -> DesiredState {
 }
 
 fn wait_pipeline(name: &str) -> adf_core::DesiredResource {
-    child(Kind::Pipeline, name, json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}))
+    child(
+        Kind::Pipeline,
+        name,
+        json!({"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}),
+    )
 }
 
 #[test]
@@ -78,9 +82,15 @@ fn execute_pipeline_callees_are_created_first_and_deleted_last() {
 
 #[test]
 fn a_pipeline_is_deleted_only_after_its_caller_drops_the_reference() {
-    let before = with(vec![execute_pipeline("parent", "old"), wait_pipeline("old")]);
+    let before = with(vec![
+        execute_pipeline("parent", "old"),
+        wait_pipeline("old"),
+    ]);
     let live = applied(&before);
-    let after = with(vec![execute_pipeline("parent", "new"), wait_pipeline("new")]);
+    let after = with(vec![
+        execute_pipeline("parent", "new"),
+        wait_pipeline("new"),
+    ]);
     check_waves(
         &after,
         &live,
@@ -91,8 +101,13 @@ fn a_pipeline_is_deleted_only_after_its_caller_drops_the_reference() {
 -pipeline/old",
     );
     let plan = plan(&after, &live, &PlanOptions::apply_with_prune());
-    let old = plan.get(&ResourceAddress::new(Kind::Pipeline, "old")).expect("old");
-    assert_eq!(old.depends_on, vec![ResourceAddress::new(Kind::Pipeline, "parent")]);
+    let old = plan
+        .get(&ResourceAddress::new(Kind::Pipeline, "old"))
+        .expect("old");
+    assert_eq!(
+        old.depends_on,
+        vec![ResourceAddress::new(Kind::Pipeline, "parent")]
+    );
 }
 
 #[test]
@@ -103,7 +118,8 @@ fn a_started_trigger_is_stopped_and_repointed_before_its_old_pipeline_goes() {
     ]);
     let live = applied(&before);
     assert_eq!(
-        live.get(&ResourceAddress::new(Kind::Trigger, "t")).and_then(|t| t.runtime_state()),
+        live.get(&ResourceAddress::new(Kind::Trigger, "t"))
+            .and_then(|t| t.runtime_state()),
         Some(TriggerRuntimeState::Started)
     );
     let after = with(vec![
@@ -120,7 +136,9 @@ fn a_started_trigger_is_stopped_and_repointed_before_its_old_pipeline_goes() {
 -pipeline/old",
     );
     let plan = plan(&after, &live, &PlanOptions::apply_with_prune());
-    let t = plan.get(&ResourceAddress::new(Kind::Trigger, "t")).expect("t");
+    let t = plan
+        .get(&ResourceAddress::new(Kind::Trigger, "t"))
+        .expect("t");
     assert!(t.needs_stop && t.needs_start);
 }
 
@@ -144,15 +162,27 @@ fn datasets_go_before_their_linked_service_and_independent_ones_share_a_wave() {
 #[test]
 fn key_vault_linked_services_and_integration_runtimes_come_before_their_users() {
     let desired = with(vec![
-        child(Kind::LinkedService, "sql", json!({
-            "type": "AzureSqlDatabase",
-            "connectVia": {"referenceName": "selfHosted", "type": "IntegrationRuntimeReference"},
-            "typeProperties": {"connectionString": "Server=x;", "password": {
-                "type": "AzureKeyVaultSecret", "secretName": "sql-password",
-                "store": {"referenceName": "vault", "type": "LinkedServiceReference"}}}
-        })),
-        child(Kind::LinkedService, "vault", json!({"type": "AzureKeyVault", "typeProperties": {"baseUrl": "https://v.vault.azure.net/"}})),
-        child(Kind::IntegrationRuntime, "selfHosted", json!({"type": "SelfHosted"})),
+        child(
+            Kind::LinkedService,
+            "sql",
+            json!({
+                "type": "AzureSqlDatabase",
+                "connectVia": {"referenceName": "selfHosted", "type": "IntegrationRuntimeReference"},
+                "typeProperties": {"connectionString": "Server=x;", "password": {
+                    "type": "AzureKeyVaultSecret", "secretName": "sql-password",
+                    "store": {"referenceName": "vault", "type": "LinkedServiceReference"}}}
+            }),
+        ),
+        child(
+            Kind::LinkedService,
+            "vault",
+            json!({"type": "AzureKeyVault", "typeProperties": {"baseUrl": "https://v.vault.azure.net/"}}),
+        ),
+        child(
+            Kind::IntegrationRuntime,
+            "selfHosted",
+            json!({"type": "SelfHosted"}),
+        ),
     ]);
     check_waves(
         &desired,
@@ -169,12 +199,28 @@ fn key_vault_linked_services_and_integration_runtimes_come_before_their_users() 
 #[test]
 fn data_flows_come_after_their_datasets_and_before_their_pipelines() {
     let desired = with(vec![
-        child(Kind::Pipeline, "runFlow", json!({"activities": [{"name": "flow", "type": "ExecuteDataFlow",
-            "typeProperties": {"dataflow": {"referenceName": "flow", "type": "DataFlowReference"}}}]})),
-        child(Kind::DataFlow, "flow", json!({"type": "MappingDataFlow", "typeProperties": {
-            "sources": [{"name": "in", "dataset": {"referenceName": "ds", "type": "DatasetReference"}}]}})),
-        child(Kind::Dataset, "ds", json!({"type": "Binary", "linkedServiceName": {"referenceName": "ls", "type": "LinkedServiceReference"}})),
-        child(Kind::LinkedService, "ls", json!({"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://x/"}})),
+        child(
+            Kind::Pipeline,
+            "runFlow",
+            json!({"activities": [{"name": "flow", "type": "ExecuteDataFlow",
+            "typeProperties": {"dataflow": {"referenceName": "flow", "type": "DataFlowReference"}}}]}),
+        ),
+        child(
+            Kind::DataFlow,
+            "flow",
+            json!({"type": "MappingDataFlow", "typeProperties": {
+            "sources": [{"name": "in", "dataset": {"referenceName": "ds", "type": "DatasetReference"}}]}}),
+        ),
+        child(
+            Kind::Dataset,
+            "ds",
+            json!({"type": "Binary", "linkedServiceName": {"referenceName": "ls", "type": "LinkedServiceReference"}}),
+        ),
+        child(
+            Kind::LinkedService,
+            "ls",
+            json!({"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://x/"}}),
+        ),
     ]);
     check_waves(
         &desired,
@@ -203,7 +249,11 @@ fn a_cycle_in_live_references_is_noted_and_still_ordered() {
     }
     let plan = plan(&desired, &live, &PlanOptions::apply_with_prune());
     assert_eq!(plan.summary().delete, 2);
-    assert!(plan.notes.iter().any(|n| n.contains("dependency cycle")), "{:?}", plan.notes);
+    assert!(
+        plan.notes.iter().any(|n| n.contains("dependency cycle")),
+        "{:?}",
+        plan.notes
+    );
     assert_eq!(plan.waves().len(), 2, "one at a time");
 }
 
@@ -211,13 +261,18 @@ fn a_cycle_in_live_references_is_noted_and_still_ordered() {
 fn a_kept_resource_that_references_a_deleted_one_is_noted() {
     // The spec is invalid (a dangling reference adf-spec would reject), but the plan must
     // still say what will go wrong instead of ordering blindly.
-    let before = with(vec![execute_pipeline("kept", "gone"), wait_pipeline("gone")]);
+    let before = with(vec![
+        execute_pipeline("kept", "gone"),
+        wait_pipeline("gone"),
+    ]);
     let live = applied(&before);
     let desired = with(vec![execute_pipeline("kept", "gone")]);
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply_with_prune());
     assert_eq!(outline(&plan), "- pipeline/gone");
     assert!(
-        plan.notes.iter().any(|n| n == "pipeline/kept still references pipeline/gone, which this plan deletes"),
+        plan.notes
+            .iter()
+            .any(|n| n == "pipeline/kept still references pipeline/gone, which this plan deletes"),
         "{:?}",
         plan.notes
     );
@@ -239,10 +294,26 @@ fn destroy_deletes_an_unmanaged_trigger_before_the_pipeline_it_points_at() {
     assert!(!plan.has_changes());
     assert_eq!(plan.unmanaged.len(), 2);
     let destroy = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
-    let order: Vec<String> = destroy.changes.iter().map(|c| c.address.to_string()).collect();
-    let trigger_at = order.iter().position(|a| a == "trigger/studioTrigger").expect("trigger");
-    let pipeline_at = order.iter().position(|a| a == "pipeline/gone").expect("pipeline");
+    let order: Vec<String> = destroy
+        .changes
+        .iter()
+        .map(|c| c.address.to_string())
+        .collect();
+    let trigger_at = order
+        .iter()
+        .position(|a| a == "trigger/studioTrigger")
+        .expect("trigger");
+    let pipeline_at = order
+        .iter()
+        .position(|a| a == "pipeline/gone")
+        .expect("pipeline");
     assert!(trigger_at < pipeline_at, "{order:?}");
     let after = apply_in_memory(&destroy, &desired, &live);
-    assert!(after.resources.iter().all(|r| r.address.kind == Kind::ResourceGroup), "group kept: contents not listed");
+    assert!(
+        after
+            .resources
+            .iter()
+            .all(|r| r.address.kind == Kind::ResourceGroup),
+        "group kept: contents not listed"
+    );
 }

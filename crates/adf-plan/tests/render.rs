@@ -22,10 +22,15 @@ fn realistic() -> (DesiredState, LiveState, Plan) {
     let mut desired = lab.clone();
     desired.resources[2].body["properties"]["typeProperties"]["connectionString"]["value"] =
         json!("DefaultEndpointsProtocol=https;AccountName=adflab;AccountKey=R0tated-PLANTED-0004");
-    desired.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] = json!("output/v2");
-    desired.resources[5].body["properties"]["description"] = json!("Copies input.txt to the output folder");
-    desired.resources[6].body = json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
-    desired.resources.insert(5, blob_dataset("ArchiveDataset", "archive", None));
+    desired.resources[4].body["properties"]["typeProperties"]["location"]["folderPath"] =
+        json!("output/v2");
+    desired.resources[5].body["properties"]["description"] =
+        json!("Copies input.txt to the output folder");
+    desired.resources[6].body =
+        json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
+    desired
+        .resources
+        .insert(5, blob_dataset("ArchiveDataset", "archive", None));
     let plan = plan(&desired, &live, &PlanOptions::apply_with_prune());
     (desired, live, plan)
 }
@@ -46,7 +51,13 @@ fn human_plan_in_colour_only_when_asked() {
     let stripped = coloured
         .split('\x1b')
         .enumerate()
-        .map(|(i, part)| if i == 0 { part } else { part.split_once('m').map_or(part, |(_, rest)| rest) })
+        .map(|(i, part)| {
+            if i == 0 {
+                part
+            } else {
+                part.split_once('m').map_or(part, |(_, rest)| rest)
+            }
+        })
         .collect::<String>();
     assert_eq!(stripped, plain);
 }
@@ -81,7 +92,9 @@ fn human_first_apply() {
 fn human_and_markdown_destroy() {
     let lab = seed_lab_without_secrets();
     let mut live = applied(&lab);
-    live.other_resources_in_group = Some(vec!["Microsoft.Storage/storageAccounts/adflabstorage".into()]);
+    live.other_resources_in_group = Some(vec![
+        "Microsoft.Storage/storageAccounts/adflabstorage".into(),
+    ]);
     let plan = plan(&lab, &live, &PlanOptions::destroy());
     insta::assert_snapshot!("destroy_human", render::human(&plan, Style::plain()));
     insta::assert_snapshot!("destroy_markdown", render::markdown(&plan));

@@ -52,7 +52,9 @@ pub fn summary_line(plan: &Plan) -> String {
             PlanMode::Destroy => "No changes. Nothing to destroy.".to_owned(),
         };
     }
-    format!("Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete.")
+    format!(
+        "Plan: {create} to create, {update} to update, {replace} to replace, {delete} to delete."
+    )
 }
 
 /// The destroy-cost line, when the plan deletes pipelines.

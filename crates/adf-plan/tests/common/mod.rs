@@ -13,7 +13,8 @@ use adf_plan::{Action, LiveResource, LiveState, Plan, fingerprint, merge};
 use serde_json::{Value, json};
 
 /// The secret values planted in test specs; no output may contain them.
-pub const STORAGE_SECRET: &str = "DefaultEndpointsProtocol=https;AccountName=adflab;AccountKey=S3cr3tK3y-PLANTED-0001";
+pub const STORAGE_SECRET: &str =
+    "DefaultEndpointsProtocol=https;AccountName=adflab;AccountKey=S3cr3tK3y-PLANTED-0001";
 /// A second planted secret.
 pub const SQL_SECRET: &str = "Pa55w0rd-PLANTED-0002";
 
@@ -42,7 +43,11 @@ pub fn child(kind: Kind, name: &str, properties: Value) -> DesiredResource {
     resource(kind, name, json!({ "properties": properties }))
 }
 
-pub fn trigger(name: &str, properties: Value, state: Option<TriggerRuntimeState>) -> DesiredResource {
+pub fn trigger(
+    name: &str,
+    properties: Value,
+    state: Option<TriggerRuntimeState>,
+) -> DesiredResource {
     let mut trigger = child(Kind::Trigger, name, properties);
     trigger.runtime_state = state;
     trigger
@@ -74,7 +79,11 @@ pub fn group(location: &str) -> DesiredResource {
 }
 
 pub fn factory(location: &str) -> DesiredResource {
-    resource(Kind::Factory, &target().factory, json!({"location": location}))
+    resource(
+        Kind::Factory,
+        &target().factory,
+        json!({"location": location}),
+    )
 }
 
 pub fn state(resources: Vec<DesiredResource>) -> DesiredState {
@@ -145,7 +154,11 @@ pub fn seed_lab() -> DesiredState {
     state(vec![
         group("eastus"),
         factory("eastus"),
-        storage_linked_service("AzureStorageLinkedService", STORAGE_SECRET, "STORAGE_CONNECTION_STRING"),
+        storage_linked_service(
+            "AzureStorageLinkedService",
+            STORAGE_SECRET,
+            "STORAGE_CONNECTION_STRING",
+        ),
         blob_dataset("InputDataset", "input", Some("input.txt")),
         blob_dataset("OutputDataset", "output", None),
         copy_pipeline("copyPipeline", "InputDataset", "OutputDataset"),
@@ -183,12 +196,18 @@ pub fn as_arm_returns(
     let target = target();
     let mut out = secret::mask_like_arm(body, secret_pointers);
     let map = out.as_object_mut().expect("object body");
-    map.insert("id".into(), json!(target.resource_path(address.kind, &address.name)));
+    map.insert(
+        "id".into(),
+        json!(target.resource_path(address.kind, &address.name)),
+    );
     map.insert("name".into(), json!(address.name));
     map.insert("type".into(), json!(address.kind.arm_type()));
     match address.kind {
         Kind::ResourceGroup => {
-            map.insert("properties".into(), json!({"provisioningState": "Succeeded"}));
+            map.insert(
+                "properties".into(),
+                json!({"provisioningState": "Succeeded"}),
+            );
         }
         Kind::Factory => {
             map.insert("eTag".into(), json!(format!("\"{etag:08x}-0000\"")));
@@ -222,7 +241,11 @@ pub fn as_arm_returns(
 /// The live state after adfctl applied `desired` to nothing (triggers in their desired
 /// state).
 pub fn applied(desired: &DesiredState) -> LiveState {
-    let plan = adf_plan::plan(desired, &LiveState::empty(), &adf_plan::PlanOptions::apply());
+    let plan = adf_plan::plan(
+        desired,
+        &LiveState::empty(),
+        &adf_plan::PlanOptions::apply(),
+    );
     apply_in_memory(&plan, desired, &LiveState::empty())
 }
 
@@ -239,9 +262,7 @@ pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) ->
         for change in &wave {
             let address = &change.address;
             let current = resources.iter().find(|r| &r.address == address).cloned();
-            let started = current
-                .as_ref()
-                .and_then(|r| r.runtime_state())
+            let started = current.as_ref().and_then(|r| r.runtime_state())
                 == Some(TriggerRuntimeState::Started);
             match change.action {
                 Action::NoOp => {}
@@ -287,7 +308,10 @@ pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) ->
                         }
                         if address.kind.is_factory_child() {
                             assert!(
-                                exists(&start, &ResourceAddress::new(Kind::Factory, &plan.target.factory)),
+                                exists(
+                                    &start,
+                                    &ResourceAddress::new(Kind::Factory, &plan.target.factory)
+                                ),
                                 "{address} written before the factory exists"
                             );
                         }

@@ -1,0 +1,247 @@
+//! Saved plans: round trip, and refusal of stale, mismatched, damaged and edited files.
+
+mod common;
+
+use adf_core::{Kind, ResourceAddress, SecretSlot};
+use adf_plan::saved::{SavedPlan, SavedPlanError};
+use adf_plan::{LiveState, PlanOptions, plan};
+use common::*;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+fn env_with(value: &str) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| (name == "STORAGE_CONNECTION_STRING").then(|| value.to_owned())
+}
+
+fn saved_first_apply() -> (adf_core::DesiredState, SavedPlan, String) {
+    let desired = seed_lab();
+    let plan = plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    let saved = SavedPlan::new(&plan, &desired, &PlanOptions::apply(), SALT);
+    let text = saved.to_file_string();
+    (desired, saved, text)
+}
+
+/// Re-computes the checksum after an edit, as a careful forger would.
+fn rechecksum(document: &mut Value) {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                Value::Object(
+                    keys.into_iter()
+                        .map(|k| (k.clone(), sorted(&map[k])))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let map = document.as_object_mut().expect("object");
+    map.remove("checksum");
+    let digest = sha2::Sha256::digest(sorted(&Value::Object(map.clone())).to_string().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    map.insert("checksum".into(), json!(format!("sha256:{hex}")));
+}
+
+#[test]
+fn round_trip_keeps_everything_and_no_secret() {
+    let (desired, saved, text) = saved_first_apply();
+    assert!(
+        !text.contains(STORAGE_SECRET) && !text.contains("PLANTED"),
+        "{text}"
+    );
+    assert!(
+        text.contains("STORAGE_CONNECTION_STRING"),
+        "the slot names its variable"
+    );
+    let read = SavedPlan::from_file_str(&text).expect("reads back");
+    assert_eq!(read, saved);
+    assert!(read.matches_desired(&desired));
+    assert_eq!(read.options(), PlanOptions::apply());
+    // The desired state comes back with the secret read again from the environment.
+    let restored = read
+        .desired_state(env_with(STORAGE_SECRET))
+        .expect("restores");
+    assert_eq!(restored, desired);
+}
+
+#[test]
+fn damaged_or_foreign_files_are_refused_with_clear_errors() {
+    let (_, _, text) = saved_first_apply();
+    let truncated = &text[..text.len() / 2];
+    assert_eq!(
+        SavedPlan::from_file_str(truncated),
+        Err(SavedPlanError::Truncated)
+    );
+    assert!(matches!(
+        SavedPlan::from_file_str("not json"),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+    assert!(matches!(
+        SavedPlan::from_file_str("[]"),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+    assert!(matches!(
+        SavedPlan::from_file_str(r#"{"format_version": "1"}"#),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+
+    let document: Value = serde_json::from_str(&text).expect("json");
+    let mut newer = document.clone();
+    newer["format_version"] = json!("2");
+    assert_eq!(
+        SavedPlan::from_file_str(&newer.to_string()),
+        Err(SavedPlanError::UnsupportedVersion { found: "2".into() })
+    );
+    let error = SavedPlan::from_file_str(&newer.to_string())
+        .expect_err("refused")
+        .to_string();
+    assert!(error.contains("make a new plan"), "{error}");
+
+    // An edit without a new checksum.
+    let mut edited = document.clone();
+    edited["changes"][0]["action"] = json!("no-op");
+    assert_eq!(
+        SavedPlan::from_file_str(&edited.to_string()),
+        Err(SavedPlanError::Tampered)
+    );
+    // Key order and whitespace do not matter.
+    let compact = document.to_string();
+    assert!(SavedPlan::from_file_str(&compact).is_ok());
+
+    // An edit of the desired bodies with a recomputed checksum: the desired fingerprint no
+    // longer matches.
+    let mut forged = document.clone();
+    forged["desired"][3]["body"]["properties"]["typeProperties"]["location"]["folderPath"] =
+        json!("elsewhere");
+    rechecksum(&mut forged);
+    assert_eq!(
+        SavedPlan::from_file_str(&forged.to_string()),
+        Err(SavedPlanError::Tampered)
+    );
+
+    // Unknown fields and invalid values are refused.
+    let mut unknown = document.clone();
+    unknown["changes"][0]["extra"] = json!(true);
+    rechecksum(&mut unknown);
+    assert!(matches!(
+        SavedPlan::from_file_str(&unknown.to_string()),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+    let mut bad_action = document.clone();
+    bad_action["changes"][0]["action"] = json!("explode");
+    rechecksum(&mut bad_action);
+    assert!(matches!(
+        SavedPlan::from_file_str(&bad_action.to_string()),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+    let mut bad_address = document;
+    bad_address["changes"][0]["address"] = json!("nonsense");
+    rechecksum(&mut bad_address);
+    assert!(matches!(
+        SavedPlan::from_file_str(&bad_address.to_string()),
+        Err(SavedPlanError::NotAPlan(_))
+    ));
+}
+
+#[test]
+fn another_target_is_refused() {
+    let (_, saved, _) = saved_first_apply();
+    assert!(saved.check_target(&target()).is_ok());
+    let mut upper = target();
+    upper.factory = upper.factory.to_uppercase();
+    assert!(
+        saved.check_target(&upper).is_ok(),
+        "names compare case-insensitively"
+    );
+    let mut other = target();
+    other.factory = "prod-factory".into();
+    let error = saved.check_target(&other).expect_err("refused");
+    assert!(matches!(error, SavedPlanError::TargetMismatch { .. }));
+    assert!(error.to_string().contains("prod-factory"));
+}
+
+#[test]
+fn a_plan_goes_stale_when_live_state_changes() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut changed = desired.clone();
+    changed.resources[5].body["properties"]["description"] = json!("new");
+    let plan = plan(&changed, &live, &PlanOptions::apply());
+    let saved = SavedPlan::new(&plan, &changed, &PlanOptions::apply(), SALT);
+    assert_eq!(saved.check_live(&live), Ok(()));
+
+    // A PUT behind our back changes an etag (even on a resource the plan leaves alone).
+    let mut edited = live.clone();
+    let dataset = edited
+        .resources
+        .iter_mut()
+        .find(|r| r.address == ResourceAddress::new(Kind::Dataset, "InputDataset"))
+        .expect("dataset");
+    dataset.body["etag"] = json!("changed-etag");
+    let Err(SavedPlanError::Stale { changed: what }) = saved.check_live(&edited) else {
+        panic!("not stale");
+    };
+    assert_eq!(what, vec!["dataset/InputDataset: etag changed".to_string()]);
+
+    // Something deleted, something created, a trigger stopped.
+    let mut other = live.clone();
+    other
+        .resources
+        .retain(|r| r.address.kind != Kind::Dataset || r.address.name != "OutputDataset");
+    other.resources.push(adf_plan::LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "surprise"),
+        json!({"etag": "s", "properties": {}}),
+    ));
+    edit_live(
+        &mut other,
+        "trigger/dailyTrigger",
+        "/properties/runtimeState",
+        json!("Stopped"),
+    );
+    let Err(SavedPlanError::Stale { changed: what }) = saved.check_live(&other) else {
+        panic!("not stale");
+    };
+    assert_eq!(
+        what,
+        vec![
+            "dataset/OutputDataset: deleted".to_string(),
+            "trigger/dailyTrigger: runtime state changed".to_string(),
+            "pipeline/surprise: created".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn secrets_are_read_again_and_must_match_the_planned_ones() {
+    let (_, saved, _) = saved_first_apply();
+    assert_eq!(
+        saved.desired_state(|_| None),
+        Err(SavedPlanError::MissingSecret {
+            address: "linkedService/AzureStorageLinkedService".into(),
+            pointer: "/properties/typeProperties/connectionString/value".into(),
+            variable: "STORAGE_CONNECTION_STRING".into(),
+        })
+    );
+    let changed = saved
+        .desired_state(env_with("another value"))
+        .expect_err("refused");
+    assert_eq!(changed, SavedPlanError::SecretsChanged);
+    assert!(!changed.to_string().contains("another value"));
+
+    // A literal SecureString (no variable) cannot be carried by a saved plan.
+    let mut literal = seed_lab();
+    literal.resources[2].secrets = vec![SecretSlot {
+        pointer: "/properties/typeProperties/connectionString/value".into(),
+        from_env: None,
+    }];
+    let plan = plan(&literal, &LiveState::empty(), &PlanOptions::apply());
+    let saved = SavedPlan::new(&plan, &literal, &PlanOptions::apply(), SALT);
+    let read = SavedPlan::from_file_str(&saved.to_file_string()).expect("reads");
+    assert!(matches!(
+        read.desired_state(|_| None),
+        Err(SavedPlanError::SecretNotReproducible { .. })
+    ));
+}
