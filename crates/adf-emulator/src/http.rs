@@ -83,11 +83,14 @@ pub(crate) async fn stats(State(state): State<EmulatorState>) -> Response {
 /// Every ARM request.
 pub(crate) async fn arm_entry(State(state): State<EmulatorState>, request: Request) -> Response {
     let method = request.method().clone();
+    let path = request.uri().path().to_owned();
     let (outcome, injected) = handle(&state, request).await;
     let status = match &outcome {
         Outcome::Reply(reply) => reply.status.as_u16().to_string(),
         Outcome::Drop => "dropped".to_owned(),
     };
+    // Paths carry names, never secrets; bodies are not logged.
+    tracing::debug!(%method, %path, %status, ?injected, "emulator request");
     state.record(method.as_str(), &status, injected);
     match outcome {
         Outcome::Reply(reply) => render(reply, &method),

@@ -254,8 +254,6 @@ fn run_in_scope(store: &Store, scope: &Scope, run_id: &str) -> Result<Value, Arm
 pub(crate) fn get_pipeline_run(
     store: &Store,
     scope: &Scope,
-    _group: &crate::store::GroupRow,
-    _factory: &EntityRow,
     run_id: &str,
 ) -> Result<Reply, ArmError> {
     Ok(Reply::json(
@@ -439,8 +437,9 @@ fn query(
     let total = selected.len();
     let value: Vec<Value> = selected.into_iter().skip(skip).take(size).collect();
     let mut body = json!({ "value": value });
-    if skip + size < total {
-        body["continuationToken"] = json!(encode_offset(skip + size));
+    let next = skip.saturating_add(size);
+    if next < total {
+        body["continuationToken"] = json!(encode_offset(next));
     }
     Ok(body)
 }

@@ -323,8 +323,8 @@ impl Context<'_> {
             }
             (Route::FactoryAction(at, action), &Method::POST) => self.factory_action(at, action),
             (Route::PipelineRun(at, run_id), &Method::GET) => {
-                let (group, factory) = self.require_factory(at)?;
-                runs::get_pipeline_run(self.store, &scope_of(at), &group, &factory, run_id)
+                self.require_factory(at)?;
+                runs::get_pipeline_run(self.store, &scope_of(at), run_id)
             }
             (Route::PipelineRunAction(at, run_id, action), &Method::POST) => {
                 let (group, factory) = self.require_factory(at)?;
@@ -371,7 +371,8 @@ impl Context<'_> {
         let total = items.len();
         let value: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
         let mut body = json!({ "value": value });
-        if skip + size < total {
+        let next = skip.saturating_add(size);
+        if next < total {
             let mut query: Vec<String> = self
                 .request
                 .query
@@ -379,7 +380,7 @@ impl Context<'_> {
                 .filter(|(k, _)| !k.eq_ignore_ascii_case("$skipToken"))
                 .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
                 .collect();
-            query.push(format!("%24skipToken={}", encode_offset(skip + size)));
+            query.push(format!("%24skipToken={}", encode_offset(next)));
             body["nextLink"] = json!(format!(
                 "{}{}?{}",
                 self.request.base_url,

@@ -1436,3 +1436,22 @@ async fn the_store_survives_a_restart() {
     let response = adf_emulator::router(state).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_huge_page_size_does_not_overflow() {
+    let emu = Emu::with(|c| {
+        c.page_size = usize::MAX;
+        c.run_page_size = usize::MAX;
+    });
+    let f = with_pipeline(&emu).await;
+    let list = emu.get(&format!("{f}/pipelines?{ADF}")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.get("nextLink").is_none());
+    emu.post(&format!("{f}/pipelines/p/createRun?{ADF}"), json!({}))
+        .await;
+    let window = json!({"lastUpdatedAfter": "2026-01-01T00:00:00Z", "lastUpdatedBefore": "2026-01-03T00:00:00Z"});
+    let runs = emu
+        .post(&format!("{f}/queryPipelineRuns?{ADF}"), window)
+        .await;
+    assert_eq!(runs.body["value"].as_array().unwrap().len(), 1);
+}
