@@ -87,12 +87,23 @@ impl SpecSource {
 }
 
 /// What loading needs besides the files: the environment and `--var` values.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` form lists variable names only: the environment holds secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
     /// The environment (`${env:...}`, `secretFromEnv`). The CLI passes the process environment.
     pub env: BTreeMap<String, String>,
     /// `--var key=value`: override the spec's `vars:` block.
     pub vars: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadOptions")
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// A spec that loaded without errors.

@@ -1,0 +1,244 @@
+//! What each feature of the spec language does to the desired state.
+#![allow(clippy::unwrap_used)]
+
+use adf_core::{DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_spec::{Diagnostic, LoadOptions, Loaded, SpecSource, load, render_plain};
+use serde_json::json;
+
+const HEADER: &str = "subscription: sub\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
+
+fn options(env: &[(&str, &str)], vars: &[(&str, &str)]) -> LoadOptions {
+    LoadOptions {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        vars: vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn ok_with(files: &[&str], options: &LoadOptions) -> Loaded {
+    let sources: Vec<SpecSource> = files
+        .iter()
+        .enumerate()
+        .map(|(i, text)| SpecSource::new(format!("f{i}.yaml"), *text))
+        .collect();
+    load(&sources, options).unwrap_or_else(|d| panic!("{}", render_plain(&d)))
+}
+
+fn ok(body: &str) -> DesiredState {
+    ok_with(&[&format!("{HEADER}{body}")], &LoadOptions::default()).desired
+}
+
+fn errors(body: &str) -> Vec<Diagnostic> {
+    load(
+        &[SpecSource::new("f.yaml", format!("{HEADER}{body}"))],
+        &LoadOptions::default(),
+    )
+    .unwrap_err()
+}
+
+fn properties(desired: &DesiredState, kind: Kind, name: &str) -> serde_json::Value {
+    desired.get(&ResourceAddress::new(kind, name)).unwrap().body["properties"].clone()
+}
+
+#[test]
+fn secure_strings_from_env_are_secret_slots() {
+    let spec = format!(
+        "{HEADER}linkedServices:\n  ls:\n    type: AzureBlobStorage\n    typeProperties:\n      \
+         connectionString: {{secretFromEnv: CONN}}\n      sasToken: {{type: SecureString, value: \"${{env:SAS}}\"}}\n      \
+         key: {{type: SecureString, value: \"k-${{env:SAS}}\"}}\n      plain: {{type: SecureString, value: literal}}\n"
+    );
+    let loaded = ok_with(&[&spec], &options(&[("CONN", "c0nn"), ("SAS", "s4s")], &[]));
+    let ls = loaded
+        .desired
+        .get(&ResourceAddress::new(Kind::LinkedService, "ls"))
+        .unwrap();
+    let type_properties = &ls.body["properties"]["typeProperties"];
+    assert_eq!(
+        type_properties["connectionString"],
+        json!({"type": "SecureString", "value": "c0nn"})
+    );
+    assert_eq!(type_properties["sasToken"]["value"], "s4s");
+    let slots: Vec<(&str, Option<&str>)> = ls
+        .secrets
+        .iter()
+        .map(|s| (s.pointer.as_str(), s.from_env.as_deref()))
+        .collect();
+    assert_eq!(
+        slots,
+        [
+            (
+                "/properties/typeProperties/connectionString/value",
+                Some("CONN")
+            ),
+            ("/properties/typeProperties/sasToken/value", Some("SAS")),
+            ("/properties/typeProperties/key/value", None),
+        ]
+    );
+    let debug = format!("{loaded:?}");
+    assert!(!debug.contains("c0nn") && !debug.contains("s4s"), "{debug}");
+    assert!(!format!("{:?}", options(&[("CONN", "c0nn")], &[])).contains("c0nn"));
+}
+
+#[test]
+fn variables_substitute_and_keep_types() {
+    let spec = format!(
+        "{HEADER}vars:\n  n: 4\n  word: hello\npipelines:\n  p:\n    parameters:\n      a: {{type: Int, defaultValue: 1}}\n    \
+         activities:\n      - name: w\n        type: Wait\n        typeProperties:\n          waitTimeInSeconds: ${{var:n}}\n          \
+         text: \"${{var:n}}\"\n          mixed: ${{var:word}}-${{env:HOME_X:-none}}\n          literal: $${{x}}\n"
+    );
+    let desired = ok_with(&[&spec], &options(&[], &[("word", "cli")])).desired;
+    let wait = &properties(&desired, Kind::Pipeline, "p")["activities"][0]["typeProperties"];
+    assert_eq!(wait["waitTimeInSeconds"], json!(4));
+    assert_eq!(wait["text"], json!("4"));
+    assert_eq!(wait["mixed"], json!("cli-none"));
+    assert_eq!(wait["literal"], json!("${x}"));
+}
+
+#[test]
+fn the_full_adf_form_is_unwrapped() {
+    let desired = ok(
+        "pipelines:\n  p: {\"name\": \"p\", \"type\": \"Microsoft.DataFactory/factories/pipelines\", \"properties\": {\"activities\": []}, \"etag\": \"x\"}\n",
+    );
+    assert_eq!(
+        properties(&desired, Kind::Pipeline, "p"),
+        json!({"activities": []})
+    );
+    let wrong = errors(
+        "pipelines:\n  p: {type: Microsoft.DataFactory/factories/datasets, properties: {activities: []}}\n",
+    );
+    assert_eq!(wrong[0].code, "wrong-kind");
+    let loaded = ok_with(
+        &[&format!(
+            "{HEADER}pipelines:\n  p: {{name: q, properties: {{}}}}\n"
+        )],
+        &LoadOptions::default(),
+    );
+    assert_eq!(loaded.warnings[0].code, "name-mismatch");
+}
+
+#[test]
+fn overlays_merge_replace_and_remove() {
+    let base = format!(
+        "{HEADER}pipelines:\n  keep: {{activities: [], annotations: [a, b]}}\n  drop: {{activities: []}}\n"
+    );
+    let overlay =
+        "factory: {tags: {env: dev}}\npipelines:\n  keep: {annotations: [c]}\n  drop: null\n";
+    let desired = ok_with(&[&base, overlay], &LoadOptions::default()).desired;
+    assert_eq!(
+        properties(&desired, Kind::Pipeline, "keep"),
+        json!({"activities": [], "annotations": ["c"]})
+    );
+    assert!(
+        desired
+            .get(&ResourceAddress::new(Kind::Pipeline, "drop"))
+            .is_none()
+    );
+    let factory = desired.of_kind(Kind::Factory).next().unwrap();
+    assert_eq!(
+        factory.body,
+        json!({"location": "eastus", "tags": {"env": "dev"}})
+    );
+}
+
+#[test]
+fn factory_fields_and_global_parameters() {
+    let spec = "subscription: sub\nresourceGroup: {name: rg, managed: false}\nfactory:\n  name: fac\n  location: eastus\n  \
+                identity: {type: SystemAssigned}\n  publicNetworkAccess: Disabled\n  properties: {futureSetting: 1}\n  \
+                globalParameters:\n    region: {type: String, value: eu}\n";
+    let desired = ok_with(&[spec], &LoadOptions::default()).desired;
+    assert!(!desired.resource_group_managed);
+    let addresses: Vec<String> = desired
+        .resources
+        .iter()
+        .map(|r| r.address.to_string())
+        .collect();
+    assert_eq!(addresses, ["factory/fac", "globalParameters/default"]);
+    assert_eq!(
+        desired.resources[0].body,
+        json!({"location": "eastus", "identity": {"type": "SystemAssigned"},
+               "properties": {"futureSetting": 1, "publicNetworkAccess": "Disabled"}})
+    );
+    assert_eq!(
+        desired.resources[1].body,
+        json!({"properties": {"region": {"type": "String", "value": "eu"}}})
+    );
+    assert!(
+        desired.resources[1]
+            .path
+            .ends_with("/factories/fac/globalParameters/default")
+    );
+    assert_eq!(desired.target.resource_group, "rg");
+}
+
+#[test]
+fn triggers_take_runtime_state_and_short_pipelines() {
+    let desired = ok(
+        "pipelines:\n  p: {activities: []}\ntriggers:\n  started: {type: ScheduleTrigger, pipelines: [p]}\n  \
+         stopped: {type: ScheduleTrigger, runtimeState: Stopped, pipelines: [{pipelineReference: p, parameters: {a: 1}}]}\n",
+    );
+    let started = desired
+        .get(&ResourceAddress::new(Kind::Trigger, "started"))
+        .unwrap();
+    assert_eq!(started.runtime_state, Some(TriggerRuntimeState::Started));
+    assert_eq!(
+        started.body["properties"]["pipelines"],
+        json!([{"pipelineReference": {"referenceName": "p", "type": "PipelineReference"}}])
+    );
+    let stopped = desired
+        .get(&ResourceAddress::new(Kind::Trigger, "stopped"))
+        .unwrap();
+    assert_eq!(stopped.runtime_state, Some(TriggerRuntimeState::Stopped));
+    assert!(stopped.body["properties"].get("runtimeState").is_none());
+    assert_eq!(
+        stopped.references(),
+        [ResourceAddress::new(Kind::Pipeline, "p")]
+    );
+}
+
+#[test]
+fn unknown_fields_in_adf_bodies_pass_through() {
+    let desired = ok(
+        "linkedServices:\n  ls:\n    type: SomeFutureConnector\n    brandNewField: {deep: [1, 2.5, true, null, \"007\"]}\n    \
+         connectVia: AutoResolveIntegrationRuntime\n",
+    );
+    assert_eq!(
+        properties(&desired, Kind::LinkedService, "ls"),
+        json!({"type": "SomeFutureConnector", "brandNewField": {"deep": [1, 2.5, true, null, "007"]},
+               "connectVia": {"referenceName": "AutoResolveIntegrationRuntime", "type": "IntegrationRuntimeReference"}})
+    );
+}
+
+#[test]
+fn data_flow_and_activity_references_are_checked() {
+    let found = errors(
+        "dataFlows:\n  f: {type: MappingDataFlow, typeProperties: {sources: [{name: s, dataset: nope}]}}\n\
+         pipelines:\n  p:\n    activities:\n      - {name: run, type: ExecuteDataFlow, typeProperties: {dataFlow: g}}\n      \
+         - {name: look, type: Lookup, typeProperties: {dataset: nothere}}\n",
+    );
+    let messages: Vec<&str> = found.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "data flow `f` references dataset `nope`, which the spec does not define",
+            "pipeline `p` references data flow `g`, which the spec does not define",
+            "pipeline `p` references dataset `nothere`, which the spec does not define",
+        ]
+    );
+}
+
+#[test]
+fn no_files_is_an_error() {
+    let diagnostics = load(&[], &LoadOptions::default()).unwrap_err();
+    assert_eq!(diagnostics[0].code, "no-files");
+}
+
+#[test]
+fn invalid_utf8_points_at_the_byte() {
+    let error = SpecSource::from_bytes("x.yaml", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+    assert_eq!((error.line, error.column, error.offset), (2, 4, 8));
+}
