@@ -294,7 +294,9 @@ pub fn router(state: EmulatorState) -> axum::Router {
         .with_state(state)
 }
 
-/// An emulator serving in the background.
+/// An emulator serving in the background. Dropping it without [`RunningEmulator::shutdown`]
+/// also stops the server (gracefully, in the background); `shutdown` waits until the store is
+/// closed and the data directory released.
 #[derive(Debug)]
 pub struct RunningEmulator {
     addr: SocketAddr,
