@@ -8,6 +8,7 @@ use crate::{
 use adf_core::secret::{self, ARM_MASK, REDACTED};
 use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 
 /// Plans `desired` against `live`. Pure: the same inputs always give the same plan.
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
@@ -38,10 +39,14 @@ fn plan_apply(
     let mut resources: Vec<&DesiredResource> = desired.resources.iter().collect();
     // The resource group and the factory decide whether their children are recreated.
     resources.sort_by_key(|r| r.address.kind);
+    let live_by_address: HashMap<&ResourceAddress, &LiveResource> =
+        live.resources.iter().map(|r| (&r.address, r)).collect();
+    let desired_addresses: HashSet<&ResourceAddress> =
+        desired.resources.iter().map(|r| &r.address).collect();
     let mut replaced_parent: Option<ResourceAddress> = None;
     let mut changes = Vec::new();
     for resource in resources {
-        let live_resource = live.get(&resource.address);
+        let live_resource = live_by_address.get(&resource.address).copied();
         let mut change = compare(resource, live_resource);
         let kind = resource.address.kind;
         if let Some(parent) = &replaced_parent {
@@ -64,7 +69,7 @@ fn plan_apply(
     }
     for live_resource in &live.resources {
         let address = &live_resource.address;
-        if !address.kind.is_factory_child() || desired.get(address).is_some() {
+        if !address.kind.is_factory_child() || desired_addresses.contains(address) {
             continue;
         }
         if let Some(parent) = &replaced_parent {

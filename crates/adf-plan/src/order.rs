@@ -10,7 +10,7 @@
 use crate::diff::references;
 use crate::{Action, LiveState, ResourceChange};
 use adf_core::{DesiredState, Kind, ResourceAddress};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Fills `depends_on` and sorts `changes` into execution order (no-ops last).
 pub(crate) fn order(
@@ -31,9 +31,22 @@ pub(crate) fn order(
     let active = |i: usize| changes[i].action != Action::NoOp;
     let removes = |i: usize| matches!(changes[i].action, Action::Delete | Action::Replace);
 
+    let desired_by_address: HashMap<&ResourceAddress, &adf_core::DesiredResource> =
+        desired.resources.iter().map(|r| (&r.address, r)).collect();
+    // Who references whom in live state, computed once: referenced → referrers.
+    let mut live_referrers: HashMap<ResourceAddress, Vec<&ResourceAddress>> = HashMap::new();
+    for resource in &live.resources {
+        for reference in references(&resource.body) {
+            live_referrers
+                .entry(reference)
+                .or_default()
+                .push(&resource.address);
+        }
+    }
     let mut predecessors: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut edge = |from: usize, to: usize| {
-        if from != to && active(from) && active(to) && !predecessors[to].contains(&from) {
+        if from != to && active(from) && active(to) && seen.insert((from, to)) {
             predecessors[to].push(from);
         }
     };
@@ -66,7 +79,7 @@ pub(crate) fn order(
             }
         }
         // Creates and updates: what the desired body references goes first.
-        if writes && let Some(resource) = desired.get(&change.address) {
+        if writes && let Some(resource) = desired_by_address.get(&change.address) {
             for reference in resource.references() {
                 if let Some(&j) = index.get(&reference)
                     && changes[j].action.writes()
@@ -78,19 +91,19 @@ pub(crate) fn order(
         // Deletes: what still references the deleted resource (by its live body) goes first:
         // deleted before it, or updated to drop the reference before it.
         if deletes {
-            for other in &live.resources {
-                if !references(&other.body).contains(&change.address) {
-                    continue;
-                }
-                match (index.get(&other.address), action_of(&other.address)) {
+            let referrers = live_referrers
+                .get(&change.address)
+                .map_or(&[][..], Vec::as_slice);
+            for &other in referrers {
+                match (index.get(other), action_of(other)) {
                     (Some(&j), Some(Action::Delete | Action::Update)) => edge(j, i),
                     (Some(&j), Some(Action::Replace)) if !removes_parent(&changes, factory) => {
                         edge(j, i)
                     }
                     (_, Some(Action::Replace | Action::Delete | Action::Update)) => {}
                     _ => notes.push(format!(
-                        "{} still references {}, which this plan deletes",
-                        other.address, change.address
+                        "{other} still references {}, which this plan deletes",
+                        change.address
                     )),
                 }
             }
@@ -146,24 +159,26 @@ fn levels(
     predecessors: &[Vec<usize>],
     notes: &mut Vec<String>,
 ) -> Vec<usize> {
-    let mut level: Vec<Option<usize>> = changes
-        .iter()
-        .map(|c| (c.action == Action::NoOp).then_some(0))
-        .collect();
-    loop {
-        let mut progressed = false;
-        for i in 0..changes.len() {
-            if level[i].is_some() {
-                continue;
-            }
-            let preds: Option<Vec<usize>> = predecessors[i].iter().map(|&j| level[j]).collect();
-            if let Some(preds) = preds {
-                level[i] = Some(preds.into_iter().map(|l| l + 1).max().unwrap_or(0));
-                progressed = true;
-            }
+    // Kahn's algorithm over the active changes; a level is the longest path to the change.
+    let mut successors: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    let mut waiting: Vec<usize> = vec![0; changes.len()];
+    for (to, preds) in predecessors.iter().enumerate() {
+        waiting[to] = preds.len();
+        for &from in preds {
+            successors[from].push(to);
         }
-        if !progressed {
-            break;
+    }
+    let mut level: Vec<Option<usize>> = vec![None; changes.len()];
+    let mut candidate: Vec<usize> = vec![0; changes.len()];
+    let mut ready: VecDeque<usize> = (0..changes.len()).filter(|&i| waiting[i] == 0).collect();
+    while let Some(i) = ready.pop_front() {
+        level[i] = Some(candidate[i]);
+        for &next in &successors[i] {
+            candidate[next] = candidate[next].max(candidate[i] + 1);
+            waiting[next] -= 1;
+            if waiting[next] == 0 {
+                ready.push_back(next);
+            }
         }
     }
     let mut stuck: Vec<usize> = (0..changes.len()).filter(|&i| level[i].is_none()).collect();
@@ -174,7 +189,7 @@ fn levels(
             .map(|&i| changes[i].address.to_string())
             .collect();
         notes.push(format!(
-            "dependency cycle among {}: they run one at a time, in kind order",
+            "dependency cycle (through live references) involving or blocked by {}: they run one at a time, in kind order",
             names.join(", ")
         ));
         let first = level.iter().flatten().max().map_or(0, |l| l + 1);

@@ -387,6 +387,24 @@ impl SavedPlan {
     }
 }
 
+/// The file text of a saved plan (same as [`SavedPlan::to_file_string`]).
+pub fn to_string(saved: &SavedPlan) -> String {
+    saved.to_file_string()
+}
+
+/// Reads a saved plan (same as [`SavedPlan::from_file_str`]).
+pub fn from_str(text: &str) -> Result<SavedPlan, SavedPlanError> {
+    SavedPlan::from_file_str(text)
+}
+
+impl std::str::FromStr for SavedPlan {
+    type Err = SavedPlanError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        SavedPlan::from_file_str(text)
+    }
+}
+
 fn pointers(resource: &DesiredResource) -> Vec<String> {
     resource.secrets.iter().map(|s| s.pointer.clone()).collect()
 }

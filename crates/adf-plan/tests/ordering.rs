@@ -317,3 +317,53 @@ fn destroy_deletes_an_unmanaged_trigger_before_the_pipeline_it_points_at() {
         "group kept: contents not listed"
     );
 }
+
+#[test]
+fn a_large_factory_plans_and_orders_without_blowing_up() {
+    // 20 linked services, 400 datasets, 2000 pipelines (each calling the previous one every
+    // tenth), 100 triggers: the ordering must stay near-linear.
+    let mut resources = Vec::new();
+    for l in 0..20 {
+        resources.push(child(Kind::LinkedService, &format!("ls{l}"), json!({"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "https://x/"}})));
+    }
+    for d in 0..400 {
+        resources.push(child(Kind::Dataset, &format!("ds{d}"), json!({"type": "Binary",
+            "linkedServiceName": {"referenceName": format!("ls{}", d % 20), "type": "LinkedServiceReference"}})));
+    }
+    for p in 0..2000 {
+        let mut activities = vec![json!({"name": "copy", "type": "Copy",
+            "inputs": [{"referenceName": format!("ds{}", p % 400), "type": "DatasetReference"}],
+            "outputs": [{"referenceName": format!("ds{}", (p + 1) % 400), "type": "DatasetReference"}]})];
+        if p % 10 == 9 {
+            activities.push(json!({"name": "call", "type": "ExecutePipeline",
+                "typeProperties": {"pipeline": {"referenceName": format!("p{}", p - 1), "type": "PipelineReference"}}}));
+        }
+        resources.push(child(
+            Kind::Pipeline,
+            &format!("p{p}"),
+            json!({"activities": activities}),
+        ));
+    }
+    for t in 0..100 {
+        resources.push(trigger(
+            &format!("t{t}"),
+            schedule_trigger("t", &format!("p{}", t * 20 + 9), 1),
+            None,
+        ));
+    }
+    let desired = with(resources);
+    let first = plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    assert_eq!(first.summary().create, 2 + 20 + 400 + 2000 + 100);
+    // group, factory, linked services, datasets, callees, callers, triggers.
+    assert_eq!(first.waves().len(), 7);
+    let live = apply_in_memory(&first, &desired, &LiveState::empty());
+    let again = plan(&desired, &live, &PlanOptions::apply());
+    assert!(!again.has_changes());
+    let destroy = plan(&desired, &live, &PlanOptions::destroy());
+    assert_eq!(destroy.pipelines_deleted(), 2000);
+    assert_eq!(
+        destroy.waves().len(),
+        6,
+        "triggers, callers, callees, datasets, linked services, factory"
+    );
+}

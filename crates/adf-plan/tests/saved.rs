@@ -58,6 +58,11 @@ fn round_trip_keeps_everything_and_no_secret() {
     );
     let read = SavedPlan::from_file_str(&text).expect("reads back");
     assert_eq!(read, saved);
+    assert_eq!(
+        adf_plan::saved::from_str(&adf_plan::saved::to_string(&saved)),
+        Ok(saved.clone())
+    );
+    assert_eq!(text.parse::<SavedPlan>(), Ok(saved.clone()));
     assert!(read.matches_desired(&desired));
     assert_eq!(read.options(), PlanOptions::apply());
     // The desired state comes back with the secret read again from the environment.
