@@ -48,6 +48,22 @@ pub async fn make_plan(
 ) -> Result<(LiveState, Plan), ExitStatus> {
     let list_group = options.mode == adf_plan::PlanMode::Destroy;
     let live = refresh(connection, desired, list_group).await?;
+    let group = adf_core::ResourceAddress::new(
+        adf_core::Kind::ResourceGroup,
+        &desired.target.resource_group,
+    );
+    if !desired.resource_group_managed
+        && options.mode == adf_plan::PlanMode::Apply
+        && live.get(&group).is_none()
+    {
+        return Err(fail_with_hint(
+            &format!(
+                "resource group `{}` does not exist, and the spec says `managed: false` (adfctl may not create it)",
+                desired.target.resource_group
+            ),
+            "ask its owners to create it, or set `resourceGroup.managed: true` in the spec",
+        ));
+    }
     let plan = adf_plan::plan(desired, &live, options);
     Ok((live, plan))
 }
