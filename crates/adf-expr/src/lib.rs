@@ -59,6 +59,10 @@ fn expression_object(value: &Value) -> Option<&str> {
     }
 }
 
+fn is_secure_string(value: &Value) -> bool {
+    value.get("type").and_then(Value::as_str) == Some("SecureString")
+}
+
 /// True when evaluating `value` would run an expression: a string starting with a single `@`
 /// or holding an `@{...}` part (including an invalid one), or an
 /// `{"value": ..., "type": "Expression"}` object. Not recursive.
@@ -71,7 +75,8 @@ pub fn is_expression(value: &Value) -> bool {
 
 /// Evaluates every expression in a JSON document (e.g. an activity's `typeProperties`):
 /// strings are parsed and evaluated (literals come back unescaped), expression objects are
-/// replaced by their value, everything else is copied. An error's `path` is the JSON pointer
+/// replaced by their value, `{"type": "SecureString", ...}` objects and everything else are
+/// copied unchanged. An error's `path` is the JSON pointer
 /// of the failing property.
 ///
 /// It evaluates everything it is given: pass the properties of one activity, not the nested
@@ -89,6 +94,10 @@ fn walk(value: &Value, context: &dyn Context, path: &mut String) -> Result<Value
     if let Some(text) = expression_object(value) {
         let template = parse(text).map_err(|error| at_path(error, path))?;
         return evaluate(&template, context).map_err(|error| at_path(error, path));
+    }
+    if is_secure_string(value) {
+        // A secret is a literal: never parse it (and never echo it in an error).
+        return Ok(value.clone());
     }
     match value {
         Value::String(text) => {

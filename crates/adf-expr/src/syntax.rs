@@ -282,6 +282,11 @@ impl Parser<'_> {
             let expr = self.expression()?;
             self.skip_whitespace();
             if let Some(c) = self.peek() {
+                if c == ')' {
+                    return Err(
+                        self.error(self.position, "unexpected ')': there are more ')' than '('")
+                    );
+                }
                 return Err(self
                     .error(self.position, format!("unexpected {} after the end of the expression", describe(c)))
                     .with_hint(Some(
@@ -627,6 +632,8 @@ impl Parser<'_> {
                         break;
                     }
                     Some(other) => {
+                        let after_quote =
+                            self.position > 0 && self.chars[self.position - 1] == '\'';
                         return Err(self
                             .error(
                                 self.position,
@@ -636,7 +643,7 @@ impl Parser<'_> {
                                     describe(other)
                                 ),
                             )
-                            .with_hint(if other == '\'' {
+                            .with_hint(if other == '\'' || after_quote {
                                 Some("write '' for a quote inside a string literal".to_string())
                             } else {
                                 None

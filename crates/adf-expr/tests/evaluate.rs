@@ -1,6 +1,7 @@
 //! Table-driven evaluation tests: every function and accessor, interpolation, escaping,
 //! nested calls and property paths. Expected values follow Microsoft's function reference
 //! (control-flow-expression-language-functions) where it gives examples.
+#![allow(clippy::unwrap_used)] // tests: a panic is a failure with its message
 
 mod common;
 
