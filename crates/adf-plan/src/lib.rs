@@ -21,6 +21,24 @@ use serde_json::Value;
 
 pub use diff::plan;
 
+/// The exact body the engine PUTs for a desired resource: for the resource group and the
+/// factory the spec laid over the live body ([`merge::put_body`]); for factory children the
+/// desired body with the fingerprint of its secrets under `salt` (random bytes, 16 or more,
+/// fresh for each write) in `properties.annotations` ([`fingerprint::body_with_fingerprint`]).
+/// Without that fingerprint the next plan cannot tell that the secrets are unchanged. The
+/// result holds secret values: never log it.
+pub fn body_to_put(
+    resource: &adf_core::DesiredResource,
+    live: Option<&Value>,
+    salt: &[u8],
+) -> Value {
+    if merge::is_merged(resource.address.kind) {
+        merge::put_body(resource, live)
+    } else {
+        fingerprint::body_with_fingerprint(resource, salt)
+    }
+}
+
 /// What ADF bills per month for a pipeline that is neither triggered nor run (US dollars).
 pub const INACTIVE_PIPELINE_MONTHLY_USD: f64 = 0.80;
 

@@ -441,3 +441,18 @@ fn plans_are_deterministic() {
     assert_eq!(a, b);
     let _ = apply(&changed, &live);
 }
+
+#[test]
+fn a_managed_group_in_another_location_is_replaced_with_everything_in_it() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut moved = desired.clone();
+    moved.resources[0].body["location"] = json!("northeurope");
+    let plan = adf_plan::plan(&moved, &live, &PlanOptions::apply());
+    assert_eq!(plan.summary().replace, 7, "{}", outline(&plan));
+    assert!(outline(&plan).starts_with(
+        "-/+ resourceGroup/adf-lab-rg: location cannot change in place (eastus → northeurope)\n-/+ factory/adf-lab-factory: recreated with resourceGroup/adf-lab-rg"
+    ));
+    let after = apply_in_memory(&plan, &moved, &live);
+    assert!(!adf_plan::plan(&moved, &after, &PlanOptions::apply()).has_changes());
+}

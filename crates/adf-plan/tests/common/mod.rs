@@ -9,7 +9,7 @@ use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
     TriggerRuntimeState,
 };
-use adf_plan::{Action, LiveResource, LiveState, Plan, fingerprint, merge};
+use adf_plan::{Action, LiveResource, LiveState, Plan};
 use serde_json::{Value, json};
 
 /// The secret values planted in test specs; no output may contain them.
@@ -319,13 +319,7 @@ pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) ->
                             .iter()
                             .find(|r| &r.address == address)
                             .map(|r| r.body.clone());
-                        let mut put = merge::put_body(resource, live_body.as_ref());
-                        if address.kind.is_factory_child() {
-                            put = match fingerprint::of_resource(resource, SALT) {
-                                Some(annotation) => fingerprint::with_fingerprint(&put, annotation),
-                                None => put,
-                            };
-                        }
+                        let put = adf_plan::body_to_put(resource, live_body.as_ref(), SALT);
                         etag += 1;
                         let body = as_arm_returns(
                             address,
