@@ -6,5 +6,6 @@
 mod cli;
 mod deploy;
 mod emulator;
+mod gitops;
 mod support;
 mod validate;
