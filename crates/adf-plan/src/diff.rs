@@ -297,6 +297,27 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         Action::NoOp
     };
 
+    // ADF refuses to change a tumbling window trigger's startTime in place
+    // (TumblingWindowTriggerStartTimeUpdateNotAllowed, ARM-FACTS §7): delete and create.
+    let start_time = "/properties/typeProperties/startTime";
+    if kind == Kind::Trigger
+        && after.pointer("/properties/type").and_then(Value::as_str)
+            == Some("TumblingWindowTrigger")
+        && before.pointer("/properties/type") == after.pointer("/properties/type")
+        && before.pointer(start_time) != after.pointer(start_time)
+    {
+        change.action = Action::Replace;
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("none").to_owned();
+        reasons.insert(
+            0,
+            format!(
+                "a tumbling window trigger's startTime cannot change in place ({} → {})",
+                text(before.pointer(start_time)),
+                text(after.pointer(start_time))
+            ),
+        );
+    }
+
     if let Some(state) = desired_state {
         let live_state = live.runtime_state();
         let started = live_state == Some(TriggerRuntimeState::Started);
@@ -305,7 +326,9 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         change.needs_stop = started && (body_changed || !wants_started);
         change.needs_start = wants_started && (!started || body_changed);
         if started != wants_started {
-            change.action = Action::Update;
+            if change.action == Action::NoOp {
+                change.action = Action::Update;
+            }
             reasons.push(format!(
                 "runtimeState {} → {}",
                 state_name(live_state),

@@ -456,3 +456,36 @@ fn a_managed_group_in_another_location_is_replaced_with_everything_in_it() {
     let after = apply_in_memory(&plan, &moved, &live);
     assert!(!adf_plan::plan(&moved, &after, &PlanOptions::apply()).has_changes());
 }
+
+#[test]
+fn a_tumbling_window_start_time_change_replaces_the_trigger() {
+    let window = |start: &str| {
+        json!({"type": "TumblingWindowTrigger",
+               "typeProperties": {"frequency": "Hour", "interval": 1, "startTime": start, "maxConcurrency": 1},
+               "pipeline": {"pipelineReference": {"referenceName": "copyPipeline", "type": "PipelineReference"}}})
+    };
+    let mut desired = seed_lab_without_secrets();
+    desired.resources[6] = trigger("window", window("2026-01-01T00:00:00Z"), None);
+    let live = applied(&desired);
+    let mut later = desired.clone();
+    later.resources[6] = trigger("window", window("2026-02-01T00:00:00Z"), None);
+    check(
+        &later,
+        &live,
+        PlanOptions::apply(),
+        "-/+ trigger/window: a tumbling window trigger's startTime cannot change in place (2026-01-01T00:00:00Z → 2026-02-01T00:00:00Z)",
+    );
+    let plan = adf_plan::plan(&later, &live, &PlanOptions::apply());
+    let change = plan
+        .changes
+        .iter()
+        .find(|c| c.kind() == Kind::Trigger)
+        .expect("trigger");
+    assert!(change.needs_stop && change.needs_start && change.body_changed);
+    let after = apply_in_memory(&plan, &later, &live);
+    assert!(!adf_plan::plan(&later, &after, &PlanOptions::apply()).has_changes());
+    // Other changes to it are updates.
+    let mut busier = desired.clone();
+    busier.resources[6].body["properties"]["typeProperties"]["maxConcurrency"] = json!(4);
+    check(&busier, &live, PlanOptions::apply(), "~ trigger/window");
+}

@@ -12,6 +12,13 @@ use serde_json::json;
 /// a new dataset, the pipeline described, the trigger made hourly, and a pipeline made in
 /// Studio that `--prune` removes.
 fn realistic() -> (DesiredState, LiveState, Plan) {
+    // Built once: secret fingerprints are slow in debug builds.
+    static REALISTIC: std::sync::OnceLock<(DesiredState, LiveState, Plan)> =
+        std::sync::OnceLock::new();
+    REALISTIC.get_or_init(build_realistic).clone()
+}
+
+fn build_realistic() -> (DesiredState, LiveState, Plan) {
     let lab = seed_lab();
     let mut live = applied(&lab);
     live.resources.push(LiveResource::new(

@@ -284,6 +284,10 @@ pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) ->
                 }
                 Action::Create | Action::Update | Action::Replace => {
                     if change.action == Action::Replace {
+                        assert!(
+                            !started || change.needs_stop,
+                            "{address}: DELETE of a started trigger (TriggerEnabledCannotUpdate)"
+                        );
                         remove(&mut resources, address);
                     }
                     let resource = desired.get(address).expect("desired resource");
