@@ -1,6 +1,8 @@
 //! ADF's function library: every documented function's name and argument count (so the
 //! parser can check calls), and the implementations the emulator runs.
 
+use std::collections::HashSet;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value};
@@ -8,7 +10,7 @@ use time::{Duration, OffsetDateTime, Time};
 
 use crate::context::Context;
 use crate::datetime;
-use crate::value::{self, Num, equal, float_value, to_text, type_name};
+use crate::value::{self, Num, canonical_key, equal, float_value, to_text, type_name};
 
 /// Results longer than this (in bytes) are refused, so no expression can exhaust memory.
 pub const MAX_RESULT_BYTES: usize = 64 * 1024 * 1024;
@@ -767,45 +769,40 @@ fn concat(call: &Call<'_>) -> Out {
     Ok(Value::String(text))
 }
 
-fn chars_equal_ignoring_case(a: &[char], b: &[char]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || x.to_lowercase().eq(y.to_lowercase()))
+/// One character in lowercase, when its lowercase is one character (so positions are kept).
+fn fold_char(c: char) -> char {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(single), None) => single,
+        _ => c,
+    }
+}
+
+fn fold(text: &str) -> String {
+    text.chars().map(fold_char).collect()
 }
 
 /// Character index of `needle` in `haystack`, ignoring case; first or last occurrence.
+/// Linear time: both are case-folded character for character, then searched as strings.
 fn find_ignoring_case(haystack: &str, needle: &str, last: bool) -> Option<usize> {
-    let haystack: Vec<char> = haystack.chars().collect();
-    let needle: Vec<char> = needle.chars().collect();
-    if needle.len() > haystack.len() {
-        return None;
-    }
-    let mut positions = 0..=haystack.len() - needle.len();
-    let matches = |start: &usize| {
-        chars_equal_ignoring_case(&haystack[*start..*start + needle.len()], &needle)
-    };
-    if last {
-        positions.rev().find(matches)
+    let (haystack, needle) = (fold(haystack), fold(needle));
+    let byte = if last {
+        haystack.rfind(&needle)
     } else {
-        positions.find(matches)
-    }
+        haystack.find(&needle)
+    }?;
+    Some(haystack[..byte].chars().count())
 }
 
 fn starts_with(call: &Call<'_>) -> Out {
-    let text: Vec<char> = call.string(0)?.chars().collect();
-    let prefix: Vec<char> = call.string(1)?.chars().collect();
     Ok(Value::Bool(
-        prefix.len() <= text.len() && chars_equal_ignoring_case(&text[..prefix.len()], &prefix),
+        fold(call.string(0)?).starts_with(&fold(call.string(1)?)),
     ))
 }
 
 fn ends_with(call: &Call<'_>) -> Out {
-    let text: Vec<char> = call.string(0)?.chars().collect();
-    let suffix: Vec<char> = call.string(1)?.chars().collect();
     Ok(Value::Bool(
-        suffix.len() <= text.len()
-            && chars_equal_ignoring_case(&text[text.len() - suffix.len()..], &suffix),
+        fold(call.string(0)?).ends_with(&fold(call.string(1)?)),
     ))
 }
 
@@ -1062,12 +1059,14 @@ fn collections<'a>(call: &'a Call<'_>) -> Result<Collections<'a>, Fail> {
 fn union(call: &Call<'_>) -> Out {
     match collections(call)? {
         Collections::Arrays(arrays) => {
-            let mut result: Vec<Value> = Vec::new();
-            for item in arrays.into_iter().flatten() {
-                if !result.iter().any(|seen| equal(seen, item)) {
-                    result.push(item.clone());
-                }
-            }
+            // Hashing canonical keys keeps this linear: union(range(0, 100000), ...) stays fast.
+            let mut seen = HashSet::new();
+            let result = arrays
+                .into_iter()
+                .flatten()
+                .filter(|item| seen.insert(canonical_key(item)))
+                .cloned()
+                .collect();
             Ok(Value::Array(result))
         }
         Collections::Objects(objects) => {
@@ -1083,15 +1082,19 @@ fn union(call: &Call<'_>) -> Out {
 fn intersection(call: &Call<'_>) -> Out {
     match collections(call)? {
         Collections::Arrays(arrays) => {
-            let mut result: Vec<Value> = Vec::new();
-            for item in arrays[0] {
-                let everywhere = arrays[1..]
-                    .iter()
-                    .all(|other| other.iter().any(|candidate| equal(candidate, item)));
-                if everywhere && !result.iter().any(|seen| equal(seen, item)) {
-                    result.push(item.clone());
-                }
-            }
+            let others: Vec<HashSet<String>> = arrays[1..]
+                .iter()
+                .map(|array| array.iter().map(canonical_key).collect())
+                .collect();
+            let mut seen = HashSet::new();
+            let result = arrays[0]
+                .iter()
+                .filter(|item| {
+                    let key = canonical_key(item);
+                    others.iter().all(|other| other.contains(&key)) && seen.insert(key)
+                })
+                .cloned()
+                .collect();
             Ok(Value::Array(result))
         }
         Collections::Objects(objects) => {

@@ -34,6 +34,15 @@ impl Num {
         }
     }
 
+    /// The number as an integer when it is one exactly (`2.0` is `2`, `2.5` is not).
+    pub(crate) fn as_exact_int(self) -> Option<i64> {
+        match self {
+            Num::Int(int) => Some(int),
+            Num::Float(float) if float.fract() == 0.0 && float.abs() < 9.2e18 => Some(float as i64),
+            Num::Float(_) => None,
+        }
+    }
+
     pub(crate) fn as_f64(self) -> f64 {
         match self {
             Num::Int(int) => int as f64,
@@ -56,8 +65,10 @@ pub(crate) fn equal(left: &Value, right: &Value) -> bool {
         (Value::Null, Value::Null) => true,
         (Value::Bool(a), Value::Bool(b)) => a == b,
         (Value::Number(_), Value::Number(_)) => match (Num::of(left), Num::of(right)) {
-            (Some(Num::Int(a)), Some(Num::Int(b))) => a == b,
-            (Some(a), Some(b)) => a.as_f64() == b.as_f64(),
+            (Some(Num::Float(a)), Some(Num::Float(b))) => a == b,
+            (Some(a), Some(b)) => {
+                a.as_exact_int().is_some() && a.as_exact_int() == b.as_exact_int()
+            }
             _ => false,
         },
         (Value::Bool(flag), Value::Number(_)) | (Value::Number(_), Value::Bool(flag)) => {
@@ -66,7 +77,7 @@ pub(crate) fn equal(left: &Value, right: &Value) -> bool {
             } else {
                 right
             };
-            Num::of(number).is_some_and(|n| n.as_f64() == if *flag { 1.0 } else { 0.0 })
+            Num::of(number).and_then(Num::as_exact_int) == Some(i64::from(*flag))
         }
         (Value::String(a), Value::String(b)) => a == b,
         (Value::Array(a), Value::Array(b)) => {
@@ -78,6 +89,43 @@ pub(crate) fn equal(left: &Value, right: &Value) -> bool {
                     .all(|(key, x)| b.get(key).is_some_and(|y| equal(x, y)))
         }
         _ => false,
+    }
+}
+
+/// A hashable key that two values share exactly when [`equal`] says they are equal.
+pub(crate) fn canonical_key(value: &Value) -> String {
+    let mut key = String::new();
+    write_key(value, &mut key);
+    key
+}
+
+fn write_key(value: &Value, key: &mut String) {
+    match value {
+        Value::Null => key.push('z'),
+        Value::Bool(flag) => key.push_str(if *flag { "n1;" } else { "n0;" }),
+        Value::Number(_) => match Num::of(value) {
+            Some(number) => match number.as_exact_int() {
+                Some(int) => key.push_str(&format!("n{int};")),
+                None => key.push_str(&format!("f{};", number.as_f64().to_bits())),
+            },
+            None => key.push_str("f?;"),
+        },
+        Value::String(text) => key.push_str(&format!("s{}:{text}", text.len())),
+        Value::Array(items) => {
+            key.push('[');
+            items.iter().for_each(|item| write_key(item, key));
+            key.push(']');
+        }
+        Value::Object(object) => {
+            let mut entries: Vec<_> = object.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            key.push('{');
+            for (name, item) in entries {
+                key.push_str(&format!("{}:{name}", name.len()));
+                write_key(item, key);
+            }
+            key.push('}');
+        }
     }
 }
 
@@ -155,4 +203,53 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Small values from a small domain, so that equal pairs are common.
+    fn small_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-1i64..3).prop_map(Value::from),
+            prop::sample::select(vec![0.0, -0.0, 1.0, 1.5, 2.0]).prop_map(|f| json!(f)),
+            prop::sample::select(vec!["", "a", "A", "1"]).prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::btree_map(prop::sample::select(vec!["a", "b"]), inner, 0..3)
+                    .prop_map(|map| {
+                        Value::Object(map.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                    }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn canonical_key_agrees_with_equal(a in small_value(), b in small_value()) {
+            prop_assert_eq!(equal(&a, &b), canonical_key(&a) == canonical_key(&b), "{} vs {}", a, b);
+            prop_assert!(equal(&a, &a));
+        }
+    }
+
+    #[test]
+    fn equality_across_number_types() {
+        assert!(equal(&json!(1), &json!(1.0)));
+        assert!(equal(&json!(true), &json!(1)));
+        assert!(!equal(&json!(true), &json!(2)));
+        assert!(!equal(
+            &json!(9_007_199_254_740_993_i64),
+            &json!(9_007_199_254_740_992.0)
+        ));
+        assert!(!equal(&json!("1"), &json!(1)));
+    }
 }

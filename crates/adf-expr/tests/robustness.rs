@@ -165,3 +165,29 @@ fn oversized_input_and_results_are_refused() {
             .contains("larger than")
     );
 }
+
+#[test]
+fn large_collections_and_strings_stay_linear() {
+    // Quadratic algorithms would take minutes here; these finish in well under a second.
+    let cases = [
+        (
+            "@length(union(range(0, 100000), range(50000, 100000)))",
+            serde_json::json!(150_000),
+        ),
+        (
+            "@length(intersection(range(0, 100000), range(50000, 100000)))",
+            serde_json::json!(50_000),
+        ),
+        (
+            "@contains(range(0, 100000), 99999)",
+            serde_json::json!(true),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(common::eval(text).unwrap(), expected, "{text}");
+    }
+    let haystack = "ab".repeat(200_000);
+    let needle = format!("{}c", "ab".repeat(100_000));
+    let text = format!("@indexOf('{haystack}', '{needle}')");
+    assert_eq!(common::eval(&text).unwrap(), serde_json::json!(-1));
+}
