@@ -53,7 +53,7 @@ fn plan_apply(
             if live_resource.is_some() {
                 recreate(&mut change, resource, parent);
             }
-        } else if change.action == Action::Replace {
+        } else if change.action == Action::Replace && merge::is_merged(kind) {
             if kind == Kind::ResourceGroup && !desired.resource_group_managed {
                 notes.push(format!(
                     "{}: {}; the group is not managed by the spec (managed: false), so adfctl leaves it as it is",

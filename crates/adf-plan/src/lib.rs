@@ -8,6 +8,7 @@
 //! The rules (normalisation, secret fingerprints, ordering, output formats) are documented in
 //! `docs/plan-format.md`.
 
+pub mod cost;
 mod diff;
 pub mod fingerprint;
 pub mod merge;

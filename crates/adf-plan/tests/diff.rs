@@ -466,7 +466,15 @@ fn a_tumbling_window_start_time_change_replaces_the_trigger() {
     };
     let mut desired = seed_lab_without_secrets();
     desired.resources[6] = trigger("window", window("2026-01-01T00:00:00Z"), None);
-    let live = applied(&desired);
+    // A second trigger after it, unchanged, and a live-only one: neither is affected.
+    desired
+        .resources
+        .push(trigger("zz", window("2026-01-01T00:00:00Z"), None));
+    let mut live = applied(&desired);
+    live.resources.push(LiveResource::new(
+        adf_core::ResourceAddress::new(Kind::Trigger, "zzz"),
+        json!({"etag": "e", "properties": window("2020-01-01T00:00:00Z")}),
+    ));
     let mut later = desired.clone();
     later.resources[6] = trigger("window", window("2026-02-01T00:00:00Z"), None);
     check(
