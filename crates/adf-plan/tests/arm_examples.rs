@@ -258,3 +258,75 @@ fn a_masked_secret_without_fingerprint_is_written_once() {
     let text = adf_plan::render::human(&plan, adf_plan::render::Style::plain());
     assert!(!text.contains("AccountKey=<storage key>"), "{text}");
 }
+
+#[test]
+fn a_factory_with_settings_the_spec_does_not_manage_plans_as_no_change() {
+    let Some(dir) = examples_dir() else {
+        println!("skipped: ../shared/arm-examples is absent");
+        return;
+    };
+    let mut bodies = Vec::new();
+    let get: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("datafactory/Factories_Get.json")).expect("read"),
+    )
+    .expect("json");
+    bodies.push(get["responses"]["200"]["body"].clone());
+    let list: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("datafactory/Factories_ListByResourceGroup.json"))
+            .expect("read"),
+    )
+    .expect("json");
+    bodies.extend(
+        list["responses"]["200"]["body"]["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .cloned(),
+    );
+    assert!(bodies.len() >= 2);
+    for body in bodies {
+        let name = body["name"].as_str().expect("name").to_owned();
+        // The spec states only the location, spelled differently.
+        let location = body["location"]
+            .as_str()
+            .expect("location")
+            .to_lowercase()
+            .replace(' ', "");
+        let mut target = common::target();
+        target.factory = name.clone();
+        let desired = DesiredState {
+            target: target.clone(),
+            resource_group_managed: false,
+            resources: vec![DesiredResource {
+                address: ResourceAddress::new(Kind::Factory, &name),
+                path: target.factory_path(),
+                body: serde_json::json!({"location": location}),
+                secrets: Vec::new(),
+                runtime_state: None,
+            }],
+        };
+        let live = LiveState {
+            resources: vec![LiveResource::new(
+                ResourceAddress::new(Kind::Factory, name.to_uppercase()),
+                body.clone(),
+            )],
+            other_resources_in_group: None,
+        };
+        let plan = plan(&desired, &live, &PlanOptions::apply());
+        assert!(!plan.has_changes(), "{name}: {:?}", plan.changes[0].reason);
+        // And the body apply would PUT keeps everything the spec does not manage.
+        let put = adf_plan::merge::put_body(&desired.resources[0], Some(&body));
+        for key in [
+            "repoConfiguration",
+            "purviewConfiguration",
+            "globalParameters",
+            "encryption",
+        ] {
+            assert_eq!(
+                put.pointer(&format!("/properties/{key}")),
+                body.pointer(&format!("/properties/{key}")),
+                "{name}: {key}"
+            );
+        }
+    }
+}

@@ -132,6 +132,9 @@ pub fn human(plan: &Plan, style: Style) -> String {
     if let Some(line) = pipeline_charge_line(plan) {
         let _ = writeln!(out, "{line}");
     }
+    if let Some(line) = crate::cost::plan_line(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     let summary = plan.summary();
     let mut last = painter.paint(BOLD, &summary_line(plan));
     if plan.has_changes() && summary.noop > 0 {

@@ -18,6 +18,31 @@ struct JsonPlan {
     changes: Vec<JsonChange>,
     unmanaged: Vec<String>,
     notes: Vec<String>,
+    /// The inactive-pipeline charge now and after (see `crate::cost`).
+    inactive_pipeline_charge: JsonCharge,
+}
+
+#[derive(Serialize)]
+struct JsonCharge {
+    now: JsonEstimate,
+    after: JsonEstimate,
+    monthly_usd_per_inactive_pipeline: f64,
+}
+
+#[derive(Serialize)]
+struct JsonEstimate {
+    monthly_usd: f64,
+    pipelines: usize,
+    inactive_pipelines: Vec<String>,
+}
+
+fn estimate(estimate: &crate::cost::Estimate) -> JsonEstimate {
+    JsonEstimate {
+        // Cents, so that 3 × 0.80 prints as 2.4 and not 2.4000000000000004.
+        monthly_usd: (estimate.monthly_usd() * 100.0).round() / 100.0,
+        pipelines: estimate.pipelines,
+        inactive_pipelines: estimate.inactive.clone(),
+    }
 }
 
 #[derive(Serialize)]
@@ -85,7 +110,8 @@ fn change(change: &ResourceChange) -> JsonChange {
 /// The plan as versioned JSON: `format_version`, `mode`, `target`, `summary`
 /// {create, update, replace, delete, noop}, `changes[]` {address, kind, name, action, reason,
 /// changed_secrets, depends_on, runtime_state?, before, after} in execution order (no-ops
-/// last), `unmanaged` and `notes`.
+/// last), `unmanaged`, `notes` and `inactive_pipeline_charge` {now, after: {monthly_usd,
+/// pipelines, inactive_pipelines}, monthly_usd_per_inactive_pipeline}.
 pub fn json(plan: &Plan) -> Value {
     let summary = plan.summary();
     let document = JsonPlan {
@@ -106,6 +132,14 @@ pub fn json(plan: &Plan) -> Value {
         changes: plan.changes.iter().map(change).collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         notes: plan.notes.clone(),
+        inactive_pipeline_charge: {
+            let charge = crate::cost::of_plan(plan);
+            JsonCharge {
+                now: estimate(&charge.now),
+                after: estimate(&charge.after),
+                monthly_usd_per_inactive_pipeline: crate::INACTIVE_PIPELINE_MONTHLY_USD,
+            }
+        },
     };
     serde_json::to_value(document).unwrap_or(Value::Null)
 }

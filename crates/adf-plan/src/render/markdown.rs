@@ -109,6 +109,9 @@ pub fn markdown(plan: &Plan) -> String {
         // `$` pairs would render as math on GitHub.
         let _ = writeln!(out, "{}", escape(&line).replace('$', "\\$"));
     }
+    if let Some(line) = crate::cost::plan_line(plan) {
+        let _ = writeln!(out, "\n{}", escape(&line).replace('$', "\\$"));
+    }
     out
 }
 
