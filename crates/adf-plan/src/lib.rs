@@ -7,6 +7,30 @@
 //!
 //! The rules (normalisation, secret fingerprints, ordering, output formats) are documented in
 //! `docs/plan-format.md`.
+//!
+//! ```
+//! use adf_core::{DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress};
+//! use adf_plan::{Action, LiveState, PlanOptions, render};
+//! use serde_json::json;
+//!
+//! let target = FactoryTarget {
+//!     subscription: "sub".into(),
+//!     resource_group: "rg".into(),
+//!     factory: "f".into(),
+//! };
+//! let factory = DesiredResource {
+//!     address: ResourceAddress::new(Kind::Factory, "f"),
+//!     path: target.factory_path(),
+//!     body: json!({"location": "East US"}),
+//!     secrets: vec![],
+//!     runtime_state: None,
+//! };
+//! let desired = DesiredState { target, resource_group_managed: false, resources: vec![factory] };
+//! let plan = adf_plan::plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+//! assert_eq!(plan.changes[0].action, Action::Create);
+//! let text = render::human(&plan, render::Style::plain());
+//! assert!(text.ends_with("Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.\n"));
+//! ```
 
 pub mod cost;
 mod diff;
