@@ -115,7 +115,9 @@ pub fn of_desired(desired: &DesiredState) -> Estimate {
             Kind::Pipeline => facts.pipeline(&resource.address.name, &resource.body),
             Kind::Trigger => facts.trigger(
                 &resource.body,
-                resource.runtime_state.unwrap_or(TriggerRuntimeState::Started)
+                resource
+                    .runtime_state
+                    .unwrap_or(TriggerRuntimeState::Started)
                     == TriggerRuntimeState::Started,
             ),
             _ => {}
@@ -151,7 +153,8 @@ pub fn of_plan(plan: &Plan) -> PlanEstimate {
     for change in &plan.changes {
         let name = &change.address.name;
         let (live_state, desired_state) = change.runtime_state.unwrap_or((None, None));
-        let started = |state: Option<TriggerRuntimeState>| state == Some(TriggerRuntimeState::Started);
+        let started =
+            |state: Option<TriggerRuntimeState>| state == Some(TriggerRuntimeState::Started);
         let after_body = if change.action == Action::Delete {
             None
         } else {
@@ -257,7 +260,9 @@ mod tests {
     fn schedule(pipelines: &[&str]) -> Value {
         let items: Vec<Value> = pipelines
             .iter()
-            .map(|p| json!({"pipelineReference": {"referenceName": p, "type": "PipelineReference"}}))
+            .map(
+                |p| json!({"pipelineReference": {"referenceName": p, "type": "PipelineReference"}}),
+            )
             .collect();
         json!({"properties": {"type": "ScheduleTrigger", "pipelines": items,
                "typeProperties": {"recurrence": {"frequency": "Hour", "interval": 1}}}})
@@ -276,7 +281,12 @@ mod tests {
             target: target(),
             resource_group_managed: true,
             resources: vec![
-                desired_resource(Kind::Pipeline, "parent", pipeline(vec![execute("child")]), None),
+                desired_resource(
+                    Kind::Pipeline,
+                    "parent",
+                    pipeline(vec![execute("child")]),
+                    None,
+                ),
                 desired_resource(Kind::Pipeline, "child", pipeline(vec![foreach]), None),
                 desired_resource(Kind::Pipeline, "grandchild", pipeline(vec![]), None),
                 desired_resource(Kind::Pipeline, "lonely", pipeline(vec![]), None),
