@@ -145,3 +145,94 @@ proptest! {
         let _ = LiveState::empty();
     }
 }
+
+/// Arbitrary JSON (no nulls or empty containers at the leaves of objects, which normalise
+/// away by design).
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i32>().prop_map(serde_json::Value::from),
+        "[a-z@ ]{1,8}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 1..4).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map("[a-z]{1,6}", inner, 1..5)
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// The same value with every object's keys in reverse order.
+fn reversed(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Object(
+            map.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect(),
+        ),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(reversed).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Changes one leaf (the first found, depth first).
+fn perturbed(value: &serde_json::Value) -> Option<serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                if let Some(changed) = perturbed(child) {
+                    let mut copy = map.clone();
+                    copy.insert(key.clone(), changed);
+                    return Some(serde_json::Value::Object(copy));
+                }
+            }
+            None
+        }
+        serde_json::Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                if let Some(changed) = perturbed(child) {
+                    let mut copy = items.clone();
+                    copy[index] = changed;
+                    return Some(serde_json::Value::Array(copy));
+                }
+            }
+            None
+        }
+        serde_json::Value::Bool(b) => Some(json!(!b)),
+        serde_json::Value::Number(n) => Some(json!(n.as_i64().unwrap_or(0).wrapping_add(1))),
+        serde_json::Value::String(s) => Some(json!(format!("{s}!"))),
+        serde_json::Value::Null => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Key order, server fields and empty annotations never make a diff; any changed leaf does.
+    #[test]
+    fn normalisation_ignores_order_and_server_fields_but_not_values(properties in json_value()) {
+        let desired = state(vec![child(Kind::Pipeline, "p", json!({"body": properties.clone()}))]);
+        let live_body = json!({
+            "etag": "e1", "type": "Microsoft.DataFactory/factories/pipelines", "name": "P",
+            "id": "/x", "properties": {"annotations": [], "body": reversed(&properties)}
+        });
+        let live = LiveState {
+            resources: vec![adf_plan::LiveResource::new(
+                adf_core::ResourceAddress::new(Kind::Pipeline, "P"),
+                live_body,
+            )],
+            other_resources_in_group: None,
+        };
+        let same = plan(&desired, &live, &PlanOptions::apply());
+        prop_assert_eq!(same.get(&adf_core::ResourceAddress::new(Kind::Pipeline, "p")).map(|c| c.action), Some(adf_plan::Action::NoOp));
+        if let Some(changed) = perturbed(&properties) {
+            let other = state(vec![child(Kind::Pipeline, "p", json!({"body": changed}))]);
+            let diff = plan(&other, &live, &PlanOptions::apply());
+            prop_assert_eq!(diff.get(&adf_core::ResourceAddress::new(Kind::Pipeline, "p")).map(|c| c.action), Some(adf_plan::Action::Update));
+        }
+    }
+}
