@@ -239,11 +239,11 @@ fn describe(c: char) -> String {
 }
 
 fn is_identifier_start(c: char) -> bool {
-    c.is_ascii_alphabetic() || c == '_' || c == '$'
+    c.is_alphabetic() || c == '_' || c == '$'
 }
 
 fn is_identifier_continue(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+    c.is_alphanumeric() || c == '_' || c == '$'
 }
 
 impl Parser<'_> {

@@ -109,6 +109,7 @@ fn context_accessors() {
         ),
         ("@pipeline().parameters.config['nested']['x'][0]", json!(1)),
         ("@pipeline().parameters.files[1]", json!("b.csv")),
+        ("@json('{\"größe\": 1}').größe", json!(1)),
         ("@pipeline().parameters.nothing", json!(null)),
         ("@variables('counter')", json!(5)),
         ("@variables('list')", json!(["x"])),
