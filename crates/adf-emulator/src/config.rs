@@ -38,6 +38,9 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// Azurite's default blob endpoint, where `UseDevelopmentStorage=true` points.
+pub const DEVELOPMENT_BLOB_ENDPOINT: &str = "http://127.0.0.1:10000/devstoreaccount1";
+
 /// One token bucket: `burst` tokens at most, refilled at `per_second`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BucketLimit {
@@ -107,6 +110,18 @@ pub struct EmulatorConfig {
     pub delete_retry_after: u32,
     /// The wall clock.
     pub clock: Clock,
+    /// Execute runs (the run engine) and fire started schedule triggers. On by default in
+    /// [`crate::start`]; the router-only tests leave runs `Queued`.
+    pub run_engine: bool,
+    /// Where `UseDevelopmentStorage=true` points (Azurite's blob endpoint, path-style, account
+    /// included). Default `http://127.0.0.1:10000/devstoreaccount1`, Microsoft's convention.
+    pub development_blob_endpoint: String,
+    /// How often the run engine looks for Queued runs (it is also woken by createRun).
+    pub executor_poll: Duration,
+    /// How often the scheduler compares started schedule triggers with the clock.
+    pub scheduler_tick: Duration,
+    /// Size of the blocks a Copy stages (memory per file copy is about three blocks).
+    pub copy_block_size: usize,
 }
 
 impl EmulatorConfig {
@@ -126,6 +141,11 @@ impl EmulatorConfig {
             delete_delay: Duration::from_secs(10),
             delete_retry_after: 1,
             clock: Clock::system(),
+            run_engine: true,
+            development_blob_endpoint: DEVELOPMENT_BLOB_ENDPOINT.to_owned(),
+            executor_poll: Duration::from_millis(500),
+            scheduler_tick: Duration::from_secs(1),
+            copy_block_size: 4 * 1024 * 1024,
         }
     }
 }

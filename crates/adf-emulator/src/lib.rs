@@ -14,17 +14,21 @@
 //! the caller passes an [`EmulatorConfig`] in.
 
 mod arm;
+mod blob;
 mod config;
+mod copy;
 mod error;
+mod executor;
 mod http;
 mod rng;
 pub mod runs;
+mod schedule;
 mod service;
 mod stats;
 mod store;
 mod throttle;
 
-pub use config::{BucketLimit, Clock, EmulatorConfig, ThrottleLimits};
+pub use config::{BucketLimit, Clock, DEVELOPMENT_BLOB_ENDPOINT, EmulatorConfig, ThrottleLimits};
 pub use error::EmulatorError;
 pub use runs::{ActivityRunRecord, PipelineRunInfo, RunStatus};
 
@@ -33,6 +37,7 @@ use error::ArmError;
 use rng::XorShift;
 use serde_json::{Value, json};
 use stats::{Injected, Stats};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use store::{Scope, Store};
@@ -51,6 +56,17 @@ struct Inner {
     rng: Mutex<XorShift>,
     throttle: Mutex<Throttle>,
     stats: Mutex<Stats>,
+    /// Runs being executed: their cancel signal and the child runs they started.
+    active_runs: Mutex<HashMap<String, ActiveRun>>,
+    /// Wakes the run engine (createRun, a trigger firing).
+    wake: tokio::sync::Notify,
+    /// The Copy activity's HTTP client (Blob REST).
+    http: reqwest::Client,
+}
+
+struct ActiveRun {
+    cancel: tokio::sync::watch::Sender<bool>,
+    children: Vec<String>,
 }
 
 impl std::fmt::Debug for EmulatorState {
@@ -76,12 +92,18 @@ impl EmulatorState {
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
         let throttle = Throttle::new(config.throttle_limits);
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| EmulatorError::Server(format!("cannot build the HTTP client: {e}")))?;
         Ok(EmulatorState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
                 rng: Mutex::new(XorShift::new(seed)),
                 throttle: Mutex::new(throttle),
                 stats: Mutex::new(Stats::default()),
+                active_runs: Mutex::new(HashMap::new()),
+                wake: tokio::sync::Notify::new(),
+                http,
                 config,
             }),
         })
@@ -114,7 +136,162 @@ impl EmulatorState {
     }
 
     pub(crate) fn dispatch(&self, request: &ArmRequest, route: &Route) -> Result<Reply, ArmError> {
-        http::dispatch_locked(self, request, route)
+        let reply = http::dispatch_locked(self, request, route)?;
+        match route {
+            Route::PipelineRunAction(_, run_id, action)
+                if action.eq_ignore_ascii_case("cancel") =>
+            {
+                self.signal_cancel(run_id);
+            }
+            Route::ChildAction(_, _, _, action) if action.eq_ignore_ascii_case("createRun") => {
+                self.wake_engine();
+            }
+            _ => {}
+        }
+        Ok(reply)
+    }
+
+    // ---------- the run engine's bookkeeping ----------
+
+    pub(crate) fn http_client(&self) -> reqwest::Client {
+        self.inner.http.clone()
+    }
+
+    pub(crate) fn wake_engine(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub(crate) fn inner_wake(&self) -> &tokio::sync::Notify {
+        &self.inner.wake
+    }
+
+    /// Registers a run being executed; the receiver turns true when it is cancelled.
+    pub(crate) fn register_run(&self, run_id: &str) -> tokio::sync::watch::Receiver<bool> {
+        let mut active = lock(&self.inner.active_runs);
+        let entry = active
+            .entry(run_id.to_owned())
+            .or_insert_with(|| ActiveRun {
+                cancel: tokio::sync::watch::channel(false).0,
+                children: Vec::new(),
+            });
+        entry.cancel.subscribe()
+    }
+
+    pub(crate) fn unregister_run(&self, run_id: &str) {
+        lock(&self.inner.active_runs).remove(run_id);
+    }
+
+    pub(crate) fn add_child_run(&self, parent: &str, child: &str) {
+        if let Some(run) = lock(&self.inner.active_runs).get_mut(parent) {
+            run.children.push(child.to_owned());
+        }
+    }
+
+    /// Cancels a run's execution and, recursively, the child runs it started.
+    pub(crate) fn signal_cancel(&self, run_id: &str) {
+        let mut pending = vec![run_id.to_owned()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(id) = pending.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let children = {
+                let active = lock(&self.inner.active_runs);
+                match active.get(&id) {
+                    Some(run) => {
+                        run.cancel.send_replace(true);
+                        run.children.clone()
+                    }
+                    None => Vec::new(),
+                }
+            };
+            if id != run_id {
+                // Children are not cancelled through the API: mark them here.
+                let finished = self
+                    .pipeline_run_document(&id)
+                    .and_then(|d| {
+                        d.get("status")
+                            .and_then(Value::as_str)
+                            .and_then(RunStatus::parse)
+                    })
+                    .is_some_and(RunStatus::is_terminal);
+                if !finished {
+                    let _ = self.set_pipeline_run_status(&id, RunStatus::Cancelled, "");
+                }
+            }
+            pending.extend(children);
+        }
+    }
+
+    pub(crate) fn pipeline_run_document(&self, run_id: &str) -> Option<Value> {
+        self.with_store(|_, store| store.pipeline_run(run_id))
+            .ok()
+            .flatten()
+            .map(|(_, document)| document)
+    }
+
+    /// Creates a child run of `pipeline` (ExecutePipeline) in `status` (Queued, or InProgress
+    /// when the caller executes it itself), atomically with respect to the engine's polling.
+    pub(crate) fn create_child_run(
+        &self,
+        scope: &Scope,
+        pipeline: &str,
+        parameters: &Value,
+        invoked_by: Value,
+        status: RunStatus,
+    ) -> Result<Option<(String, Value, String)>, EmulatorError> {
+        let now = self.config().clock.now();
+        self.with_store(|_, store| {
+            let context = "cannot create a child run";
+            let Some(row) = store
+                .entity(scope, "pipeline", pipeline)
+                .map_err(EmulatorError::store(context))?
+            else {
+                return Ok(None);
+            };
+            let run_id = runs::insert_run(store, scope, &row, parameters, invoked_by, now)
+                .map_err(|e| EmulatorError::Server(format!("{context}: {}", e.message)))?;
+            let Some((_, mut document)) = store
+                .pipeline_run(&run_id)
+                .map_err(EmulatorError::store(context))?
+            else {
+                return Ok(None);
+            };
+            if status != RunStatus::Queued {
+                runs::set_status(&mut document, status, "", now);
+                store
+                    .update_pipeline_run(&run_id, &document)
+                    .map_err(EmulatorError::store(context))?;
+            }
+            Ok(Some((run_id, document, row.name)))
+        })
+    }
+
+    /// Replaces an activity run's document (status, end, output, error).
+    pub(crate) fn update_activity_run(
+        &self,
+        id: &str,
+        record: &ActivityRunRecord,
+    ) -> Result<(), EmulatorError> {
+        self.with_store(|_, store| {
+            let context = "cannot update an activity run";
+            let Some((run_id, _)) = store
+                .activity_run(id)
+                .map_err(EmulatorError::store(context))?
+            else {
+                return Ok(());
+            };
+            let Some((_, run)) = store
+                .pipeline_run(&run_id)
+                .map_err(EmulatorError::store(context))?
+            else {
+                return Ok(());
+            };
+            let document = runs::activity_document(&run, record, id);
+            store
+                .update_activity_run(id, &document)
+                .map_err(EmulatorError::store(context))
+        })
     }
 
     // ---------- hooks for a run executor ----------
@@ -217,6 +394,22 @@ impl EmulatorState {
         trigger: &str,
     ) -> Result<Option<String>, EmulatorError> {
         let now = self.config().clock.now();
+        let fired = self.fire_trigger_at(subscription, resource_group, factory, trigger, now);
+        self.wake_engine();
+        fired
+    }
+
+    /// Fires a trigger for the occurrence `scheduled` (`trigger().scheduledTime`); the trigger's
+    /// pipeline parameters may use `@trigger().scheduledTime` and `@trigger().startTime`.
+    pub(crate) fn fire_trigger_at(
+        &self,
+        subscription: &str,
+        resource_group: &str,
+        factory: &str,
+        trigger: &str,
+        scheduled: time::OffsetDateTime,
+    ) -> Result<Option<String>, EmulatorError> {
+        let now = self.config().clock.now();
         let scope = Scope::new(subscription, resource_group, factory);
         self.with_store(|_, store| {
             let context = "cannot fire a trigger";
@@ -247,7 +440,17 @@ impl EmulatorState {
                         let Some(pipeline) = store.entity(&scope, "pipeline", name)? else {
                             continue;
                         };
-                        let parameters = entry.get("parameters").cloned().unwrap_or(json!({}));
+                        let raw = entry.get("parameters").cloned().unwrap_or(json!({}));
+                        let mut bindings = adf_expr::Bindings::new(now);
+                        bindings
+                            .trigger
+                            .insert("scheduledTime".into(), json!(service::timestamp(scheduled)));
+                        bindings
+                            .trigger
+                            .insert("startTime".into(), json!(service::timestamp(now)));
+                        bindings.trigger.insert("name".into(), json!(row.name));
+                        // An expression that cannot be evaluated is passed on as written.
+                        let parameters = adf_expr::evaluate_value(&raw, &bindings).unwrap_or(raw);
                         let invoked_by = json!({
                             "id": trigger_run_id,
                             "name": row.name,
@@ -272,7 +475,7 @@ impl EmulatorState {
                         "message": "",
                         "properties": {
                             "TriggerTime": runs::us_time(now),
-                            "ScheduleTime": runs::us_time(now),
+                            "ScheduleTime": runs::us_time(scheduled),
                         },
                         "triggeredPipelines": triggered,
                     });
@@ -302,6 +505,57 @@ pub struct RunningEmulator {
     addr: SocketAddr,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    engine: Option<RunEngine>,
+}
+
+/// The run engine (executes Queued runs) and the trigger scheduler, running in the background.
+/// [`start`] starts one when `config.run_engine` is on; router-level tests start their own.
+/// Dropping it stops both (at their next await point).
+#[derive(Debug)]
+pub struct RunEngine {
+    shutdown: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunEngine {
+    /// Starts the engine and the scheduler over `state` (needs a Tokio runtime). Runs left
+    /// InProgress by a previous process are marked Failed first.
+    pub fn start(state: &EmulatorState) -> RunEngine {
+        let (shutdown, signal) = tokio::sync::watch::channel(false);
+        let tasks = vec![
+            tokio::spawn(executor::engine_loop(state.clone(), signal.clone())),
+            tokio::spawn(schedule::scheduler_loop(state.clone(), signal)),
+        ];
+        RunEngine { shutdown, tasks }
+    }
+
+    /// Stops both loops and waits until every run task has been dropped.
+    pub async fn stop(self) {
+        self.shutdown.send_replace(true);
+        for task in self.tasks {
+            // A task that panicked has nothing left to stop.
+            let _ = task.await;
+        }
+    }
+}
+
+/// The trigger scheduler, one pass at a time, for tests that drive the clock themselves.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    memory: schedule::Memory,
+}
+
+impl Scheduler {
+    /// A scheduler that has seen nothing yet (its first pass fires nothing: no backfill).
+    pub fn new() -> Self {
+        Scheduler::default()
+    }
+
+    /// Fires the started schedule triggers' occurrences that fell between the previous pass
+    /// and the clock's now; returns the trigger run ids.
+    pub fn tick(&mut self, state: &EmulatorState) -> Vec<String> {
+        schedule::tick(state, &mut self.memory)
+    }
 }
 
 impl RunningEmulator {
@@ -318,6 +572,9 @@ impl RunningEmulator {
     /// Stops accepting connections, lets in-flight requests finish, and closes the store
     /// (releasing the data directory).
     pub async fn shutdown(self) -> Result<(), EmulatorError> {
+        if let Some(engine) = self.engine {
+            engine.stop().await;
+        }
         // The receiver is gone only if the server already stopped; then there is nothing to stop.
         let _ = self.shutdown.send(());
         match self.task.await {
@@ -348,6 +605,7 @@ pub async fn start(
         source,
     })?;
     let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
+    let engine = state.config().run_engine.then(|| RunEngine::start(&state));
     let app = router(state);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -361,5 +619,6 @@ pub async fn start(
         addr,
         shutdown,
         task,
+        engine,
     })
 }

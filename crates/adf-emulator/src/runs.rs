@@ -1,7 +1,7 @@
 //! The runs API (ARM-FACTS §8): createRun, pipeline run get/cancel, the run queries.
 //!
-//! Runs are stored as the JSON documents the API returns. Nothing executes them yet: a run
-//! stays `Queued` until an executor (a later issue) moves it on through
+//! Runs are stored as the JSON documents the API returns. A run stays `Queued` until the run
+//! engine (`executor.rs`, or any other executor) moves it on through
 //! [`crate::EmulatorState::set_pipeline_run_status`] and records activity runs with
 //! [`crate::EmulatorState::add_activity_run`]; [`crate::EmulatorState::fire_trigger`] records
 //! a trigger run and the pipeline runs it starts.
@@ -108,6 +108,8 @@ pub struct ActivityRunRecord {
     pub error: Option<Value>,
     /// The linked service the activity used, if any.
     pub linked_service_name: String,
+    /// The retry attempt (1, 2, ...) or `None` for the first attempt.
+    pub retry_attempt: Option<u32>,
 }
 
 pub(crate) struct RunContext<'a> {
@@ -497,7 +499,7 @@ pub(crate) fn activity_document(run: &Value, record: &ActivityRunRecord, id: &st
         "activityRunStart": start,
         "activityType": record.activity_type,
         "durationInMs": duration,
-        "retryAttempt": null,
+        "retryAttempt": record.retry_attempt,
         "error": error,
         "activityRunId": id,
         "input": record.input,

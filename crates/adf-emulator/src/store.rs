@@ -529,6 +529,43 @@ impl Store {
         Ok(())
     }
 
+    pub fn update_activity_run(&self, id: &str, body: &Value) -> rusqlite::Result<()> {
+        self.conn.execute(
+            "UPDATE activity_runs SET body = ?2 WHERE id = ?1",
+            params![id, body.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// An activity run's pipeline run id and document.
+    pub fn activity_run(&self, id: &str) -> rusqlite::Result<Option<(String, Value)>> {
+        self.conn
+            .query_row(
+                "SELECT run_id, body FROM activity_runs WHERE id = ?1",
+                params![id],
+                |row| Ok((row.get(0)?, json_column(row, 1)?)),
+            )
+            .optional()
+    }
+
+    /// Every entity of `kind` in every factory, with its scope.
+    pub fn all_entities(&self, kind: &str) -> rusqlite::Result<Vec<(Scope, EntityRow)>> {
+        let mut statement = self.conn.prepare(
+            "SELECT name, body, etag, subscription, grp, factory FROM entities WHERE kind = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map(params![kind], |row| {
+            Ok((
+                Scope {
+                    subscription: row.get(3)?,
+                    group: row.get(4)?,
+                    factory: row.get(5)?,
+                },
+                entity_row(row)?,
+            ))
+        })?;
+        rows.collect()
+    }
+
     pub fn activity_runs(&self, run_id: &str) -> rusqlite::Result<Vec<Value>> {
         let mut statement = self
             .conn

@@ -727,6 +727,7 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
                 output: activity["output"].clone(),
                 error: None,
                 linked_service_name: String::new(),
+                retry_attempt: None,
             };
             harness.state.add_activity_run(&our_run, &record).unwrap();
         }

@@ -1139,6 +1139,7 @@ async fn query_activity_runs_pages_with_a_continuation_token() {
             output: json!({}),
             error: None,
             linked_service_name: String::new(),
+            retry_attempt: None,
         };
         assert!(
             emu.state

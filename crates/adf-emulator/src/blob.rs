@@ -1,0 +1,621 @@
+//! A small Azure Blob Storage client for the Copy activity: Shared Key or SAS authorization,
+//! list, streamed download, and upload in blocks (Put Block + Put Block List), so a copy holds
+//! a few blocks in memory whatever the blob size.
+//!
+//! Why not `object_store`: it adds about ten crates (quick-xml, chrono, humantime, itertools,
+//! parking_lot, ...), binds one store to one container, and its emulator mode reads
+//! `AZURITE_BLOB_STORAGE_URL` from the process environment, which this library never reads. We
+//! need five Blob REST calls and connection-string/SAS parsing anyway; `reqwest` is already in
+//! the tree (adf-arm).
+//!
+//! This module is the emulator's network edge: it reads the system clock for `x-ms-date`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::fmt;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+const VERSION: &str = "2021-08-06";
+/// Azurite's well-known development account and key (public, documented by Microsoft).
+const DEV_ACCOUNT: &str = "devstoreaccount1";
+const DEV_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFTTiTg5ATqzkqBMu6Hg==";
+
+/// How requests are authorized.
+#[derive(Clone)]
+enum Auth {
+    SharedKey {
+        account: String,
+        key: Vec<u8>,
+    },
+    /// A SAS query string (without `?`).
+    Sas(String),
+    Anonymous,
+}
+
+/// Where a storage account is and how to sign for it. `Debug` never shows the key or SAS.
+#[derive(Clone)]
+pub(crate) struct BlobAccount {
+    /// Blob endpoint without a trailing slash, e.g. `https://acct.blob.core.windows.net` or
+    /// `http://127.0.0.1:10000/devstoreaccount1` (path-style).
+    pub endpoint: String,
+    auth: Auth,
+}
+
+impl fmt::Debug for BlobAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let auth = match self.auth {
+            Auth::SharedKey { .. } => "SharedKey",
+            Auth::Sas(_) => "SAS",
+            Auth::Anonymous => "anonymous",
+        };
+        f.debug_struct("BlobAccount")
+            .field("endpoint", &self.endpoint)
+            .field("auth", &auth)
+            .finish()
+    }
+}
+
+/// A Blob REST error: the HTTP status (0 for a transport error), `x-ms-error-code`, a message.
+#[derive(Debug, Clone)]
+pub(crate) struct BlobError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for BlobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.status == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{} {}: {}", self.status, self.code, self.message)
+        }
+    }
+}
+
+fn config_error(message: impl Into<String>) -> BlobError {
+    BlobError {
+        status: 0,
+        code: "InvalidConfiguration".into(),
+        message: message.into(),
+    }
+}
+
+/// The pieces of a connection string (`Key=Value;...`), keys compared case-insensitively.
+fn connection_parts(text: &str) -> Vec<(String, String)> {
+    text.split(';')
+        .filter_map(|part| {
+            let (key, value) = part.split_once('=')?;
+            Some((key.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+impl BlobAccount {
+    /// From a storage connection string. `UseDevelopmentStorage=true` means Azurite at
+    /// `development_endpoint` with the well-known account.
+    pub fn from_connection_string(
+        text: &str,
+        development_endpoint: &str,
+    ) -> Result<BlobAccount, BlobError> {
+        let parts = connection_parts(text);
+        let get = |key: &str| {
+            parts
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        if get("usedevelopmentstorage").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            return Ok(BlobAccount {
+                endpoint: development_endpoint.trim_end_matches('/').to_owned(),
+                auth: Auth::SharedKey {
+                    account: DEV_ACCOUNT.into(),
+                    key: STANDARD.decode(DEV_KEY).unwrap_or_default(),
+                },
+            });
+        }
+        let account = get("accountname");
+        let endpoint = match (get("blobendpoint"), &account) {
+            (Some(endpoint), _) => endpoint,
+            (None, Some(account)) => {
+                let protocol = get("defaultendpointsprotocol").unwrap_or_else(|| "https".into());
+                let suffix = get("endpointsuffix").unwrap_or_else(|| "core.windows.net".into());
+                format!("{protocol}://{account}.blob.{suffix}")
+            }
+            (None, None) => {
+                return Err(config_error(
+                    "the connection string names neither AccountName nor BlobEndpoint",
+                ));
+            }
+        };
+        let auth = if let Some(sas) = get("sharedaccesssignature") {
+            Auth::Sas(sas.trim_start_matches('?').to_owned())
+        } else if let (Some(account), Some(key)) = (account, get("accountkey")) {
+            let key = STANDARD
+                .decode(key)
+                .map_err(|_| config_error("the connection string's AccountKey is not base64"))?;
+            Auth::SharedKey { account, key }
+        } else {
+            Auth::Anonymous
+        };
+        Ok(BlobAccount {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            auth,
+        })
+    }
+
+    /// From an account endpoint and key (`serviceEndpoint` + `accountKey`).
+    pub fn with_key(endpoint: &str, account: &str, key: &str) -> Result<BlobAccount, BlobError> {
+        let key = STANDARD
+            .decode(key)
+            .map_err(|_| config_error("the account key is not base64"))?;
+        Ok(BlobAccount {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            auth: Auth::SharedKey {
+                account: account.to_owned(),
+                key,
+            },
+        })
+    }
+
+    /// From a SAS URI (`https://acct.blob.core.windows.net/?sv=...`), with an optional
+    /// separate token (`sasToken`).
+    pub fn from_sas_uri(uri: &str, token: Option<&str>) -> Result<BlobAccount, BlobError> {
+        let (base, query) = uri.split_once('?').unwrap_or((uri, ""));
+        let query = token
+            .filter(|t| !t.is_empty())
+            .unwrap_or(query)
+            .trim_start_matches('?');
+        if !base.starts_with("http://") && !base.starts_with("https://") {
+            return Err(config_error("the SAS URI is not an http(s) URL"));
+        }
+        Ok(BlobAccount {
+            endpoint: base.trim_end_matches('/').to_owned(),
+            auth: if query.is_empty() {
+                Auth::Anonymous
+            } else {
+                Auth::Sas(query.to_owned())
+            },
+        })
+    }
+
+    /// The URL of a container or blob, with the query and the SAS, if any.
+    fn url(&self, container: &str, blob: Option<&str>, query: &[(&str, &str)]) -> String {
+        let mut url = format!("{}/{}", self.endpoint, encode_path(container));
+        if let Some(blob) = blob {
+            url.push('/');
+            url.push_str(&encode_path(blob));
+        }
+        let mut pairs: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect();
+        if let Auth::Sas(sas) = &self.auth {
+            pairs.push(sas.clone());
+        }
+        if !pairs.is_empty() {
+            url.push('?');
+            url.push_str(&pairs.join("&"));
+        }
+        url
+    }
+}
+
+/// Percent-encodes a path, keeping `/`.
+fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_component)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// One blob of a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BlobItem {
+    /// The full blob name.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// A client over one account.
+#[derive(Debug, Clone)]
+pub(crate) struct BlobClient {
+    http: reqwest::Client,
+    account: BlobAccount,
+}
+
+impl BlobClient {
+    pub fn new(http: reqwest::Client, account: BlobAccount) -> Self {
+        BlobClient { http, account }
+    }
+
+    /// The endpoint (for messages).
+    pub fn endpoint(&self) -> &str {
+        &self.account.endpoint
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        container: &str,
+        blob: Option<&str>,
+        query: &[(&str, &str)],
+        headers: &[(&str, String)],
+        content_length: usize,
+    ) -> Result<reqwest::RequestBuilder, BlobError> {
+        let url = self.account.url(container, blob, query);
+        let date = OffsetDateTime::now_utc()
+            .format(&Rfc2822)
+            .map(|d| d.replace("+0000", "GMT"))
+            .unwrap_or_default();
+        let mut all_headers: Vec<(String, String)> = vec![
+            ("x-ms-date".into(), date),
+            ("x-ms-version".into(), VERSION.into()),
+        ];
+        for (name, value) in headers {
+            all_headers.push(((*name).to_owned(), value.clone()));
+        }
+        let mut builder = self.http.request(method.clone(), &url);
+        if let Auth::SharedKey { account, key } = &self.account.auth {
+            let parsed = reqwest::Url::parse(&url).map_err(|e| config_error(e.to_string()))?;
+            let signature = sign(
+                key,
+                account,
+                method.as_str(),
+                &parsed,
+                &all_headers,
+                content_length,
+            );
+            builder = builder.header("Authorization", format!("SharedKey {account}:{signature}"));
+        }
+        for (name, value) in all_headers {
+            builder = builder.header(name, value);
+        }
+        Ok(builder.header("Content-Length", content_length))
+    }
+
+    async fn send(builder: reqwest::RequestBuilder) -> Result<reqwest::Response, BlobError> {
+        let response = builder.send().await.map_err(|e| BlobError {
+            status: 0,
+            code: "ConnectionFailed".into(),
+            message: format!("cannot reach the blob endpoint: {e}"),
+        })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let status = response.status().as_u16();
+        let code = response
+            .headers()
+            .get("x-ms-error-code")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = response.text().await.unwrap_or_default();
+        let message = between(&body, "<Message>", "</Message>")
+            .map(|m| unescape(m).lines().next().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        Err(BlobError {
+            status,
+            code,
+            message,
+        })
+    }
+
+    /// Every blob whose name starts with `prefix`, following `NextMarker`.
+    pub async fn list(&self, container: &str, prefix: &str) -> Result<Vec<BlobItem>, BlobError> {
+        let mut items = Vec::new();
+        let mut marker = String::new();
+        loop {
+            let mut query = vec![("restype", "container"), ("comp", "list")];
+            if !prefix.is_empty() {
+                query.push(("prefix", prefix));
+            }
+            if !marker.is_empty() {
+                query.push(("marker", marker.as_str()));
+            }
+            let builder = self.request(reqwest::Method::GET, container, None, &query, &[], 0)?;
+            let body = Self::send(builder)
+                .await?
+                .text()
+                .await
+                .map_err(|e| config_error(format!("cannot read a blob listing: {e}")))?;
+            let mut rest = body.as_str();
+            while let Some(start) = rest.find("<Blob>") {
+                let after = &rest[start + 6..];
+                let end = after.find("</Blob>").unwrap_or(after.len());
+                let entry = &after[..end];
+                if let Some(name) = between(entry, "<Name>", "</Name>") {
+                    let size = between(entry, "<Content-Length>", "</Content-Length>")
+                        .and_then(|s| s.trim().parse().ok())
+                        .unwrap_or(0);
+                    items.push(BlobItem {
+                        name: unescape(name),
+                        size,
+                    });
+                }
+                rest = &after[end..];
+            }
+            marker = between(&body, "<NextMarker>", "</NextMarker>")
+                .map(unescape)
+                .unwrap_or_default();
+            if marker.is_empty() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Whether the container exists.
+    pub async fn container_exists(&self, container: &str) -> Result<bool, BlobError> {
+        let builder = self.request(
+            reqwest::Method::GET,
+            container,
+            None,
+            &[("restype", "container")],
+            &[],
+            0,
+        )?;
+        match Self::send(builder).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.status == 404 => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Creates the container; an existing one is fine.
+    pub async fn create_container(&self, container: &str) -> Result<(), BlobError> {
+        let builder = self.request(
+            reqwest::Method::PUT,
+            container,
+            None,
+            &[("restype", "container")],
+            &[],
+            0,
+        )?;
+        match Self::send(builder).await {
+            Ok(_) => Ok(()),
+            Err(error) if error.status == 409 => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Starts a download; read it with `chunk()`.
+    pub async fn get(&self, container: &str, blob: &str) -> Result<reqwest::Response, BlobError> {
+        let builder = self.request(reqwest::Method::GET, container, Some(blob), &[], &[], 0)?;
+        Self::send(builder).await
+    }
+
+    /// Uploads a whole (small) blob in one Put Blob.
+    pub async fn put_blob(
+        &self,
+        container: &str,
+        blob: &str,
+        data: Vec<u8>,
+    ) -> Result<(), BlobError> {
+        let headers = [("x-ms-blob-type", "BlockBlob".to_owned())];
+        let builder = self.request(
+            reqwest::Method::PUT,
+            container,
+            Some(blob),
+            &[],
+            &headers,
+            data.len(),
+        )?;
+        Self::send(builder.body(data)).await.map(|_| ())
+    }
+
+    /// Stages one block.
+    pub async fn put_block(
+        &self,
+        container: &str,
+        blob: &str,
+        block_id: &str,
+        data: Vec<u8>,
+    ) -> Result<(), BlobError> {
+        let builder = self.request(
+            reqwest::Method::PUT,
+            container,
+            Some(blob),
+            &[("comp", "block"), ("blockid", block_id)],
+            &[],
+            data.len(),
+        )?;
+        Self::send(builder.body(data)).await.map(|_| ())
+    }
+
+    /// Commits staged blocks as the blob's content.
+    pub async fn put_block_list(
+        &self,
+        container: &str,
+        blob: &str,
+        block_ids: &[String],
+    ) -> Result<(), BlobError> {
+        let mut body = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+        for id in block_ids {
+            body.push_str(&format!("<Latest>{id}</Latest>"));
+        }
+        body.push_str("</BlockList>");
+        let headers = [("Content-Type", "application/xml".to_owned())];
+        let builder = self.request(
+            reqwest::Method::PUT,
+            container,
+            Some(blob),
+            &[("comp", "blocklist")],
+            &headers,
+            body.len(),
+        )?;
+        Self::send(builder.body(body)).await.map(|_| ())
+    }
+}
+
+/// A block id: base64 of a fixed-width counter (all ids of a blob must have the same length).
+pub(crate) fn block_id(index: usize) -> String {
+    STANDARD.encode(format!("block-{index:010}"))
+}
+
+/// The Shared Key signature (Blob service, version 2009-09-19 and later).
+fn sign(
+    key: &[u8],
+    account: &str,
+    method: &str,
+    url: &reqwest::Url,
+    headers: &[(String, String)],
+    content_length: usize,
+) -> String {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    let length = if content_length == 0 {
+        String::new()
+    } else {
+        content_length.to_string()
+    };
+    let mut ms_headers: Vec<(String, &str)> = headers
+        .iter()
+        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-ms-"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.trim()))
+        .collect();
+    ms_headers.sort();
+    let mut canonical_headers = String::new();
+    for (name, value) in ms_headers {
+        canonical_headers.push_str(&format!("{name}:{value}\n"));
+    }
+    let mut resource = format!("/{account}{}", url.path());
+    let mut query: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned()))
+        .collect();
+    query.sort();
+    for (name, value) in query {
+        resource.push_str(&format!("\n{name}:{value}"));
+    }
+    let to_sign = format!(
+        "{method}\n{}\n{}\n{length}\n{}\n{}\n\n{}\n{}\n{}\n{}\n{}\n{canonical_headers}{resource}",
+        header("Content-Encoding"),
+        header("Content-Language"),
+        header("Content-MD5"),
+        header("Content-Type"),
+        header("If-Modified-Since"),
+        header("If-Match"),
+        header("If-None-Match"),
+        header("If-Unmodified-Since"),
+        header("Range"),
+    );
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(to_sign.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let end = text[start..].find(close)? + start;
+    Some(&text[start..end])
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_storage_points_at_the_configured_endpoint() {
+        let account =
+            BlobAccount::from_connection_string("UseDevelopmentStorage=true", "http://h:1/dev/")
+                .unwrap();
+        assert_eq!(account.endpoint, "http://h:1/dev");
+        assert!(
+            matches!(account.auth, Auth::SharedKey { ref account, .. } if account == DEV_ACCOUNT)
+        );
+    }
+
+    #[test]
+    fn explicit_connection_strings() {
+        let explicit = BlobAccount::from_connection_string(
+            "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=c2VjcmV0;BlobEndpoint=http://x:2/a;",
+            "unused",
+        )
+        .unwrap();
+        assert_eq!(explicit.endpoint, "http://x:2/a");
+        let derived = BlobAccount::from_connection_string(
+            "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=c2VjcmV0;EndpointSuffix=core.windows.net",
+            "unused",
+        )
+        .unwrap();
+        assert_eq!(derived.endpoint, "https://acct.blob.core.windows.net");
+        let sas = BlobAccount::from_connection_string(
+            "BlobEndpoint=https://acct.blob.core.windows.net;SharedAccessSignature=sv=1&sig=abc",
+            "unused",
+        )
+        .unwrap();
+        assert_eq!(
+            sas.url("c", Some("a b.txt"), &[]),
+            "https://acct.blob.core.windows.net/c/a%20b.txt?sv=1&sig=abc"
+        );
+        assert!(BlobAccount::from_connection_string("Foo=bar", "unused").is_err());
+        assert!(
+            BlobAccount::from_connection_string("AccountName=a;AccountKey=!!", "unused").is_err()
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let account = BlobAccount::with_key("http://x", "a", "c2VjcmV0LWtleQ==").unwrap();
+        let shown = format!("{account:?}");
+        assert!(
+            !shown.contains("c2VjcmV0") && shown.contains("SharedKey"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn sas_uris() {
+        let account =
+            BlobAccount::from_sas_uri("https://a.blob.core.windows.net/?sv=1&sig=x", None).unwrap();
+        assert_eq!(
+            account.url("c", None, &[("comp", "list")]),
+            "https://a.blob.core.windows.net/c?comp=list&sv=1&sig=x"
+        );
+        let token =
+            BlobAccount::from_sas_uri("https://a.blob.core.windows.net", Some("?sv=2")).unwrap();
+        assert_eq!(
+            token.url("c", Some("b"), &[]),
+            "https://a.blob.core.windows.net/c/b?sv=2"
+        );
+        assert!(BlobAccount::from_sas_uri("ftp://x", None).is_err());
+    }
+
+    #[test]
+    fn block_ids_have_one_length() {
+        assert_eq!(block_id(0).len(), block_id(123_456).len());
+    }
+}
