@@ -120,3 +120,19 @@ fn json_format_is_versioned_with_the_promised_fields() {
         assert!(change.get("before").is_some() && change.get("after").is_some());
     }
 }
+
+#[test]
+fn control_characters_in_names_never_reach_the_terminal() {
+    let mut live = LiveState::empty();
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "evil\u{1b}[2Jname"),
+        json!({"etag": "e", "properties": {"description": "x\u{1b}[31m"}}),
+    ));
+    let desired = state(vec![]);
+    let plan = plan(&desired, &live, &PlanOptions::apply_with_prune());
+    let text = render::human(&plan, Style::plain());
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(text.contains("evil\\u{1b}[2Jname"), "{text}");
+    let markdown = render::markdown(&plan);
+    assert!(!markdown.contains('\u{1b}'), "{markdown}");
+}

@@ -56,7 +56,9 @@ pub fn human(plan: &Plan, style: Style) -> String {
             BOLD,
             &format!(
                 "adfctl {verb} plan for factory {} in resource group {} (subscription {})",
-                target.factory, target.resource_group, target.subscription
+                clean(&target.factory),
+                clean(&target.resource_group),
+                clean(&target.subscription)
             )
         )
     );
@@ -73,12 +75,12 @@ pub fn human(plan: &Plan, style: Style) -> String {
         let header = format!(
             "{:>3} {} ({})",
             change.action.symbol(),
-            change.address,
+            clean(&change.address.to_string()),
             change.action.as_str()
         );
         let _ = writeln!(out, "{}", painter.paint(colour, &header));
         if let Some(reason) = &change.reason {
-            let _ = writeln!(out, "      # {reason}");
+            let _ = writeln!(out, "      # {}", clean(reason));
         }
         if let Some(steps) = trigger_steps(change) {
             let _ = writeln!(out, "      # {steps}");
@@ -96,7 +98,10 @@ pub fn human(plan: &Plan, style: Style) -> String {
             let _ = writeln!(
                 out,
                 "{}",
-                painter.paint(YELLOW, &format!("      ~ {pointer}: (secret changed)"))
+                painter.paint(
+                    YELLOW,
+                    &format!("      ~ {}: (secret changed)", clean(pointer))
+                )
             );
         }
         out.push('\n');
@@ -109,12 +114,12 @@ pub fn human(plan: &Plan, style: Style) -> String {
             super::plural(plan.unmanaged.len())
         );
         for address in &plan.unmanaged {
-            let _ = writeln!(out, "    {address}");
+            let _ = writeln!(out, "    {}", clean(&address.to_string()));
         }
         out.push('\n');
     }
     for note in &plan.notes {
-        let _ = writeln!(out, "note: {note}");
+        let _ = writeln!(out, "note: {}", clean(note));
     }
     if !plan.notes.is_empty() {
         out.push('\n');
@@ -142,4 +147,18 @@ pub fn human(plan: &Plan, style: Style) -> String {
     }
     let _ = writeln!(out, "{last}");
     out
+}
+
+/// Names and reasons come from the spec and from ARM: control characters in them (a terminal
+/// escape sequence in an entity name) are shown escaped, never sent to the terminal.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

@@ -132,12 +132,26 @@ fn fence(body: &str) -> String {
 
 /// Text for inside an inline code span (backticks cannot appear in names; drop them anyway).
 fn code(text: &str) -> String {
-    text.replace('`', "'").replace('|', "\\|")
+    without_controls(text).replace('`', "'").replace('|', "\\|")
+}
+
+/// Control characters (from names ARM returned) shown escaped.
+fn without_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Text for table cells and HTML: no markup, no table breaks.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
+    without_controls(text)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('|', "\\|")
