@@ -397,7 +397,8 @@ fn format_custom(t: OffsetDateTime, pattern: &str) -> Result<String, String> {
 /// Adds `months` calendar months, clamping the day to the target month's length (as .NET's
 /// `AddMonths`).
 pub(crate) fn add_months(t: OffsetDateTime, months: i64) -> Option<OffsetDateTime> {
-    let total = i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1 + months;
+    let total =
+        (i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1).checked_add(months)?;
     let year = i32::try_from(total.div_euclid(12)).ok()?;
     let month = Month::try_from(u8::try_from(total.rem_euclid(12) + 1).ok()?).ok()?;
     let last_day = time::util::days_in_month(month, year);

@@ -851,7 +851,7 @@ fn substring(call: &Call<'_>) -> Out {
     let start = call.integer(1)?;
     let length = match call.args.get(2) {
         Some(_) => call.integer(2)?,
-        None => text.len() as i64 - start,
+        None => (text.len() as i64).saturating_sub(start),
     };
     let fits = start >= 0
         && length >= 0

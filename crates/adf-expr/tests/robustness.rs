@@ -191,3 +191,35 @@ fn large_collections_and_strings_stay_linear() {
     let text = format!("@indexOf('{haystack}', '{needle}')");
     assert_eq!(common::eval(&text).unwrap(), serde_json::json!(-1));
 }
+
+#[test]
+fn extreme_numbers_are_errors_not_overflows() {
+    for text in [
+        "@getFutureTime(9223372036854775807, 'Month')",
+        "@getPastTime(-9223372036854775808, 'Year')",
+        "@addToTime('2018-01-01T00:00:00Z', 9223372036854775807, 'Second')",
+        "@addToTime('2018-01-01T00:00:00Z', -9223372036854775808, 'Week')",
+        "@subtractFromTime('2018-01-01T00:00:00Z', -9223372036854775808, 'Day')",
+        "@addDays('9999-12-31T00:00:00Z', 1)",
+        "@addDays('2018-01-01T00:00:00Z', 9223372036854775807)",
+        "@substring('abc', -9223372036854775808)",
+        "@substring('abc', 1, 9223372036854775807)",
+        "@range(9223372036854775807, 2)",
+        "@mul(9223372036854775807, 2)",
+        "@sub(-9223372036854775808, 1)",
+        "@div(-9223372036854775808, -1)",
+        "@mod(-9223372036854775808, -1)",
+        "@take(createArray(1), -9223372036854775808)",
+        "@createArray(1)[9223372036854775807]",
+        "@createArray(1)[-1]",
+        "@int(1e300)",
+        "@mul(1e300, 1e300)",
+        "@utcNow('yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy fffffffff')",
+    ] {
+        assert!(common::eval(text).is_err(), "{text} should be an error");
+    }
+    assert_eq!(
+        common::eval("@addToTime('2018-01-31T00:00:00Z', -1, 'Month', 'yyyy-MM-dd')").unwrap(),
+        "2017-12-31"
+    );
+}
