@@ -84,6 +84,18 @@ fn fragment() -> impl Strategy<Value = &'static str> {
         "'F'",
         "'fffffffff'",
         "9223372036854775807",
+        "-9223372036854775808",
+        "1e300",
+        "getFutureTime(",
+        "getPastTime(",
+        "subtractFromTime(",
+        "'Year'",
+        "'Week'",
+        "intersection(",
+        "max(",
+        "ticks(",
+        "'9999-12-31T23:59:59Z'",
+        "startOfMonth(",
     ])
 }
 
