@@ -20,17 +20,22 @@
 
 mod convert;
 mod diagnostic;
+mod emit;
+pub mod export;
 mod interpolate;
 pub mod limits;
 mod load;
 mod merge;
 mod refs;
+pub mod schema;
 mod sink;
+mod studio;
 mod suggest;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity, render_plain};
 pub use load::{
-    FACTORY_KEYS, LoadOptions, Loaded, RESOURCE_GROUP_KEYS, SpecSource, TOP_LEVEL_KEYS, load,
-    summary,
+    FACTORY_KEYS, LoadOptions, Loaded, RESOURCE_GROUP_KEYS, SourceForm, SpecSource, TOP_LEVEL_KEYS,
+    load, summary,
 };
+pub use studio::StudioFolder;

@@ -8,6 +8,7 @@ use crate::limits;
 use crate::merge::merge;
 use crate::refs;
 use crate::sink::Sink;
+use crate::studio::{self, StudioFolder};
 use crate::suggest;
 use crate::yaml::{self, Key, Node, Pos, Value};
 use adf_core::naming;
@@ -25,6 +26,18 @@ pub struct SpecSource {
     pub name: String,
     /// The file's text.
     pub text: String,
+    /// What the text is: a spec file, or a JSON file of an ADF Studio repository.
+    pub form: SourceForm,
+}
+
+/// What a [`SpecSource`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceForm {
+    /// A spec file (YAML).
+    #[default]
+    Spec,
+    /// One JSON file of an ADF Studio git repository, from the folder that says what it is.
+    Studio(StudioFolder),
 }
 
 impl SpecSource {
@@ -33,7 +46,14 @@ impl SpecSource {
         SpecSource {
             name: name.into(),
             text: text.into(),
+            form: SourceForm::Spec,
         }
+    }
+
+    /// The same text, read as a JSON file of an ADF Studio repository's `folder`.
+    pub fn studio(mut self, folder: StudioFolder) -> Self {
+        self.form = SourceForm::Studio(folder);
+        self
     }
 
     /// A source from raw bytes: refuses files over [`limits::MAX_FILE_BYTES`] and text that
@@ -67,7 +87,11 @@ impl SpecSource {
             ));
         }
         match String::from_utf8(bytes) {
-            Ok(text) => Ok(SpecSource { name, text }),
+            Ok(text) => Ok(SpecSource {
+                name,
+                text,
+                form: SourceForm::Spec,
+            }),
             Err(error) => {
                 let offset = error.utf8_error().valid_up_to();
                 let good = &error.as_bytes()[..offset];
@@ -183,7 +207,20 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
     let mut merged: Option<Node> = None;
     let mut unreadable = false;
     for (index, source) in sources.iter().enumerate() {
-        match yaml::parse(&source.text, index) {
+        let parsed = match source.form {
+            SourceForm::Spec => yaml::parse(&source.text, index).map(Some),
+            SourceForm::Studio(folder) => yaml::parse(&studio::detab(&source.text), index)
+                .map(|root| studio::to_spec(folder, root, &mut sink)),
+        };
+        let parsed = match parsed {
+            Ok(Some(root)) => Ok(root),
+            Ok(None) => {
+                unreadable = true;
+                continue;
+            }
+            Err(error) => Err(error),
+        };
+        match parsed {
             Ok(root) if root.as_map().is_some() => {
                 merged = Some(match merged {
                     None => root,
