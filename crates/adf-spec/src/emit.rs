@@ -1,4 +1,4 @@
-//! A small YAML writer for specs: block style, keys in a stable order (`name` and `type`
+//! A small YAML writer for specs: block style, keys in a stable order (`name`, `referenceName` and `type`
 //! first, then alphabetical), strings quoted whenever the reader could take them for anything
 //! but that string, and `${` escaped as `$${` so that no value is read as a variable.
 
@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::fmt::Write;
 
 /// Keys written first, in this order, in every mapping; the rest follow alphabetically.
-const FIRST_KEYS: [&str; 2] = ["name", "type"];
+const FIRST_KEYS: [&str; 3] = ["name", "referenceName", "type"];
 
 /// Writes `value` (a mapping) as a YAML block at indentation 0.
 pub(crate) fn document(value: &Value) -> String {

@@ -130,7 +130,47 @@ pub(crate) fn to_spec(folder: StudioFolder, mut root: Node, sink: &mut Sink<'_>)
                 return None;
             };
             let name_pos = name.pos;
-            let entity = map(entries, pos);
+            if let Some((_, kind_node)) = entries.iter().find(|(k, _)| k.text == "type")
+                && let Some(text) = kind_node.as_str()
+                && !text.eq_ignore_ascii_case(kind.arm_type())
+            {
+                sink.error(
+                    "wrong-kind",
+                    kind_node.pos,
+                    format!(
+                        "`{text}` is not a {}, but the file is in a {} folder",
+                        kind.label(),
+                        kind.label()
+                    ),
+                    Some(format!(
+                        "move the file to the folder of its kind; here the type is `{}`",
+                        kind.arm_type()
+                    )),
+                );
+            }
+            for (extra, _) in &entries {
+                if !["name", "type", "properties", "id", "etag"].contains(&extra.text.as_str()) {
+                    sink.warning(
+                        "ignored-key",
+                        extra.pos,
+                        format!(
+                            "`{}` is not used: only `name` and `properties` are",
+                            extra.text
+                        ),
+                        None,
+                    );
+                }
+            }
+            // The spec's form (the `properties`), so that overlays use the spec's form too.
+            let Some((_, entity)) = take(&mut entries, "properties") else {
+                sink.error(
+                    "missing-key",
+                    pos,
+                    format!("{} `{name_text}` has no `properties`", kind.label()),
+                    Some("ADF's git files are `{\"name\": ..., \"properties\": {...}}`".into()),
+                );
+                return None;
+            };
             Some(map(
                 vec![(
                     key(spec_key, pos),

@@ -5,7 +5,7 @@
 mod commands;
 mod exit;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Manage Azure Data Factory declaratively.
 ///
@@ -43,6 +43,14 @@ enum Command {
     Runs(commands::run::RunsArgs),
     /// Run the local ARM-compatible Data Factory emulator.
     Emulator(commands::emulator::EmulatorArgs),
+    /// Write a spec from a live factory (secrets become secretFromEnv placeholders).
+    Export(commands::export::ExportArgs),
+    /// Estimate the monthly inactive-pipeline charge of a spec (and of the live factory).
+    Cost(commands::cost::CostArgs),
+    /// Print the JSON Schema of a spec file, for editors.
+    Schema(commands::schema::SchemaArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(commands::completions::CompletionsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +64,10 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Runs(args) => commands::run::list(args),
         Command::Emulator(args) => commands::emulator::run(args),
+        Command::Export(args) => commands::export::run(args),
+        Command::Cost(args) => commands::cost::run(args),
+        Command::Schema(args) => commands::schema::run(args),
+        Command::Completions(args) => commands::completions::run(args, Cli::command()),
     };
     status.into()
 }

@@ -1,10 +1,14 @@
 //! One module per subcommand: its clap arguments and a `run` that resolves them into settings.
 
 pub mod apply;
+pub mod completions;
+pub mod cost;
 pub mod destroy;
 pub mod emulator;
+pub mod export;
 pub mod plan;
 pub mod run;
+pub mod schema;
 pub mod session;
 pub mod spec_args;
 pub mod target;

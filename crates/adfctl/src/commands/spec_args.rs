@@ -1,7 +1,7 @@
 //! Shared spec arguments (`-f`, `--var`) and loading, flattened into every command that reads a spec.
 
 use crate::exit::ExitStatus;
-use adf_spec::{Diagnostic, LoadOptions, Loaded, Severity, SpecSource, limits};
+use adf_spec::{Diagnostic, LoadOptions, Loaded, Severity, SpecSource, StudioFolder, limits};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, clap::Args)]
 pub struct SpecArgs {
     /// Spec file to read; repeat to merge several in order (a base spec, then overlays).
-    /// `-` reads standard input.
+    /// `-` reads standard input. A directory is read as an ADF Studio git repository (its
+    /// `pipeline/`, `dataset/`, ... JSON files); give the target in an overlay after it.
     #[arg(short = 'f', long = "file", value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
 
@@ -56,6 +57,13 @@ impl SpecArgs {
         let mut sources = Vec::new();
         let mut unreadable = Vec::new();
         for path in &self.files {
+            if path.is_dir() {
+                match read_studio_repository(path) {
+                    Ok(found) => sources.extend(found),
+                    Err(diagnostics) => unreadable.extend(diagnostics),
+                }
+                continue;
+            }
             match read_source(path) {
                 Ok(source) => sources.push(source),
                 Err(diagnostic) => unreadable.push(*diagnostic),
@@ -99,22 +107,94 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// A diagnostic about a whole file (no position).
+fn file_error(name: &str, message: String, hint: &str) -> Box<Diagnostic> {
+    Box::new(Diagnostic {
+        severity: Severity::Error,
+        code: "unreadable",
+        file: name.to_owned(),
+        line: 0,
+        column: 0,
+        message,
+        hint: Some(hint.to_owned()),
+        offset: 0,
+        length: 0,
+    })
+}
+
+/// Reads an ADF Studio git repository (the folder given as the repository's root folder):
+/// the `*.json` files of the folders adfctl knows ([`StudioFolder::FOLDERS`], in that order,
+/// files sorted by name), each a source of its folder's form. Other folders (such as
+/// `managedVirtualNetwork/`) are skipped with a note on stderr; `publish_config.json` and
+/// other files at the top are not read.
+fn read_studio_repository(root: &Path) -> Result<Vec<SpecSource>, Vec<Diagnostic>> {
+    let root_name = root.display().to_string();
+    let entries = std::fs::read_dir(root).map_err(|error| {
+        vec![*file_error(
+            &root_name,
+            format!("cannot read the directory: {error}"),
+            "check the path given with -f",
+        )]
+    })?;
+    let mut folders: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    folders.sort();
+    if !folders
+        .iter()
+        .any(|f| StudioFolder::from_folder(f).is_some())
+    {
+        return Err(vec![*file_error(
+            &root_name,
+            "this directory is not an ADF Studio git repository (it has none of the folders factory/, linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, globalParameters/)".into(),
+            "pass the repository's root folder (as set in ADF Studio's git configuration), or each YAML spec file with its own -f",
+        )]);
+    }
+    for folder in &folders {
+        if StudioFolder::from_folder(folder).is_none() {
+            eprintln!(
+                "note: {}: folder `{folder}/` skipped (adfctl does not manage what it holds)",
+                root.display()
+            );
+        }
+    }
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for folder_name in StudioFolder::FOLDERS {
+        let Some(folder) = StudioFolder::from_folder(folder_name) else {
+            continue;
+        };
+        let directory = root.join(folder_name);
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for file in files {
+            match read_source(&file) {
+                Ok(source) => sources.push(source.studio(folder)),
+                Err(diagnostic) => problems.push(*diagnostic),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(sources)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Reads one spec file (or standard input for `-`), refusing files over the size limit.
 fn read_source(path: &Path) -> Result<SpecSource, Box<Diagnostic>> {
     let name = path.display().to_string();
-    let unreadable = |message: String, hint: &str| {
-        Box::new(Diagnostic {
-            severity: Severity::Error,
-            code: "unreadable",
-            file: name.clone(),
-            line: 0,
-            column: 0,
-            message,
-            hint: Some(hint.to_owned()),
-            offset: 0,
-            length: 0,
-        })
-    };
+    let unreadable = |message: String, hint: &str| file_error(&name, message, hint);
     let limit = u64::try_from(limits::MAX_FILE_BYTES).unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     let read = if name == "-" {
@@ -125,7 +205,7 @@ fn read_source(path: &Path) -> Result<SpecSource, Box<Diagnostic>> {
                 if file.metadata().is_ok_and(|m| m.is_dir()) {
                     return Err(unreadable(
                         "this is a directory, not a spec file".into(),
-                        "pass each YAML file with its own -f",
+                        "pass each YAML file with its own -f, or an ADF Studio git repository's root folder",
                     ));
                 }
                 file.take(limit + 1).read_to_end(&mut bytes)

@@ -1,0 +1,114 @@
+//! `adfctl cost`: the estimated inactive-pipeline charge of a spec, and of the live factory.
+
+use super::session::{self, fail};
+use super::spec_args::SpecArgs;
+use super::target::TargetArgs;
+use crate::exit::ExitStatus;
+use adf_plan::cost::{self, Estimate};
+
+/// Arguments of `adfctl cost`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    adfctl cost -f specs/foreach.yaml\n  \
+    adfctl cost -f specs/foreach.yaml --live --local\n")]
+pub struct CostArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+
+    /// Also read the live factory the spec targets and estimate it.
+    #[arg(long)]
+    live: bool,
+
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    format: CostFormat,
+
+    #[command(flatten)]
+    target: TargetArgs,
+}
+
+/// Output formats of `adfctl cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CostFormat {
+    /// Lines for people.
+    Text,
+    /// JSON, for scripts.
+    Json,
+}
+
+/// Runs `adfctl cost`.
+pub fn run(args: CostArgs) -> ExitStatus {
+    let loaded = match args.spec.load() {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
+    };
+    let desired = cost::of_desired(&loaded.desired);
+    let live = if args.live {
+        let runtime = match session::runtime() {
+            Ok(runtime) => runtime,
+            Err(status) => return status,
+        };
+        let live = runtime.block_on(async {
+            let connection = match args.target.connect().await {
+                Ok(connection) => connection,
+                Err(message) => return Err(fail(&message)),
+            };
+            let live = session::refresh(&connection, &loaded.desired, false).await;
+            connection.close().await;
+            live
+        });
+        match live {
+            Ok(live) => Some(cost::of_live(&live)),
+            Err(status) => return status,
+        }
+    } else {
+        None
+    };
+    let factory = &loaded.desired.target.factory;
+    match args.format {
+        CostFormat::Text => {
+            print!("{}", text("Spec", factory, &desired));
+            if let Some(live) = &live {
+                print!("{}", text("Live", factory, live));
+            }
+            println!(
+                "ADF bills ${:.2} a month for each pipeline that no trigger and no run uses; a pipeline counts as active here when a started trigger runs it, directly or through ExecutePipeline.",
+                adf_plan::INACTIVE_PIPELINE_MONTHLY_USD
+            );
+        }
+        CostFormat::Json => {
+            let mut document = serde_json::json!({
+                "factory": factory,
+                "monthly_usd_per_inactive_pipeline": adf_plan::INACTIVE_PIPELINE_MONTHLY_USD,
+                "spec": json(&desired),
+            });
+            if let Some(live) = &live {
+                document["live"] = json(live);
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&document).unwrap_or_default()
+            );
+        }
+    }
+    ExitStatus::Success
+}
+
+fn text(label: &str, factory: &str, estimate: &Estimate) -> String {
+    let mut out = format!(
+        "{label} (factory {factory}): estimated inactive-pipeline charge {}\n",
+        cost::describe(estimate)
+    );
+    if !estimate.inactive.is_empty() {
+        out.push_str(&format!("  inactive: {}\n", estimate.inactive.join(", ")));
+    }
+    out
+}
+
+fn json(estimate: &Estimate) -> serde_json::Value {
+    serde_json::json!({
+        "monthly_usd": (estimate.monthly_usd() * 100.0).round() / 100.0,
+        "pipelines": estimate.pipelines,
+        "inactive_pipelines": estimate.inactive,
+    })
+}
