@@ -9,6 +9,8 @@
 //! the tree (adf-arm).
 //!
 //! This module is the emulator's network edge: it reads the system clock for `x-ms-date`.
+//! It is public so that tests, the quickstart tooling and the copy benchmark can stage blobs
+//! without another client.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -22,7 +24,7 @@ const VERSION: &str = "2021-08-06";
 /// Azurite's well-known development account and key (public, documented by Microsoft).
 const DEV_ACCOUNT: &str = "devstoreaccount1";
 const DEV_KEY: &str =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFTTiTg5ATqzkqBMu6Hg==";
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// How requests are authorized.
 #[derive(Clone)]
@@ -38,7 +40,7 @@ enum Auth {
 
 /// Where a storage account is and how to sign for it. `Debug` never shows the key or SAS.
 #[derive(Clone)]
-pub(crate) struct BlobAccount {
+pub struct BlobAccount {
     /// Blob endpoint without a trailing slash, e.g. `https://acct.blob.core.windows.net` or
     /// `http://127.0.0.1:10000/devstoreaccount1` (path-style).
     pub endpoint: String,
@@ -61,11 +63,16 @@ impl fmt::Debug for BlobAccount {
 
 /// A Blob REST error: the HTTP status (0 for a transport error), `x-ms-error-code`, a message.
 #[derive(Debug, Clone)]
-pub(crate) struct BlobError {
+pub struct BlobError {
+    /// The HTTP status, 0 when the request did not get an answer.
     pub status: u16,
+    /// `x-ms-error-code` (e.g. `BlobNotFound`).
     pub code: String,
+    /// What went wrong (never a key or a SAS).
     pub message: String,
 }
+
+impl std::error::Error for BlobError {}
 
 impl fmt::Display for BlobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -228,7 +235,7 @@ fn encode_component(text: &str) -> String {
 
 /// One blob of a listing.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct BlobItem {
+pub struct BlobItem {
     /// The full blob name.
     pub name: String,
     /// Its size in bytes.
@@ -237,12 +244,13 @@ pub(crate) struct BlobItem {
 
 /// A client over one account.
 #[derive(Debug, Clone)]
-pub(crate) struct BlobClient {
+pub struct BlobClient {
     http: reqwest::Client,
     account: BlobAccount,
 }
 
 impl BlobClient {
+    /// A client for `account` over `http`.
     pub fn new(http: reqwest::Client, account: BlobAccount) -> Self {
         BlobClient { http, account }
     }
@@ -466,7 +474,7 @@ impl BlobClient {
 }
 
 /// A block id: base64 of a fixed-width counter (all ids of a blob must have the same length).
-pub(crate) fn block_id(index: usize) -> String {
+pub fn block_id(index: usize) -> String {
     STANDARD.encode(format!("block-{index:010}"))
 }
 
@@ -544,6 +552,7 @@ fn unescape(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

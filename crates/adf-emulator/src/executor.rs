@@ -92,10 +92,10 @@ pub(crate) struct Run {
     variables: Mutex<Map<String, Value>>,
     /// `activity('x')` results: `{output, status, error}`.
     activities: Mutex<Map<String, Value>>,
-    /// Activity runs still InProgress (id, record), closed as Cancelled on cancel.
-    open: Mutex<HashMap<String, ActivityRunRecord>>,
     pub http: reqwest::Client,
     depth: usize,
+    /// Last: drops after `state`, so that [`crate::RunEngine::stop`] can wait for it.
+    _live: crate::LiveGuard,
 }
 
 impl Run {
@@ -154,9 +154,12 @@ pub(crate) async fn engine_loop(state: EmulatorState, mut shutdown: watch::Recei
             Ok(queued) => {
                 for run in queued {
                     // Claim it before spawning, so the next poll does not start it twice.
-                    if let Ok(true) =
-                        state.set_pipeline_run_status(&run.run_id, RunStatus::InProgress, "")
-                    {
+                    if state.transition_run(
+                        &run.run_id,
+                        &[RunStatus::Queued],
+                        RunStatus::InProgress,
+                        "",
+                    ) {
                         let scope =
                             Scope::new(&run.subscription, &run.resource_group, &run.factory);
                         tasks.spawn(execute_pipeline_run(
@@ -325,13 +328,13 @@ pub(crate) fn execute_pipeline_run(
             system,
             variables: Mutex::new(variables),
             activities: Mutex::new(Map::new()),
-            open: Mutex::new(HashMap::new()),
             http: state.http_client(),
             state: state.clone(),
             scope,
             run_id: run_id.clone(),
             pipeline_name: pipeline.name.clone(),
             depth,
+            _live: state.live_guard(),
         });
         let activities = pipeline
             .body
@@ -343,25 +346,19 @@ pub(crate) fn execute_pipeline_run(
             outcome = run_block(run.clone(), activities, None) => {
                 match outcome.failure {
                     None => {
-                        let _ = state.set_pipeline_run_status(&run_id, RunStatus::Succeeded, "");
+                        state.transition_run(&run_id, &[RunStatus::InProgress], RunStatus::Succeeded, "");
                         RunStatus::Succeeded
                     }
                     Some((activity, error)) => {
                         let message = format!("Operation on target {activity} failed: {}", error.message);
-                        let _ = state.set_pipeline_run_status(&run_id, RunStatus::Failed, &message);
+                        state.transition_run(&run_id, &[RunStatus::InProgress], RunStatus::Failed, &message);
                         RunStatus::Failed
                     }
                 }
             }
             _ = cancelled(&mut cancel) => {
-                // The runs API already marked the run Cancelled; close its open activity runs.
-                let open: Vec<(String, ActivityRunRecord)> = lock(&run.open).drain().collect();
-                for (id, mut record) in open {
-                    record.status = RunStatus::Cancelled;
-                    record.end = Some(run.now());
-                    record.error = Some(ActivityError::user("Cancelled", "The activity was cancelled.").to_json(&record.activity_name));
-                    let _ = state.update_activity_run(&id, &record);
-                }
+                // The runs API marked the run Cancelled and closed its open activity runs
+                // (and its children's); dropping the block stops the work.
                 let _ = state.set_pipeline_run_status(&run_id, RunStatus::Cancelled, "");
                 RunStatus::Cancelled
             }
@@ -638,7 +635,7 @@ fn run_activity(
                 .ok()
                 .flatten();
             if let Some(id) = &id {
-                lock(&run.open).insert(id.clone(), record.clone());
+                run.state.open_activity(&run.run_id, id, &record);
             }
             let result = match tokio::time::timeout(
                 timeout,
@@ -663,8 +660,9 @@ fn run_activity(
                     record.error = Some(error.to_json(&name));
                 }
             }
-            if let Some(id) = &id {
-                lock(&run.open).remove(id);
+            if let Some(id) = &id
+                && run.state.close_activity(&run.run_id, id)
+            {
                 let _ = run.state.update_activity_run(id, &record);
             }
             let finished = match &result {
@@ -1007,6 +1005,7 @@ async fn execute_pipeline(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -14,7 +14,7 @@
 //! the caller passes an [`EmulatorConfig`] in.
 
 mod arm;
-mod blob;
+pub mod blob;
 mod config;
 mod copy;
 mod error;
@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use stats::{Injected, Stats};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use store::{Scope, Store};
 use throttle::Throttle;
@@ -62,11 +63,25 @@ struct Inner {
     wake: tokio::sync::Notify,
     /// The Copy activity's HTTP client (Blob REST).
     http: reqwest::Client,
+    /// Pipeline runs whose state is still alive (their tasks may still hold this state).
+    live_runs: Arc<AtomicUsize>,
+}
+
+/// Counts a live pipeline run; the last field of the run's state, so it drops after the
+/// run's clone of [`EmulatorState`].
+pub(crate) struct LiveGuard(Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 struct ActiveRun {
     cancel: tokio::sync::watch::Sender<bool>,
     children: Vec<String>,
+    /// Activity runs still InProgress (id → record), closed as Cancelled on cancel.
+    open: HashMap<String, ActivityRunRecord>,
 }
 
 impl std::fmt::Debug for EmulatorState {
@@ -102,6 +117,7 @@ impl EmulatorState {
                 throttle: Mutex::new(throttle),
                 stats: Mutex::new(Stats::default()),
                 active_runs: Mutex::new(HashMap::new()),
+                live_runs: Arc::new(AtomicUsize::new(0)),
                 wake: tokio::sync::Notify::new(),
                 http,
                 config,
@@ -157,6 +173,11 @@ impl EmulatorState {
         self.inner.http.clone()
     }
 
+    pub(crate) fn live_guard(&self) -> LiveGuard {
+        self.inner.live_runs.fetch_add(1, Ordering::SeqCst);
+        LiveGuard(self.inner.live_runs.clone())
+    }
+
     pub(crate) fn wake_engine(&self) {
         self.inner.wake.notify_one();
     }
@@ -173,12 +194,55 @@ impl EmulatorState {
             .or_insert_with(|| ActiveRun {
                 cancel: tokio::sync::watch::channel(false).0,
                 children: Vec::new(),
+                open: HashMap::new(),
             });
         entry.cancel.subscribe()
     }
 
+    /// Moves a run from one of `from` to `to`; `false` (and no change) when it is in another
+    /// status, e.g. cancelled meanwhile.
+    pub(crate) fn transition_run(
+        &self,
+        run_id: &str,
+        from: &[RunStatus],
+        to: RunStatus,
+        message: &str,
+    ) -> bool {
+        let now = self.config().clock.now();
+        self.with_store(|_, store| {
+            let Ok(Some((_, mut document))) = store.pipeline_run(run_id) else {
+                return false;
+            };
+            let current = document
+                .get("status")
+                .and_then(Value::as_str)
+                .and_then(RunStatus::parse);
+            if !current.is_some_and(|c| from.contains(&c)) {
+                return false;
+            }
+            runs::set_status(&mut document, to, message, now);
+            store
+                .update_pipeline_run(run_id, &document)
+                .unwrap_or(false)
+        })
+    }
+
     pub(crate) fn unregister_run(&self, run_id: &str) {
         lock(&self.inner.active_runs).remove(run_id);
+    }
+
+    /// Notes an activity run InProgress, so that a cancel can close it.
+    pub(crate) fn open_activity(&self, run_id: &str, id: &str, record: &ActivityRunRecord) {
+        if let Some(run) = lock(&self.inner.active_runs).get_mut(run_id) {
+            run.open.insert(id.to_owned(), record.clone());
+        }
+    }
+
+    /// Takes an activity run off the open list; `false` when a cancel already closed it.
+    pub(crate) fn close_activity(&self, run_id: &str, id: &str) -> bool {
+        lock(&self.inner.active_runs)
+            .get_mut(run_id)
+            .is_some_and(|run| run.open.remove(id).is_some())
     }
 
     pub(crate) fn add_child_run(&self, parent: &str, child: &str) {
@@ -195,16 +259,28 @@ impl EmulatorState {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let children = {
-                let active = lock(&self.inner.active_runs);
-                match active.get(&id) {
+            let (children, open) = {
+                let mut active = lock(&self.inner.active_runs);
+                match active.get_mut(&id) {
                     Some(run) => {
                         run.cancel.send_replace(true);
-                        run.children.clone()
+                        (run.children.clone(), std::mem::take(&mut run.open))
                     }
-                    None => Vec::new(),
+                    None => (Vec::new(), HashMap::new()),
                 }
             };
+            let now = self.config().clock.now();
+            for (activity_id, mut record) in open {
+                record.status = RunStatus::Cancelled;
+                record.end = Some(now);
+                record.error = Some(json!({
+                    "errorCode": "Cancelled",
+                    "message": "The activity was cancelled.",
+                    "failureType": "UserError",
+                    "target": record.activity_name,
+                }));
+                let _ = self.update_activity_run(&activity_id, &record);
+            }
             if id != run_id {
                 // Children are not cancelled through the API: mark them here.
                 let finished = self
@@ -515,6 +591,7 @@ pub struct RunningEmulator {
 pub struct RunEngine {
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    live_runs: Arc<AtomicUsize>,
 }
 
 impl RunEngine {
@@ -526,7 +603,11 @@ impl RunEngine {
             tokio::spawn(executor::engine_loop(state.clone(), signal.clone())),
             tokio::spawn(schedule::scheduler_loop(state.clone(), signal)),
         ];
-        RunEngine { shutdown, tasks }
+        RunEngine {
+            shutdown,
+            tasks,
+            live_runs: state.inner.live_runs.clone(),
+        }
     }
 
     /// Stops both loops and waits until every run task has been dropped.
@@ -535,6 +616,12 @@ impl RunEngine {
         for task in self.tasks {
             // A task that panicked has nothing left to stop.
             let _ = task.await;
+        }
+        // Aborted activity tasks are dropped by the runtime shortly after; wait for them so
+        // that the store (and its directory lock) can be released.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.live_runs.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 }

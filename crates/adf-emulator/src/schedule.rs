@@ -241,6 +241,7 @@ pub(crate) async fn scheduler_loop(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;

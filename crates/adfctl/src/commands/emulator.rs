@@ -44,6 +44,15 @@ pub struct EmulatorArgs {
     /// Seed of the fault generator, for reproducible runs.
     #[arg(long)]
     pub seed: Option<u64>,
+
+    /// Blob endpoint that `UseDevelopmentStorage=true` connection strings point at
+    /// (Azurite, path-style, account included).
+    #[arg(long, value_name = "URL", default_value = adf_emulator::DEVELOPMENT_BLOB_ENDPOINT)]
+    pub blob_endpoint: String,
+
+    /// Do not execute pipeline runs or fire schedule triggers (runs stay Queued).
+    #[arg(long)]
+    pub no_run_engine: bool,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -85,6 +94,8 @@ pub fn run(args: EmulatorArgs) -> ExitStatus {
     config.lost_response_rate = args.lost_response_rate;
     config.throttle = args.throttle;
     config.seed = args.seed;
+    config.development_blob_endpoint = args.blob_endpoint.clone();
+    config.run_engine = !args.no_run_engine;
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -109,6 +120,12 @@ pub fn run(args: EmulatorArgs) -> ExitStatus {
             running.base_url(),
             data_dir.display()
         );
+        if !args.no_run_engine {
+            eprintln!(
+                "adfctl emulator: runs execute; UseDevelopmentStorage=true means {}",
+                args.blob_endpoint
+            );
+        }
         wait_for_stop_signal().await;
         eprintln!("adfctl emulator: shutting down");
         match running.shutdown().await {
