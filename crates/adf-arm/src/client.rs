@@ -470,13 +470,14 @@ impl ArmClient {
             };
             match page.get("value") {
                 Some(Value::Array(values)) => items.extend(values.iter().cloned()),
+                // The official examples (ListResourceGroups, ListResources) answer `{}`.
+                None | Some(Value::Null) => {}
                 Some(other) => {
                     return Err(bad(format!(
                         "list `value` is {}, expected an array",
                         json_type(other)
                     )));
                 }
-                None => return Err(bad("list response has no `value` array".into())),
             }
             match page.get("nextLink") {
                 None | Some(Value::Null) => break,
