@@ -7,5 +7,6 @@ mod cli;
 mod deploy;
 mod emulator;
 mod gitops;
+mod runs;
 mod support;
 mod validate;

@@ -255,6 +255,14 @@ impl BlobClient {
         BlobClient { http, account }
     }
 
+    /// A client for `account` with its own HTTP client (for tools and tests).
+    pub fn connect(account: BlobAccount) -> Result<Self, BlobError> {
+        let http = http_client_builder()
+            .build()
+            .map_err(|e| config_error(format!("cannot build the HTTP client: {e}")))?;
+        Ok(BlobClient { http, account })
+    }
+
     /// The endpoint (for messages).
     pub fn endpoint(&self) -> &str {
         &self.account.endpoint
@@ -471,6 +479,13 @@ impl BlobClient {
         )?;
         Self::send(builder.body(body)).await.map(|_| ())
     }
+}
+
+/// The HTTP settings for Blob endpoints. Azurite (Node.js) closes idle keep-alive connections
+/// after 5 s; a pooled connection idle for longer would fail its next request, so the pool
+/// drops them first.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2))
 }
 
 /// A block id: base64 of a fixed-width counter (all ids of a blob must have the same length).

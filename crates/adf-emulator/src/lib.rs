@@ -107,7 +107,7 @@ impl EmulatorState {
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
         let throttle = Throttle::new(config.throttle_limits);
-        let http = reqwest::Client::builder()
+        let http = blob::http_client_builder()
             .build()
             .map_err(|e| EmulatorError::Server(format!("cannot build the HTTP client: {e}")))?;
         Ok(EmulatorState {
