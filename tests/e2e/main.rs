@@ -6,7 +6,9 @@
 mod cli;
 mod deploy;
 mod emulator;
+mod export;
 mod gitops;
 mod runs;
+mod schema;
 mod support;
 mod validate;

@@ -3,13 +3,15 @@
 //! a global parameter, a trigger's `runtimeState`), open inside ADF's own bodies, with `type`
 //! required where ADF requires it.
 //!
-//! A file may be an overlay, so nothing is required at the top level and any value may be
-//! `null` (which removes the key when files merge); `adfctl validate` checks the merged spec.
+//! A file may be an overlay, so nothing is required at the top level, any value may be `null`
+//! (which removes the key when files merge), and entities are checked as patches; a file with
+//! `subscription` and `factory.location` (a base spec) has its entities checked again with
+//! ADF's required fields (`if`/`then`). `adfctl validate` checks the merged spec.
 //! Values may be `${env:...}`/`${var:...}` strings wherever a number or boolean is expected.
 //!
 //! Keywords used (and nothing else): `$schema`, `$id`, `$defs`, `$ref`, `title`,
 //! `description`, `type`, `properties`, `additionalProperties`, `required`, `enum`, `anyOf`,
-//! `items`, `minLength`.
+//! `items`, `minLength`, `if`, `then`.
 
 use crate::load::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, TOP_LEVEL_KEYS};
 use serde_json::{Map, Value, json};
@@ -32,6 +34,20 @@ fn reference(name: &str) -> Value {
 fn nullable(schema: Value) -> Value {
     json!({ "anyOf": [schema, {"type": "null"}] })
 }
+
+/// (spec key, definition, label) of each entity kind.
+const ENTITY_DEFINITIONS: [(&str, &str, &str); 6] = [
+    ("linkedServices", "linkedService", "linked service"),
+    ("datasets", "dataset", "dataset"),
+    ("pipelines", "pipeline", "pipeline"),
+    ("triggers", "trigger", "trigger"),
+    ("dataFlows", "dataFlow", "data flow"),
+    (
+        "integrationRuntimes",
+        "integrationRuntime",
+        "integration runtime",
+    ),
+];
 
 /// An object whose keys are all adfctl's.
 fn strict(properties: Map<String, Value>) -> Value {
@@ -144,7 +160,7 @@ pub fn json_schema() -> Value {
         ),
         (
             "publicNetworkAccess",
-            json!({"anyOf": [{"enum": ["Enabled", "Disabled"]}, reference("variable")]}),
+            json!({"enum": ["Enabled", "Disabled"]}),
         ),
         ("repoConfiguration", open_object.clone()),
         ("encryption", open_object.clone()),
@@ -183,15 +199,15 @@ pub fn json_schema() -> Value {
         ("factory", describe(nullable(factory), "The data factory.")),
         (
             "linkedServices",
-            entity_map("linkedService", "linked service"),
+            entity_map("linkedServicePatch", "linked service"),
         ),
-        ("datasets", entity_map("dataset", "dataset")),
-        ("pipelines", entity_map("pipeline", "pipeline")),
-        ("triggers", entity_map("trigger", "trigger")),
-        ("dataFlows", entity_map("dataFlow", "data flow")),
+        ("datasets", entity_map("datasetPatch", "dataset")),
+        ("pipelines", entity_map("pipelinePatch", "pipeline")),
+        ("triggers", entity_map("triggerPatch", "trigger")),
+        ("dataFlows", entity_map("dataFlowPatch", "data flow")),
         (
             "integrationRuntimes",
-            entity_map("integrationRuntime", "integration runtime"),
+            entity_map("integrationRuntimePatch", "integration runtime"),
         ),
     ]);
     debug_assert_eq!(top.len(), TOP_LEVEL_KEYS.len());
@@ -349,7 +365,7 @@ pub fn json_schema() -> Value {
                     (
                         "runtimeState",
                         describe(
-                            json!({"anyOf": [{"enum": ["Started", "Stopped"]}, reference("variable")]}),
+                            json!({"enum": ["Started", "Stopped"]}),
                             "adfctl's key: whether the trigger runs (default `Started`).",
                         ),
                     ),
@@ -388,6 +404,20 @@ pub fn json_schema() -> Value {
         ),
     ]);
 
+    // In an overlay an entity may be a patch (`hourly: {runtimeState: Stopped}`): the top level
+    // checks entities as patches, and a base spec (a file with `subscription` and
+    // `factory.location`, which every base spec has) again with ADF's required fields.
+    let mut defs = defs;
+    let mut base = Map::new();
+    for (spec_key, definition, what) in ENTITY_DEFINITIONS {
+        let mut patch = defs.get(definition).cloned().unwrap_or_else(|| json!({}));
+        if let Some(Value::Object(body)) = patch.pointer_mut("/anyOf/1") {
+            body.remove("required");
+        }
+        defs.insert(format!("{definition}Patch"), patch);
+        base.insert(spec_key.into(), entity_map(definition, what));
+    }
+
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -396,6 +426,11 @@ pub fn json_schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "properties": top,
+        "if": {
+            "required": ["subscription", "factory"],
+            "properties": {"factory": {"required": ["location"]}},
+        },
+        "then": {"properties": base},
         "$defs": defs,
     })
 }
