@@ -540,6 +540,7 @@ impl ArmClient {
         let inner = &*self.inner;
         let bucket = Bucket::of(&call.method);
         let mut attempt: u32 = 0;
+        let mut token_refreshed = false;
         loop {
             if let Some(wait) = inner.pacer.reserve(bucket, tokio::time::Instant::now()) {
                 inner.counters.paced();
@@ -625,6 +626,19 @@ impl ArmClient {
                     }
                 }
             };
+            // A 401 with a cached chain token (expired early, revoked, clock skew): drop the
+            // cache and try once more with a fresh token. ARM rejected the request before
+            // processing it, so this is safe even for a non-idempotent POST.
+            if let (Ok(raw), TokenSource::Chain(chain)) = (&result, &inner.token)
+                && raw.status == 401
+                && !token_refreshed
+            {
+                token_refreshed = true;
+                chain.invalidate().await;
+                inner.counters.retried();
+                tracing::debug!(method = %call.method, path = call.url.path(), "401: retrying once with a fresh token");
+                continue;
+            }
             match inner
                 .policy
                 .decide(attempt, outcome, call.idempotency, random_unit())

@@ -549,6 +549,15 @@ impl ChainCredential {
         result.map_err(|error| error.to_string())
     }
 
+    /// Forgets the token (ARM said 401); the next request fetches a new one. The chosen
+    /// source is dropped too: azure_identity 1.0 credentials cache tokens internally and
+    /// have no "force refresh", so a fresh instance is the way to a fresh token.
+    pub(crate) async fn invalidate(&self) {
+        let mut state = self.state.lock().await;
+        state.cached = None;
+        state.chosen = None;
+    }
+
     /// A bearer token for ARM.
     pub(crate) async fn token(&self) -> Result<SecretString, CredentialError> {
         let mut state = self.state.lock().await;

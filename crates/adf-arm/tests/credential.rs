@@ -396,3 +396,50 @@ fn secrets_never_appear_in_debug_output_of_options_and_settings() {
         "non-secret ids stay visible"
     );
 }
+
+#[tokio::test]
+async fn a_401_drops_the_cached_token_and_retries_once_with_a_fresh_one() {
+    let login = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(token_response("first-token"))
+        .up_to_n_times(1)
+        .mount(&login)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(token_response("second-token"))
+        .mount(&login)
+        .await;
+    let arm = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("authorization", "Bearer first-token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "error": {"code": "ExpiredAuthenticationToken", "message": "The access token expiry UTC time is earlier than current UTC time."}
+        })))
+        .expect(1)
+        .mount(&arm)
+        .await;
+    Mock::given(method("POST"))
+        .and(header("authorization", "Bearer second-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"runId": "r1"})))
+        .expect(1)
+        .mount(&arm)
+        .await;
+    let settings = ChainSettings {
+        tenant_id: Some(TENANT.into()),
+        client_id: Some("app-id".into()),
+        client_secret: Some(SecretString::new("s")),
+        ..mocked(&login)
+    };
+    let client = arm_client(&arm, settings);
+    let response = client
+        .post(
+            &format!("{FACTORY}/pipelines/p/createRun"),
+            API,
+            None,
+            adf_arm::Idempotency::NonIdempotent,
+        )
+        .await
+        .expect("createRun after a token refresh");
+    assert_eq!(response.body["runId"], "r1");
+    assert_eq!(client.stats().post, 2);
+}
