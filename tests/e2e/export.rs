@@ -375,3 +375,75 @@ fn cost_counts_pipelines_no_started_trigger_reaches() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_factory_adfctl_never_applied_shows_each_secret_changed_once() {
+    let emulator = EmulatorProcess::start(&[]);
+    let base = format!(
+        "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/adopted-rg",
+        emulator.endpoint
+    );
+    let factory = format!("{base}/providers/Microsoft.DataFactory/factories/adopted-factory");
+    let put = |url: String, body: serde_json::Value| {
+        let (status, text) = http_request("PUT", &url, Some(&body));
+        assert!(status == 200 || status == 201, "{url}: {status} {text}");
+    };
+    put(
+        format!("{base}?api-version=2021-04-01"),
+        serde_json::json!({"location": "eastus"}),
+    );
+    put(
+        format!("{factory}?api-version=2018-06-01"),
+        serde_json::json!({"location": "eastus"}),
+    );
+    put(
+        format!("{factory}/linkedservices/storage?api-version=2018-06-01"),
+        serde_json::json!({"properties": {"type": "AzureBlobStorage", "typeProperties": {
+            "connectionString": {"type": "SecureString", "value": storage_secret()}}}}),
+    );
+    put(
+        format!("{factory}/pipelines/wait?api-version=2018-06-01"),
+        serde_json::json!({"properties": {"activities": [
+            {"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}}),
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("adopted.yaml").display().to_string();
+    let (code, _, stderr) = run(
+        &emulator,
+        &strings(&[
+            "export",
+            "--subscription",
+            "00000000-0000-0000-0000-000000000000",
+            "--resource-group",
+            "adopted-rg",
+            "--factory",
+            "adopted-factory",
+            "-o",
+            &file,
+        ]),
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(listed_variables(&stderr), ["LS_STORAGE_CONNECTIONSTRING"]);
+    let env = [
+        ("LS_STORAGE_CONNECTIONSTRING", storage_secret()),
+        ("NO_COLOR", "1"),
+    ];
+    let plan = strings(&["plan", "-f", &file, "--detailed-exitcode"]);
+    let (code, stdout, stderr) = run(&emulator, &plan, &env);
+    assert_eq!(
+        code, 2,
+        "no fingerprint yet: one update\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("(secret changed)"), "{stdout}");
+    assert!(stdout.contains("0 to create, 1 to update"), "{stdout}");
+    assert!(!stdout.contains(storage_secret()), "{stdout}");
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &strings(&["apply", "-f", &file, "--auto-approve"]),
+        &env,
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&emulator, &plan, &env);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+}
