@@ -69,17 +69,13 @@ impl ArmClientOptions {
 
     /// Defaults for a cloud's ARM endpoint, with the credential chain for that cloud.
     pub fn for_cloud(cloud: Cloud, chain: crate::credential::ChainSettings) -> ArmClientOptions {
-        // The cloud endpoints are constants that parse.
-        let endpoint = Url::parse(cloud.endpoint()).unwrap_or_else(|_| unreachable_endpoint());
+        // `Cloud::endpoint` returns constants that parse (guarded by a test).
+        #[allow(clippy::expect_used)]
+        let endpoint = Url::parse(cloud.endpoint()).expect("Cloud endpoints are valid URLs");
         let mut options = ArmClientOptions::new(endpoint);
         options.credential = Credential::Chain(crate::credential::ChainSettings { cloud, ..chain });
         options
     }
-}
-
-fn unreachable_endpoint() -> Url {
-    // Only reached if a constant in `Cloud` stopped being a URL; a test guards that.
-    Url::from_file_path("/").unwrap_or_else(|()| unreachable!("root path is absolute"))
 }
 
 impl Default for ArmClientOptions {
