@@ -84,7 +84,10 @@ impl TargetArgs {
             });
         }
         let cloud: Cloud = self.cloud.parse().map_err(|error| format!("{error}"))?;
-        let chain = ChainSettings::from_env(std::env::vars());
+        let chain = ChainSettings {
+            cloud,
+            ..ChainSettings::from_env(std::env::vars())
+        };
         let mut options = ArmClientOptions::for_cloud(cloud, chain.clone());
         if let Some(endpoint) = &self.endpoint {
             let endpoint = url::Url::parse(endpoint).map_err(|error| {
