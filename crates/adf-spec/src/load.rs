@@ -214,10 +214,8 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         };
         let parsed = match parsed {
             Ok(Some(root)) => Ok(root),
-            Ok(None) => {
-                unreadable = true;
-                continue;
-            }
+            // Reported; the other files are still checked, so every problem shows at once.
+            Ok(None) => continue,
             Err(error) => Err(error),
         };
         match parsed {
@@ -252,6 +250,9 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         sink,
         env: &options.env,
         vars: BTreeMap::new(),
+        studio_only: sources
+            .iter()
+            .all(|s| matches!(s.form, SourceForm::Studio(_))),
     };
     let state = loader.spec(&root, options);
     if state.is_none() && loader.sink.error_count() == 0 {
@@ -285,7 +286,12 @@ struct Loader<'a, 'b> {
     sink: Sink<'b>,
     env: &'a BTreeMap<String, String>,
     vars: BTreeMap<String, String>,
+    /// Only ADF Studio JSON files were given: the target must come from an overlay.
+    studio_only: bool,
 }
+
+/// The hint for a missing target key when only an ADF Studio repository was given.
+const STUDIO_TARGET_HINT: &str = "an ADF Studio repository does not say where to deploy: add a YAML overlay after it (`-f REPO -f target.yaml`) with `subscription`, `resourceGroup: {name, location}` and `factory: {name}`";
 
 impl Loader<'_, '_> {
     fn spec(&mut self, root: &Node, options: &LoadOptions) -> Option<DesiredState> {
@@ -302,9 +308,11 @@ impl Loader<'_, '_> {
                     "missing-key",
                     root.pos,
                     "the spec does not say which subscription the factory lives in",
-                    Some(
-                        "add `subscription: ${env:AZURE_SUBSCRIPTION_ID}` at the top level".into(),
-                    ),
+                    Some(if self.studio_only {
+                        STUDIO_TARGET_HINT.into()
+                    } else {
+                        "add `subscription: ${env:AZURE_SUBSCRIPTION_ID}` at the top level".into()
+                    }),
                 );
                 None
             }
@@ -567,7 +575,11 @@ impl Loader<'_, '_> {
                 "missing-key",
                 root.pos,
                 "the spec has no `resourceGroup`",
-                Some("add `resourceGroup: {name: ..., location: ...}` at the top level".into()),
+                Some(if self.studio_only {
+                    STUDIO_TARGET_HINT.into()
+                } else {
+                    "add `resourceGroup: {name: ..., location: ...}` at the top level".into()
+                }),
             );
             return None;
         };

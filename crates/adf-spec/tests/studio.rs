@@ -1,0 +1,128 @@
+//! ADF Studio git JSON files as spec sources: what they become, and where diagnostics point.
+#![allow(clippy::unwrap_used)]
+
+use adf_core::{Kind, ResourceAddress, TriggerRuntimeState};
+use adf_spec::{LoadOptions, SpecSource, StudioFolder, load};
+use serde_json::json;
+
+const TARGET: &str = "subscription: sub\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: prod-factory}\n";
+
+fn studio(folder: &str, file: &str, text: &str) -> SpecSource {
+    SpecSource::new(format!("repo/{folder}/{file}"), text)
+        .studio(StudioFolder::from_folder(folder).unwrap())
+}
+
+fn repository() -> Vec<SpecSource> {
+    vec![
+        studio(
+            "factory",
+            "dev-factory.json",
+            "{\n\t\"name\": \"dev-factory\",\n\t\"location\": \"westeurope\",\n\t\"identity\": {\"type\": \"SystemAssigned\", \"principalId\": \"p\", \"tenantId\": \"t\"},\n\t\"properties\": {\"globalParameters\": {\"env\": {\"type\": \"String\", \"value\": \"dev\"}}, \"repoConfiguration\": {\"type\": \"FactoryGitHubConfiguration\"}}\n}",
+        ),
+        studio(
+            "linkedService",
+            "storage.json",
+            "{\n\t\"name\": \"storage\",\n\t\"type\": \"Microsoft.DataFactory/factories/linkedservices\",\n\t\"properties\": {\n\t\t\"type\": \"AzureBlobStorage\",\n\t\t\"typeProperties\": {\"connectionString\": \"UseDevelopmentStorage=true;${notAVariable}\"}\n\t}\n}",
+        ),
+        studio(
+            "pipeline",
+            "p.json",
+            "{\"name\": \"p\", \"properties\": {\"activities\": [{\"name\": \"w\", \"type\": \"Wait\", \"typeProperties\": {\"waitTimeInSeconds\": 1}}]}}",
+        ),
+        studio(
+            "trigger",
+            "t.json",
+            "{\"name\": \"t\", \"properties\": {\"type\": \"ScheduleTrigger\", \"runtimeState\": \"Stopped\", \"pipelines\": [{\"pipelineReference\": {\"referenceName\": \"p\", \"type\": \"PipelineReference\"}}]}}",
+        ),
+    ]
+}
+
+#[test]
+fn a_repository_with_a_target_overlay_loads() {
+    let mut sources = repository();
+    sources.push(SpecSource::new(
+        "prod.yaml",
+        format!("{TARGET}linkedServices:\n  storage:\n    description: prod\n"),
+    ));
+    let loaded = load(&sources, &LoadOptions::default()).unwrap();
+    let desired = &loaded.desired;
+    assert_eq!(desired.target.factory, "prod-factory");
+    let factory = desired
+        .get(&ResourceAddress::new(Kind::Factory, "prod-factory"))
+        .unwrap();
+    // Location from the file; server-set identity ids and the git link dropped.
+    assert_eq!(
+        factory.body,
+        json!({"location": "westeurope", "identity": {"type": "SystemAssigned"}})
+    );
+    let globals = desired
+        .get(&ResourceAddress::new(Kind::GlobalParameters, "default"))
+        .unwrap();
+    assert_eq!(
+        globals.body,
+        json!({"properties": {"env": {"type": "String", "value": "dev"}}})
+    );
+    let storage = desired
+        .get(&ResourceAddress::new(Kind::LinkedService, "storage"))
+        .unwrap();
+    assert_eq!(
+        storage.body["properties"]["typeProperties"]["connectionString"],
+        "UseDevelopmentStorage=true;${notAVariable}",
+        "ADF's JSON is literal"
+    );
+    assert_eq!(storage.body["properties"]["description"], "prod");
+    let trigger = desired
+        .get(&ResourceAddress::new(Kind::Trigger, "t"))
+        .unwrap();
+    assert_eq!(trigger.runtime_state, Some(TriggerRuntimeState::Stopped));
+}
+
+#[test]
+fn diagnostics_name_the_json_file_line_and_column() {
+    let mut sources = repository();
+    sources.push(studio(
+        "dataset",
+        "d.json",
+        "{\n\t\"name\": \"d\",\n\t\"properties\": {\n\t\t\"type\": \"Binary\",\n\t\t\"linkedServiceName\": {\"referenceName\": \"missing\", \"type\": \"LinkedServiceReference\"}\n\t}\n}",
+    ));
+    sources.push(studio(
+        "dataset",
+        "wrong.json",
+        "{\"name\": \"wrong\", \"type\": \"Microsoft.DataFactory/factories/pipelines\", \"properties\": {}}",
+    ));
+    sources.push(studio("dataset", "nameless.json", "{\"properties\": {}}"));
+    sources.push(SpecSource::new("prod.yaml", TARGET));
+    let errors = load(&sources, &LoadOptions::default()).unwrap_err();
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let find = |file: &str| {
+        errors
+            .iter()
+            .find(|d| d.file == file && d.is_error())
+            .unwrap_or_else(|| panic!("no error in {file}: {text:?}"))
+    };
+    let missing = find("repo/dataset/d.json");
+    assert_eq!((missing.line, missing.column), (5, 42), "{text:?}"); // at `"missing"`
+    assert!(missing.message.contains("missing"), "{text:?}");
+    let wrong = errors
+        .iter()
+        .find(|d| d.file == "repo/dataset/wrong.json" && d.message.contains("is not a dataset"))
+        .unwrap_or_else(|| panic!("{text:?}"));
+    assert_eq!((wrong.line, wrong.column), (1, 27), "at the type");
+    assert!(
+        find("repo/dataset/nameless.json")
+            .message
+            .contains("no `name`")
+    );
+}
+
+#[test]
+fn a_repository_alone_asks_for_a_target_overlay() {
+    let errors = load(&repository(), &LoadOptions::default()).unwrap_err();
+    assert!(
+        errors.iter().any(|d| d
+            .hint
+            .as_deref()
+            .is_some_and(|h| h.contains("YAML overlay"))),
+        "{errors:?}"
+    );
+}
