@@ -17,7 +17,7 @@ use crate::load::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, TOP_LEVEL_KEYS};
 use serde_json::{Map, Value, json};
 
 /// The schema's `$id`.
-pub const SCHEMA_ID: &str = "https://adfctl.dev/schemas/spec.schema.json";
+pub const SCHEMA_ID: &str = "urn:adfctl:schema:spec:1";
 
 fn describe(mut schema: Value, text: &str) -> Value {
     if let Value::Object(map) = &mut schema {
