@@ -436,11 +436,17 @@ async fn copy_one(
             if let Some(last) = chunk.last() {
                 copied.ends_with_newline = *last == b'\n';
             }
-            block.extend_from_slice(&chunk);
-            if block.len() >= block_size {
-                let full = std::mem::replace(&mut block, Vec::with_capacity(block_size));
-                if sender.send(full).await.is_err() {
-                    break;
+            // Fill blocks exactly to `block_size`, so no block ever reallocates.
+            let mut rest: &[u8] = &chunk;
+            while !rest.is_empty() {
+                let take = rest.len().min(block_size - block.len());
+                block.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
+                if block.len() == block_size {
+                    let full = std::mem::replace(&mut block, Vec::with_capacity(block_size));
+                    if sender.send(full).await.is_err() {
+                        return Ok(copied);
+                    }
                 }
             }
         }
