@@ -720,6 +720,13 @@ async fn copy_between_blob_stores_through_azurite() {
     r.put("linkedservices", "keyed", json!({"type": "AzureBlobStorage", "typeProperties": {
         "serviceEndpoint": endpoint, "accountKey": {"type": "SecureString",
         "value": "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="}}})).await;
+    r.put(
+        "linkedservices",
+        "sas",
+        json!({"type": "AzureBlobStorage", "typeProperties": {
+        "sasUri": {"type": "SecureString", "value": format!("{endpoint}?{}", account_sas())}}}),
+    )
+    .await;
     let ls = |name: &str| json!({"referenceName": name, "type": "LinkedServiceReference"});
     r.put(
         "datasets",
@@ -840,6 +847,25 @@ async fn copy_between_blob_stores_through_azurite() {
     assert_eq!(one(&activities, "rename")["output"]["rowsRead"], 4);
     assert_eq!(download(&blobs, "sink", "csv/merged-name.csv").await, csv);
 
+    // A SAS linked service (account SAS signed with Azurite's key) on both sides.
+    r.put("datasets", "sasIn", json!({"type": "Binary", "linkedServiceName": ls("sas"),
+        "typeProperties": {"location": {"type": "AzureBlobStorageLocation", "container": "source", "folderPath": "input", "fileName": "input.txt"}}})).await;
+    r.put("datasets", "sasOut", json!({"type": "Binary", "linkedServiceName": ls("sas"),
+        "typeProperties": {"location": {"type": "AzureBlobStorageLocation", "container": "sink", "folderPath": "via-sas"}}})).await;
+    r.pipeline(
+        "sas",
+        json!([copy_activity(
+            "copy",
+            ds("sasIn"),
+            ds("sasOut"),
+            json!({"type": "BinarySource"})
+        )]),
+    )
+    .await;
+    let (run, activities) = r.run("sas", json!({})).await;
+    assert_eq!(run["status"], "Succeeded", "{activities:#?}");
+    assert_eq!(download(&blobs, "sink", "via-sas/input.txt").await, input);
+
     // A missing source blob fails with ADF's error.
     r.pipeline(
         "missing",
@@ -878,4 +904,35 @@ async fn copy_between_blob_stores_through_azurite() {
         assert!(!activity.to_string().contains("Eby8vdM02x"), "{activity}");
     }
     r.stop().await;
+}
+
+/// An account SAS (blob service, all resource types, read/write/list/create) signed with
+/// Azurite's documented development key.
+fn account_sas() -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==")
+        .unwrap();
+    let (permissions, services, types, expiry, version) =
+        ("rwdlac", "b", "sco", "2099-01-01T00:00:00Z", "2021-08-06");
+    let to_sign = format!(
+        "devstoreaccount1\n{permissions}\n{services}\n{types}\n\n{expiry}\n\nhttps,http\n{version}\n\n"
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(to_sign.as_bytes());
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let encoded: String = signature
+        .chars()
+        .map(|c| match c {
+            '+' => "%2B".to_owned(),
+            '/' => "%2F".to_owned(),
+            '=' => "%3D".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!(
+        "sv={version}&ss={services}&srt={types}&sp={permissions}&se={}&spr=https,http&sig={encoded}",
+        expiry.replace(':', "%3A")
+    )
 }
