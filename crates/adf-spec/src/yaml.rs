@@ -170,6 +170,8 @@ enum Frame {
         /// Key → index in `entries`, for duplicate detection in constant time.
         keys: HashMap<String, usize>,
         pending_key: Option<Key>,
+        /// Indexes in `entries` of merge keys: a plain `<<` (a quoted `"<<"` is a string key).
+        merges: Vec<usize>,
         pos: Pos,
         anchor: usize,
     },
@@ -300,6 +302,7 @@ impl Builder {
                     entries: Vec::new(),
                     keys: HashMap::new(),
                     pending_key: None,
+                    merges: Vec::new(),
                     pos,
                     anchor,
                 })?;
@@ -314,10 +317,14 @@ impl Builder {
                     }
                     Frame::Map {
                         entries,
+                        merges,
                         pos,
                         anchor,
                         ..
-                    } => (Node::new(Value::Map(merge_keys(entries)), pos), anchor),
+                    } => (
+                        Node::new(Value::Map(merge_keys(entries, &merges)), pos),
+                        anchor,
+                    ),
                 };
                 if anchor > 0 {
                     let count = count_nodes(&node);
@@ -383,6 +390,7 @@ impl Builder {
                 entries,
                 keys,
                 pending_key,
+                merges,
                 ..
             }) => match pending_key.take() {
                 Some(key) => {
@@ -390,6 +398,9 @@ impl Builder {
                     Ok(())
                 }
                 None => {
+                    if matches!(&node.value, Value::String { text, plain: true } if text == "<<") {
+                        merges.push(entries.len());
+                    }
                     let text = match node.value {
                         Value::String { text, .. } => text,
                         Value::Null => String::new(),
@@ -445,15 +456,15 @@ fn unsupported_tag(tag: &Tag, pos: Pos) -> YamlError {
 
 /// Applies YAML merge keys (`<<: *base`): the merged mapping's entries come first unless the
 /// mapping sets them itself.
-fn merge_keys(entries: Vec<(Key, Node)>) -> Vec<(Key, Node)> {
-    if !entries.iter().any(|(k, _)| k.text == "<<") {
+fn merge_keys(entries: Vec<(Key, Node)>, merges: &[usize]) -> Vec<(Key, Node)> {
+    if merges.is_empty() {
         return entries;
     }
     let mut own = Vec::new();
     let mut merged: Vec<(Key, Node)> = Vec::new();
     let mut merged_keys = std::collections::HashSet::new();
-    for (key, value) in entries {
-        if key.text != "<<" {
+    for (index, (key, value)) in entries.into_iter().enumerate() {
+        if !merges.contains(&index) {
             own.push((key, value));
             continue;
         }
@@ -699,6 +710,9 @@ mod tests {
         let other = node.get("other").unwrap();
         assert_eq!(other.get("x").unwrap().value, num(1));
         assert_eq!(other.get("y").unwrap().value, num(3));
+        // A quoted "<<" is an ordinary key.
+        let node = parse("\"<<\": [1]\nx: 2\n", 0).unwrap();
+        assert!(node.get("<<").is_some() && node.get("x").is_some());
     }
 
     #[test]
