@@ -159,6 +159,7 @@ fn exporting_the_same_factory_twice_gives_the_same_text() {
     assert_eq!(code, 0, "{stderr}");
     let (_, second, _) = run(&emulator, &export, &[]);
     assert_eq!(first, second);
+    insta::assert_snapshot!("export_foreach", first);
     // Short references, placeholders, the stopped trigger, and the variable list as a comment.
     for expected in [
         "linkedServiceName: blobStorage",
@@ -285,6 +286,13 @@ fn a_broken_studio_file_is_reported_with_its_file_line_and_column() {
 #[test]
 fn cost_counts_pipelines_no_started_trigger_reaches() {
     let emulator = EmulatorProcess::start(&[]);
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &strings(&["cost", "-f", "specs/foreach.yaml"]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("cost_foreach", stdout);
     // foreach.yaml: two pipelines, its only trigger Stopped: both inactive.
     let (code, stdout, stderr) = run(
         &emulator,
