@@ -282,8 +282,9 @@ fn a_started_schedule_trigger_produces_runs() {
     };
     let emulator = azurite.emulator();
     let dir = tempfile::tempdir().expect("temp dir");
-    // The first occurrence is a few seconds from now; no real minute passes.
-    let start = rfc3339_in(Duration::from_secs(4));
+    // The first occurrence is a few seconds from now; no real minute passes (if a slow apply
+    // misses it, the next one comes a minute later, within the deadline).
+    let start = rfc3339_in(Duration::from_secs(10));
     let spec = format!(
         r#"
 subscription: 00000000-0000-0000-0000-000000000000
@@ -313,7 +314,7 @@ triggers:
     std::fs::write(&path, spec).expect("write spec");
     let path = path.to_string_lossy().into_owned();
     apply(&emulator, &path);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(150);
     let runs = loop {
         let output = emulator.adfctl(&["runs", "-f", &path, "--format", "json"], ENV);
         let (stdout, _) = ok(&output);

@@ -3,7 +3,8 @@
 //! Each tick compares every started `ScheduleTrigger` with the clock and fires the occurrences
 //! of its recurrence (`frequency` Minute, Hour, Day, Week or Month, `interval`, `startTime`,
 //! `endTime`, UTC) that fell in (last tick, now]. Like ADF, a trigger does not backfill the
-//! occurrences before it was started (or before the emulator started). Advanced schedules
+//! occurrences before it was started (or before the emulator started): at first sight of a
+//! started trigger only the last tick's span is considered. Advanced schedules
 //! (`recurrence.schedule`: hours, minutes, week days, month days) are not supported: such a
 //! trigger never fires, and the emulator logs why once.
 
@@ -163,6 +164,7 @@ pub(crate) fn tick(state: &EmulatorState, memory: &mut Memory) -> Vec<String> {
             return Vec::new();
         }
     };
+    let tick = Duration::try_from(state.config().scheduler_tick).unwrap_or(Duration::ZERO);
     let mut fired = Vec::new();
     let mut seen = HashMap::new();
     for (scope, row) in triggers {
@@ -177,26 +179,23 @@ pub(crate) fn tick(state: &EmulatorState, memory: &mut Memory) -> Vec<String> {
         );
         let last = memory.last.get(&key).copied();
         seen.insert(key, now);
-        let Some(mut last) = last else {
-            // First sight (just started, or the emulator just started): no backfill.
-            let recurrence = row
-                .body
-                .pointer("/typeProperties/recurrence")
-                .cloned()
-                .unwrap_or(Value::Null);
-            if let Err(reason) = Recurrence::parse(&recurrence) {
-                tracing::warn!("trigger {} will not fire: {reason}", row.name);
-            }
-            continue;
-        };
         let recurrence = row
             .body
             .pointer("/typeProperties/recurrence")
             .cloned()
             .unwrap_or(Value::Null);
-        let Ok(recurrence) = Recurrence::parse(&recurrence) else {
-            continue;
+        let recurrence = match Recurrence::parse(&recurrence) {
+            Ok(recurrence) => recurrence,
+            Err(reason) => {
+                if last.is_none() {
+                    tracing::warn!("trigger {} will not fire: {reason}", row.name);
+                }
+                continue;
+            }
         };
+        // First sight (just started, or the emulator just started): no backfill, except the
+        // span of one tick, which covers a start between two ticks.
+        let mut last = last.unwrap_or(now - tick);
         for _ in 0..MAX_FIRES_PER_TICK {
             let Some(next) = recurrence.next_after(last) else {
                 break;
