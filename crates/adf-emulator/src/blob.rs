@@ -312,7 +312,7 @@ impl BlobClient {
         let response = builder.send().await.map_err(|e| BlobError {
             status: 0,
             code: "ConnectionFailed".into(),
-            message: format!("cannot reach the blob endpoint: {e}"),
+            message: format!("cannot reach the blob endpoint: {}", e.without_url()),
         })?;
         if response.status().is_success() {
             return Ok(response);
@@ -348,11 +348,9 @@ impl BlobClient {
                 query.push(("marker", marker.as_str()));
             }
             let builder = self.request(reqwest::Method::GET, container, None, &query, &[], 0)?;
-            let body = Self::send(builder)
-                .await?
-                .text()
-                .await
-                .map_err(|e| config_error(format!("cannot read a blob listing: {e}")))?;
+            let body = Self::send(builder).await?.text().await.map_err(|e| {
+                config_error(format!("cannot read a blob listing: {}", e.without_url()))
+            })?;
             let mut rest = body.as_str();
             while let Some(start) = rest.find("<Blob>") {
                 let after = &rest[start + 6..];
@@ -636,6 +634,25 @@ mod tests {
             "https://a.blob.core.windows.net/c/b?sv=2"
         );
         assert!(BlobAccount::from_sas_uri("ftp://x", None).is_err());
+    }
+
+    #[tokio::test]
+    async fn errors_never_show_a_sas() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let account = BlobAccount::from_sas_uri(
+            &format!("http://127.0.0.1:{port}/acct?sv=1&sig=SECRETSIG"),
+            None,
+        )
+        .unwrap();
+        let client = BlobClient::connect(account).unwrap();
+        let error = client.list("c", "").await.unwrap_err();
+        assert_eq!(error.status, 0);
+        assert!(!error.to_string().contains("SECRETSIG"), "{error}");
+        assert!(!format!("{client:?}").contains("SECRETSIG"));
     }
 
     #[test]

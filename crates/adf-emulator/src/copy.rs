@@ -427,7 +427,7 @@ async fn copy_one(
                 source_error(BlobError {
                     status: 0,
                     code: "ReadFailed".into(),
-                    message: e.to_string(),
+                    message: e.without_url().to_string(),
                 })
             })?;
             let Some(chunk) = chunk else { break };
