@@ -487,7 +487,28 @@ pub(crate) fn run_block(
                     let Some(resolved) = resolved else { continue };
                     started.insert(index);
                     progressed = true;
-                    if resolved.iter().all(|ok| *ok) {
+                    let inactive = activity
+                        .get("state")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("Inactive"));
+                    if inactive {
+                        // ADF does not run an inactive activity; it takes the status
+                        // `onInactiveMarkAs` (Succeeded by default) for its dependents.
+                        let marked = match activity.get("onInactiveMarkAs").and_then(Value::as_str)
+                        {
+                            Some("Failed") => Finished::Failed,
+                            Some("Skipped") => Finished::Skipped,
+                            _ => Finished::Succeeded,
+                        };
+                        let status = match marked {
+                            Finished::Succeeded => "Succeeded",
+                            Finished::Failed => "Failed",
+                            Finished::Skipped => "Skipped",
+                        };
+                        finished.insert(name_of(activity).to_lowercase(), marked);
+                        lock(&run.activities)
+                            .insert(name_of(activity), json!({"status": status, "output": null}));
+                    } else if resolved.iter().all(|ok| *ok) {
                         tasks.spawn({
                             let run = run.clone();
                             let activity = activity.clone();

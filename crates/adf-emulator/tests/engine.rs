@@ -250,6 +250,23 @@ async fn dependency_conditions_and_handled_failures() {
     assert_eq!(run["message"], "Operation on target a failed: boom");
     assert!(named(&activities, "next").is_empty());
 
+    // An inactive activity does not run; its dependents see `onInactiveMarkAs`.
+    let mut off = fail("off", "never runs");
+    off["state"] = json!("Inactive");
+    off["onInactiveMarkAs"] = json!("Succeeded");
+    r.pipeline(
+        "inactive",
+        json!([
+            off,
+            after(set("next", "v", json!("ran")), "off", &["Succeeded"])
+        ]),
+    )
+    .await;
+    let (run, activities) = r.run("inactive", json!({})).await;
+    assert_eq!(run["status"], "Succeeded");
+    assert!(named(&activities, "off").is_empty());
+    assert_eq!(one(&activities, "next")["status"], "Succeeded");
+
     r.pipeline(
         "unsupported",
         json!([{"name": "web", "type": "WebActivity", "typeProperties": {"url": "http://x", "method": "GET"}}]),
