@@ -760,6 +760,12 @@ async fn execute(
             Ok(json!({}))
         }
         "SetVariable" => {
+            if property(activity, "setSystemVariable").and_then(Value::as_bool) == Some(true) {
+                return Err(ActivityError::user(
+                    "NotSupportedByEmulator",
+                    "not supported by the emulator: SetVariable of a pipeline return value",
+                ));
+            }
             let variable = evaluated("variableName")?;
             let value = evaluated("value")?;
             let Some(variable) = variable.as_str().filter(|v| !v.is_empty()) else {
