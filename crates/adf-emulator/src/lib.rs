@@ -8,7 +8,10 @@
 //!
 //! - [`start`] binds a socket and serves in the background ([`RunningEmulator`]);
 //! - [`router`] returns the axum router, for tests that need no socket;
-//! - [`EmulatorState`] also offers the hooks a run executor uses to move runs along.
+//! - [`EmulatorState`] also offers hooks to move runs along by hand;
+//! - [`RunEngine`] executes runs (activities, Copy through Blob REST to Azurite or Azure
+//!   Storage, see [`blob`]) and fires started schedule triggers on the [`Clock`]; [`start`]
+//!   starts one, and [`Scheduler`] runs the trigger scheduler one pass at a time for tests.
 //!
 //! The library never reads environment variables, installs no logger and no signal handler:
 //! the caller passes an [`EmulatorConfig`] in.
