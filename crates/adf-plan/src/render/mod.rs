@@ -57,16 +57,15 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-/// The destroy-cost line, when the plan deletes pipelines.
+/// The line that counts the pipelines a plan deletes (the charge itself is on the
+/// inactive-pipeline charge line that follows, see [`crate::cost::plan_line`]).
 pub(crate) fn pipeline_charge_line(plan: &Plan) -> Option<String> {
     let count = plan.pipelines_deleted();
     (count > 0).then(|| {
         format!(
-            "{count} pipeline{} go{} away: ADF stops billing up to ${:.2}/month for inactive pipelines (${:.2} each).",
+            "{count} pipeline{} go{} away.",
             plural(count),
-            if count == 1 { "es" } else { "" },
-            plan.inactive_pipeline_charge_stopped(),
-            crate::INACTIVE_PIPELINE_MONTHLY_USD
+            if count == 1 { "es" } else { "" }
         )
     })
 }
