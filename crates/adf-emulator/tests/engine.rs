@@ -426,14 +426,15 @@ async fn foreach_runs_batches_in_parallel() {
         "fan",
         json!([{"name": "each", "type": "ForEach", "typeProperties": {
             "items": "@pipeline().parameters.items", "batchCount": 4, "activities": [
-                {"name": "nap", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]}}]),
+                {"name": "nap", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 3}}]}}]),
     )
     .await;
     let (run, activities) = r.run("fan", json!({"items": [1, 2, 3, 4]})).await;
     assert_eq!(run["status"], "Succeeded");
     let naps = named(&activities, "nap");
     assert_eq!(naps.len(), 4);
-    // Parallel: some nap started before another one ended (sequential naps never overlap).
+    // Parallel: some nap started before another one ended (sequential naps never overlap;
+    // 3 s naps leave room for a slow scheduler).
     let time = |a: &Value, key: &str| {
         time::OffsetDateTime::parse(
             a[key].as_str().unwrap(),
