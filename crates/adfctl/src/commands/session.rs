@@ -37,7 +37,26 @@ pub async fn refresh(
 ) -> Result<LiveState, ExitStatus> {
     adf_engine::refresh(&connection.client, &desired.target, list_group)
         .await
-        .map_err(|error| fail(&format!("{error}")))
+        .map_err(|error| {
+            let unreachable = matches!(
+                &error,
+                adf_engine::EngineError::Refresh {
+                    source: adf_arm::ArmError::Transport { connect: true, .. },
+                    ..
+                }
+            );
+            if unreachable {
+                fail_with_hint(
+                    &format!("{error}"),
+                    &format!(
+                        "nothing answers at {}: check --endpoint (is `adfctl emulator` running there?), or use --local",
+                        connection.client.endpoint()
+                    ),
+                )
+            } else {
+                fail(&format!("{error}"))
+            }
+        })
 }
 
 /// Refreshes and plans.
