@@ -1195,6 +1195,11 @@ impl Loader<'_, '_> {
             }
             Some(_) => {}
         }
+        for field in ["typeProperties", "inputs", "outputs", "linkedServiceName"] {
+            if let Some(node) = activity.get(field) {
+                self.check_expressions(node, &label, pipeline);
+            }
+        }
         if let Some(Value::Seq(dependencies)) = activity.get("dependsOn").map(|d| &d.value) {
             for dependency in dependencies {
                 if let Some(target) = dependency.get("activity")
@@ -1209,6 +1214,56 @@ impl Loader<'_, '_> {
                     );
                 }
             }
+        }
+    }
+
+    /// Checks the syntax of every ADF expression (`@...`, `@{...}`) in an activity's fields,
+    /// with the parser the emulator runs. Nested activity lists are skipped (each nested
+    /// activity is checked on its own) and so are `SecureString` values (never echoed).
+    fn check_expressions(&mut self, node: &Node, label: &str, pipeline: &Key) {
+        const NESTED_ACTIVITY_LISTS: [&str; 5] = [
+            "activities",
+            "ifTrueActivities",
+            "ifFalseActivities",
+            "cases",
+            "defaultActivities",
+        ];
+        match &node.value {
+            Value::String { text, .. } if text.starts_with('@') || text.contains("@{") => {
+                if let Err(error) = adf_expr::check_syntax(text) {
+                    self.sink.error(
+                        "expression",
+                        node.pos,
+                        format!(
+                            "{label} in pipeline `{}` has an invalid expression: {} (at character {} of `{}`)",
+                            pipeline.text,
+                            error.message,
+                            error.position + 1,
+                            excerpt(text)
+                        ),
+                        error
+                            .hint
+                            .clone()
+                            .or_else(|| Some("see docs/expressions.md for the expression language".into())),
+                    );
+                }
+            }
+            Value::Seq(items) => {
+                for item in items {
+                    self.check_expressions(item, label, pipeline);
+                }
+            }
+            Value::Map(entries) => {
+                if node.get("type").and_then(Node::as_str) == Some("SecureString") {
+                    return;
+                }
+                for (key, value) in entries {
+                    if !NESTED_ACTIVITY_LISTS.contains(&key.text.as_str()) {
+                        self.check_expressions(value, label, pipeline);
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1580,4 +1635,14 @@ pub fn summary(desired: &DesiredState) -> String {
         ));
     }
     parts.join(", ")
+}
+
+/// At most 80 characters of an expression, for messages.
+fn excerpt(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        text.to_owned()
+    } else {
+        let head: String = text.chars().take(77).collect();
+        format!("{head}...")
+    }
 }

@@ -242,3 +242,51 @@ fn invalid_utf8_points_at_the_byte() {
     let error = SpecSource::from_bytes("x.yaml", b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
     assert_eq!((error.line, error.column, error.offset), (2, 4, 8));
 }
+
+#[test]
+fn expression_syntax_is_checked_at_validate_time() {
+    let body = "pipelines:
+  p:
+    parameters: {x: {type: String}}
+    variables: {v: {type: String}}
+    activities:
+      - name: wait
+        type: Wait
+        typeProperties: {waitTimeInSeconds: \"@add(1, )\"}
+      - name: loop
+        type: ForEach
+        typeProperties:
+          items: \"@pipeline().parameters.x\"
+          activities:
+            - name: set
+              type: SetVariable
+              typeProperties: {variableName: v, value: \"id @{item() and more\"}
+      - name: fine
+        type: SetVariable
+        typeProperties: {variableName: v, value: \"@concat('a@b', pipeline().parameters.x)\"}
+";
+    let found = errors(body);
+    let expression_errors: Vec<&Diagnostic> =
+        found.iter().filter(|d| d.code == "expression").collect();
+    assert_eq!(expression_errors.len(), 2, "{}", render_plain(&found));
+    assert_eq!(
+        (expression_errors[0].line, expression_errors[0].column),
+        (11, 45)
+    );
+    assert!(
+        expression_errors[0].message.contains("activity `wait`"),
+        "{}",
+        expression_errors[0]
+    );
+    assert!(
+        expression_errors[0].message.contains("@add(1, )"),
+        "{}",
+        expression_errors[0]
+    );
+    assert_eq!(expression_errors[1].line, 19);
+    assert!(
+        expression_errors[1].message.contains("activity `set`"),
+        "{}",
+        expression_errors[1]
+    );
+}
