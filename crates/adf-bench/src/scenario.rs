@@ -310,6 +310,9 @@ async fn plan_timed(
     ))
 }
 
+/// When a wave's first step started and its last step ended.
+type WaveSpan = (Option<Instant>, Option<Instant>);
+
 async fn apply_timed(
     client: &ArmClient,
     plan: &Plan,
@@ -324,8 +327,7 @@ async fn apply_timed(
         .enumerate()
         .flat_map(|(i, wave)| wave.iter().map(move |c| (c.address.clone(), i)))
         .collect();
-    let profile: Arc<Mutex<Vec<(Option<Instant>, Option<Instant>)>>> =
-        Arc::new(Mutex::new(vec![(None, None); waves.len()]));
+    let profile: Arc<Mutex<Vec<WaveSpan>>> = Arc::new(Mutex::new(vec![(None, None); waves.len()]));
     let recorder = profile.clone();
     let observer: Observer = Arc::new(move |event: &ApplyEvent| {
         let now = Instant::now();
