@@ -27,9 +27,13 @@ pub struct PacingOptions {
 
 impl Default for PacingOptions {
     fn default() -> Self {
+        // The spacing settles where it equals the bucket's refill interval (0.1 s for ARM's
+        // 10 writes per second: 90 % of the watermark left); whatever stays in the bucket then
+        // is never used. 25 leaves ~22 tokens idle, where 100 left ~90: 9 % of a 1,000-write
+        // apply's time (adf-bench, docs/performance.md).
         PacingOptions {
             enabled: true,
-            low_watermark: 100,
+            low_watermark: 25,
             max_spacing: Duration::from_secs(1),
         }
     }
