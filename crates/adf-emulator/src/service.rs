@@ -362,14 +362,25 @@ impl Context<'_> {
 
     /// One page of an ARM list, with an absolute `nextLink` that keeps the query.
     fn page(&self, items: Vec<Value>) -> Value {
+        let (skip, size) = self.page_window();
+        let total = items.len();
+        let value: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+        self.page_body(value, total, skip, size)
+    }
+
+    /// The offset and size of the page a list request asks for (`$skipToken`).
+    fn page_window(&self) -> (usize, usize) {
         let size = self.config.page_size.max(1);
         let skip = self
             .request
             .query("$skipToken")
             .and_then(decode_offset)
             .unwrap_or(0);
-        let total = items.len();
-        let value: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+        (skip, size)
+    }
+
+    /// A list page: its items and, unless it is the last, a `nextLink`.
+    fn page_body(&self, value: Vec<Value>, total: usize, skip: usize, size: usize) -> Value {
         let mut body = json!({ "value": value });
         let next = skip.saturating_add(size);
         if next < total {
@@ -806,13 +817,18 @@ impl Context<'_> {
 
     fn list_children(&self, at: &FactoryPath, kind: Kind) -> Result<Reply, ArmError> {
         let (group, factory) = self.require_factory(at)?;
-        let items = self
-            .store
-            .entities(&scope_of(at), kind.address_prefix())?
+        let (skip, size) = self.page_window();
+        let (rows, total) =
+            self.store
+                .entities_page(&scope_of(at), kind.address_prefix(), skip, size)?;
+        let items = rows
             .iter()
             .map(|row| child_json(&at.subscription, &group.name, &factory.name, kind, row))
             .collect();
-        Ok(Reply::json(StatusCode::OK, self.page(items)))
+        Ok(Reply::json(
+            StatusCode::OK,
+            self.page_body(items, total, skip, size),
+        ))
     }
 
     fn get_child(&self, at: &FactoryPath, kind: Kind, name: &str) -> Result<Reply, ArmError> {

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS entities(
   key TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
   seq INTEGER NOT NULL,
   PRIMARY KEY(subscription, grp, factory, kind, key));
+CREATE INDEX IF NOT EXISTS entities_in_order ON entities(subscription, grp, factory, kind, seq);
 CREATE TABLE IF NOT EXISTS operations(
   id TEXT PRIMARY KEY, subscription TEXT NOT NULL, grp TEXT NOT NULL,
   polls_left INTEGER NOT NULL, deadline_ms INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
@@ -328,6 +329,43 @@ impl Store {
             entity_row,
         )?;
         rows.collect()
+    }
+
+    /// One page of a factory's entities of a kind (in creation order), and how many there are
+    /// in all: a list page costs its own rows, not the whole collection.
+    pub fn entities_page(
+        &self,
+        scope: &Scope,
+        kind: &str,
+        offset: usize,
+        limit: usize,
+    ) -> rusqlite::Result<(Vec<EntityRow>, usize)> {
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM entities
+             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4",
+            params![scope.subscription, scope.group, scope.factory, kind],
+            |row| row.get(0),
+        )?;
+        let mut statement = self.conn.prepare(
+            "SELECT name, body, etag FROM entities
+             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4
+             ORDER BY seq LIMIT ?5 OFFSET ?6",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let rows = statement.query_map(
+            params![
+                scope.subscription,
+                scope.group,
+                scope.factory,
+                kind,
+                limit,
+                offset
+            ],
+            entity_row,
+        )?;
+        let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((rows, usize::try_from(total).unwrap_or(0)))
     }
 
     /// Every factory of a subscription (and, if `group` is given, of one group), with the

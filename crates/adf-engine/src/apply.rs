@@ -29,7 +29,7 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 8 }
+        ApplyOptions { parallelism: 16 }
     }
 }
 

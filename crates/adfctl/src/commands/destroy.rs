@@ -21,7 +21,7 @@ pub struct DestroyArgs {
     auto_approve: bool,
 
     /// How many independent deletes may run at once.
-    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
 }
 
