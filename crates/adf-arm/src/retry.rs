@@ -35,7 +35,7 @@ pub struct RetryOptions {
 impl Default for RetryOptions {
     fn default() -> Self {
         RetryOptions {
-            max_retries: 8,
+            max_retries: 6,
             initial_delay: Duration::from_millis(800),
             max_delay: Duration::from_secs(60),
         }
