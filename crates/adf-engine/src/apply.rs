@@ -13,7 +13,7 @@
 use adf_arm::{ArmClient, ArmError, Idempotency};
 use adf_core::path::api_version;
 use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress};
-use adf_plan::{Action, LiveState, Plan, ResourceChange, fingerprint, merge};
+use adf_plan::{Action, LiveState, Plan, ResourceChange, fingerprint};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -348,18 +348,15 @@ async fn run_trigger_actions(
     while tasks.join_next().await.is_some() {}
 }
 
-/// The body to PUT: the factory and the resource group are read-merge-written; children with
-/// secrets carry the secrets' fingerprint, salted with the live salt when there is one so that
-/// an unchanged secret keeps an unchanged annotation.
+/// The body to PUT ([`adf_plan::body_to_put`]: read-merge-write for the factory and the group,
+/// the secrets' fingerprint for children). The salt is the live one when there is one, so that
+/// an unchanged secret keeps an unchanged annotation; a fresh random one otherwise.
 fn body_to_put(resource: &DesiredResource, live: &LiveState) -> Value {
     let live_body = live.get(&resource.address).map(|r| &r.body);
-    if resource.all_secret_pointers().is_empty() {
-        return merge::put_body(resource, live_body);
-    }
     let salt = live_body
         .and_then(fingerprint::find)
         .and_then(fingerprint::parse)
         .map(|(salt, _)| salt)
         .unwrap_or_else(|| uuid::Uuid::new_v4().as_bytes().to_vec());
-    fingerprint::body_with_fingerprint(resource, &salt)
+    adf_plan::body_to_put(resource, live_body, &salt)
 }

@@ -21,7 +21,7 @@ pub struct ApplyArgs {
     files: Vec<PathBuf>,
 
     /// Set the spec variable KEY (used as `${var:KEY}`). Repeatable.
-    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = super::spec_args::parse_var)]
     vars: Vec<(String, String)>,
 
     #[command(flatten)]
@@ -43,13 +43,6 @@ pub struct ApplyArgs {
     /// How many independent changes may run at once.
     #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
-}
-
-fn parse_var(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
-        _ => Err(format!("`{text}` is not KEY=VALUE")),
-    }
 }
 
 /// Runs `adfctl apply`.

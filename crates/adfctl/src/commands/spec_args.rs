@@ -100,7 +100,8 @@ impl SpecArgs {
     }
 }
 
-fn parse_var(text: &str) -> Result<(String, String), String> {
+/// Parses `KEY=VALUE` (`--var`).
+pub fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
         _ => Err(format!("`{text}` is not KEY=VALUE")),
