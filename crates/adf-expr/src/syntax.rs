@@ -419,7 +419,7 @@ impl Parser<'_> {
                                     "select properties with unusual names as ['name']".to_string(),
                                 )));
                         }
-                        Key::Name(self.identifier())
+                        Key::Name(self.property_name())
                     }
                     Some('[') => {
                         self.position += 1;
@@ -456,6 +456,26 @@ impl Parser<'_> {
     fn identifier(&mut self) -> String {
         let start = self.position;
         while self.peek().is_some_and(is_identifier_continue) {
+            self.position += 1;
+        }
+        self.chars[start..self.position].iter().collect()
+    }
+
+    /// A property name after `.`: an identifier that may also hold `-` between its
+    /// characters (`globalParameters.GP-Int`, as ADF Studio writes for such a global parameter).
+    /// ADF's language has no infix operators, so a `-` there cannot mean anything else.
+    fn property_name(&mut self) -> String {
+        let start = self.position;
+        loop {
+            self.identifier();
+            let dash_then_name = self.peek() == Some('-')
+                && self
+                    .chars
+                    .get(self.position + 1)
+                    .is_some_and(|c| is_identifier_continue(*c));
+            if !dash_then_name {
+                break;
+            }
             self.position += 1;
         }
         self.chars[start..self.position].iter().collect()

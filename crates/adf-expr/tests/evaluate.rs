@@ -98,6 +98,10 @@ fn context_accessors() {
         ("@pipeline().TriggerName", json!("manual")),
         ("@pipeline().GroupId", json!("group-1")),
         ("@pipeline().globalParameters.env", json!("dev")),
+        // A name with `-` after `.`, as in azure.datafactory.tools' BigFactorySample2
+        // (pipeline/PL_Wait5sec.json): ADF has no infix operators, so it is one name.
+        ("@pipeline().globalParameters.GP-Int", json!(2000000)),
+        ("@{pipeline().globalParameters.GP-Int}", json!("2000000")),
         ("@pipeline().parameters['My Param']", json!("spaced")),
         (
             "@pipeline().parameters.config[pipeline().parameters.key]",

@@ -177,7 +177,9 @@ const FACTORY_PROPERTY_KEYS: [&str; 4] = [
     "purviewConfiguration",
 ];
 
-const GLOBAL_PARAMETER_TYPES: [&str; 6] = ["String", "Int", "Float", "Bool", "Array", "Object"];
+/// Global parameter types as ARM documents them. ARM accepts them in any case: ADF Studio and
+/// ADF's publish write them in lower case (`string`, `int`, …; ARM-FACTS §12).
+pub const GLOBAL_PARAMETER_TYPES: [&str; 6] = ["String", "Int", "Float", "Bool", "Array", "Object"];
 
 /// At most this many reference cycles are reported (each costs the length of its path).
 const MAX_REPORTED_CYCLES: usize = 100;
@@ -206,7 +208,21 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
     }
     let mut merged: Option<Node> = None;
     let mut unreadable = false;
+    let mut first_factory_file: Option<&str> = None;
     for (index, source) in sources.iter().enumerate() {
+        if source.form == SourceForm::Studio(StudioFolder::Factory) {
+            match first_factory_file {
+                None => first_factory_file = Some(&source.name),
+                Some(first) => sink.warning(
+                    "several-factory-files",
+                    Pos { file: index, line: 1, column: 1, offset: 0, length: 0 },
+                    format!(
+                        "a second file in the repository's `factory/` folder: its fields merge over those of {first}"
+                    ),
+                    Some("ADF Studio writes one file per factory; delete or rename (not *.json) the ones that are not this factory's".into()),
+                ),
+            }
+        }
         let parsed = match source.form {
             SourceForm::Spec => yaml::parse(&source.text, index).map(Some),
             SourceForm::Studio(folder) => yaml::parse(&studio::detab(&source.text), index)
@@ -809,7 +825,10 @@ impl Loader<'_, '_> {
                 ),
                 Some(t) => {
                     let text = t.as_str().unwrap_or("");
-                    if !GLOBAL_PARAMETER_TYPES.contains(&text) {
+                    if !GLOBAL_PARAMETER_TYPES
+                        .iter()
+                        .any(|known| known.eq_ignore_ascii_case(text))
+                    {
                         self.sink.error(
                             "invalid-value",
                             t.pos,

@@ -239,7 +239,13 @@ pub fn json_schema() -> Value {
             strict(props(&[
                 (
                     "type",
-                    json!({"enum": ["String", "Int", "Float", "Bool", "Array", "Object"]}),
+                    describe(
+                        json!({"enum": crate::load::GLOBAL_PARAMETER_TYPES
+                            .iter()
+                            .flat_map(|t| [t.to_string(), t.to_lowercase()])
+                            .collect::<Vec<_>>()}),
+                        "ARM accepts either case; ADF Studio writes lower case.",
+                    ),
                 ),
                 (
                     "value",

@@ -126,3 +126,61 @@ fn a_repository_alone_asks_for_a_target_overlay() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn lower_case_global_parameter_types_load_as_adf_writes_them() {
+    // ADF Studio and ADF's publish write `string`, `int`, … (kvapac-gitadfadbplt001,
+    // adftools-BigFactorySample2 in ../shared/realworld); ARM accepts either case.
+    let mut sources = vec![studio(
+        "factory",
+        "f.json",
+        r#"{"name": "f", "location": "eastus", "properties": {"globalParameters": {
+            "s": {"type": "string", "value": "x"}, "i": {"type": "int", "value": 2},
+            "f": {"type": "float", "value": 3.1}, "b": {"type": "bool", "value": true},
+            "a": {"type": "array", "value": [1]}, "o": {"type": "object", "value": {"k": 1}},
+            "p": {"type": "String", "value": "y"}}}}"#,
+    )];
+    sources.push(SpecSource::new("t.yaml", TARGET));
+    let loaded = load(&sources, &LoadOptions::default()).unwrap();
+    let globals = loaded
+        .desired
+        .get(&ResourceAddress::new(Kind::GlobalParameters, "default"))
+        .unwrap();
+    assert_eq!(globals.body["properties"]["i"]["type"], "int", "sent as written");
+    // A type that is no type in any case is still an error, with its hint.
+    let mut sources = vec![studio(
+        "factory",
+        "f.json",
+        r#"{"name": "f", "location": "eastus", "properties": {"globalParameters": {"s": {"type": "strng", "value": "x"}}}}"#,
+    )];
+    sources.push(SpecSource::new("t.yaml", TARGET));
+    let errors = load(&sources, &LoadOptions::default()).unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|d| d.is_error() && d.message.contains("`strng`")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_second_factory_file_is_a_warning_naming_both_files() {
+    let mut sources = repository();
+    sources.insert(
+        1,
+        studio(
+            "factory",
+            "old-factory.json",
+            "{\"name\": \"old\", \"location\": \"eastus\"}",
+        ),
+    );
+    sources.push(SpecSource::new("prod.yaml", TARGET));
+    let loaded = load(&sources, &LoadOptions::default()).unwrap();
+    let warning = loaded
+        .warnings
+        .iter()
+        .find(|d| d.code == "several-factory-files")
+        .unwrap_or_else(|| panic!("{:?}", loaded.warnings));
+    assert_eq!(warning.file, "repo/factory/old-factory.json");
+    assert!(warning.message.contains("repo/factory/dev-factory.json"));
+}

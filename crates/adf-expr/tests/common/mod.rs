@@ -27,7 +27,7 @@ pub fn bindings() -> Bindings {
         "nothing": null,
         "key": "folder"
     }));
-    b.global_parameters = object(json!({"env": "dev"}));
+    b.global_parameters = object(json!({"env": "dev", "GP-Int": 2000000}));
     b.system = object(json!({
         "RunId": "run-1",
         "Pipeline": "copyPipeline",
