@@ -197,7 +197,10 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
             .unwrap_or(TriggerRuntimeState::Started)
     });
     let Some(live) = live else {
-        change.after = Some(redacted(&normalise(kind, &resource.body, None), &pointers));
+        change.after = Some(redacted(
+            &normalise(kind, &resource.body, Some(&resource.body)),
+            &pointers,
+        ));
         change.body_changed = true;
         if let Some(state) = desired_state {
             change.runtime_state = Some((None, Some(state)));
@@ -208,7 +211,7 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     change.live_etag = live.etag();
 
     let wanted = merge::merged(kind, &resource.body, Some(&live.body));
-    let mut after = normalise(kind, &wanted, None);
+    let mut after = normalise(kind, &wanted, Some(&resource.body));
     let mut before = normalise(kind, &live.body, Some(&resource.body));
 
     // Secrets: replace each with the same placeholder on both sides, and compare the values
@@ -227,6 +230,24 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         }
         if let Some(slot) = after.pointer_mut(pointer) {
             *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+    // The credential parts of a plain connection string: ARM takes them out (ARM-FACTS §12),
+    // so, like a masked secret, only the fingerprint can tell whether they changed.
+    for (label, _) in secret::connection_string_credentials(&resource.body) {
+        let (pointer, _) = label.split_once('#').unwrap_or((&label, ""));
+        match live.body.pointer(pointer).and_then(Value::as_str) {
+            Some(text) if secret::connection_string::credentials(text).is_empty() => {
+                masked.push(label);
+            }
+            Some(text) => {
+                let desired_text = resource.body.pointer(pointer).and_then(Value::as_str);
+                let desired_parts = desired_text.map(secret::connection_string::credentials);
+                if desired_parts.as_ref() != Some(&secret::connection_string::credentials(text)) {
+                    changed_in_clear.push(label);
+                }
+            }
+            None => {}
         }
     }
     // SecureString values anywhere else (live ones the spec does not mark) are redacted too.
@@ -296,6 +317,12 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     } else {
         Action::NoOp
     };
+
+    if body_changed && crate::carried_credential(resource, Some(&live.body)).is_some() {
+        reasons.push(
+            "keeps its stored credential (the live encryptedCredential is sent back)".to_owned(),
+        );
+    }
 
     // ADF refuses to change a tumbling window trigger's startTime in place
     // (TumblingWindowTriggerStartTimeUpdateNotAllowed, ARM-FACTS §7): delete and create.

@@ -8,8 +8,14 @@
 //! desired values with the live salt and compares. See `docs/plan-format.md` for the design
 //! and its cost.
 
-use adf_core::DesiredResource;
+use adf_core::{DesiredResource, Kind, secret};
 use serde_json::Value;
+
+/// Whether entities of `kind` have `properties.annotations` (integration runtimes have none in
+/// the swagger, `arm-swagger/entityTypes/IntegrationRuntime.json`).
+fn has_annotations(kind: Kind) -> bool {
+    kind != Kind::IntegrationRuntime
+}
 
 /// Every adfctl secrets annotation starts with this (any version).
 pub const PREFIX: &str = "adfctl:secrets:";
@@ -79,18 +85,44 @@ pub fn matches(annotation: &str, secrets: &[(&str, &str)]) -> Option<bool> {
     Some(difference == 0)
 }
 
-/// The adfctl secrets annotation in a body's `properties.annotations`, if any.
+/// The adfctl secrets annotation of a body: in `properties.annotations`, or for the kinds that
+/// have no annotations (integration runtimes: the swagger gives them none) the last line of
+/// `properties.description`.
 pub fn find(body: &Value) -> Option<&str> {
-    body.pointer("/properties/annotations")?
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .find(|text| text.starts_with(PREFIX))
+    let in_annotations = body
+        .pointer("/properties/annotations")
+        .and_then(Value::as_array)
+        .and_then(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .find(|text| text.starts_with(PREFIX))
+        });
+    in_annotations.or_else(|| {
+        body.pointer("/properties/description")?
+            .as_str()?
+            .lines()
+            .last()
+            .filter(|line| line.starts_with(PREFIX))
+    })
 }
 
-/// A copy of `body` with `annotation` in `properties.annotations`, replacing any earlier
-/// adfctl secrets annotation and keeping the user's annotations in order.
-pub fn with_fingerprint(body: &Value, annotation: String) -> Value {
+/// A description without the adfctl fingerprint line that [`with_fingerprint`] appends for
+/// the kinds without annotations; `None` when nothing is left of it.
+pub fn description_without_fingerprint(description: &str) -> Option<String> {
+    let kept = match description.rsplit_once('\n') {
+        Some((before, last)) if last.starts_with(PREFIX) => before,
+        None if description.starts_with(PREFIX) => "",
+        _ => description,
+    };
+    (!kept.is_empty()).then(|| kept.to_owned())
+}
+
+/// A copy of `body` with `annotation` stored where [`find`] looks for it: in
+/// `properties.annotations` (replacing any earlier adfctl secrets annotation and keeping the
+/// user's annotations in order), or for integration runtimes as the last line of
+/// `properties.description`.
+pub fn with_fingerprint(kind: Kind, body: &Value, annotation: String) -> Value {
     let mut body = body.clone();
     let Some(map) = body.as_object_mut() else {
         return body;
@@ -101,6 +133,18 @@ pub fn with_fingerprint(body: &Value, annotation: String) -> Value {
     let Some(properties) = properties.as_object_mut() else {
         return body;
     };
+    if !has_annotations(kind) {
+        let user = properties
+            .get("description")
+            .and_then(Value::as_str)
+            .and_then(description_without_fingerprint);
+        let text = match user {
+            Some(user) => format!("{user}\n{annotation}"),
+            None => annotation,
+        };
+        properties.insert("description".into(), Value::String(text));
+        return body;
+    }
     let annotations = properties
         .entry("annotations")
         .or_insert_with(|| Value::Array(Vec::new()));
@@ -114,8 +158,10 @@ pub fn with_fingerprint(body: &Value, annotation: String) -> Value {
     body
 }
 
-/// The (pointer, value) pairs of every secret in a desired resource, sorted by pointer.
-/// Non-string values are fingerprinted as their JSON text. Never print the result.
+/// The (pointer, value) pairs of every secret in a desired resource, sorted by pointer: the
+/// secret slots and `SecureString` values, and the credential parts of plain connection strings
+/// (labelled `pointer#Key`), which ARM takes out and never returns. Non-string values are
+/// fingerprinted as their JSON text. Never print the result.
 pub fn secret_pairs(resource: &DesiredResource) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = resource
         .all_secret_pointers()
@@ -128,6 +174,7 @@ pub fn secret_pairs(resource: &DesiredResource) -> Vec<(String, String)> {
             Some((pointer, value))
         })
         .collect();
+    pairs.extend(secret::connection_string_credentials(&resource.body));
     pairs.sort();
     pairs
 }
@@ -150,7 +197,7 @@ pub fn of_resource(resource: &DesiredResource, salt: &[u8]) -> Option<String> {
 /// no secrets.
 pub fn body_with_fingerprint(resource: &DesiredResource, salt: &[u8]) -> Value {
     match of_resource(resource, salt) {
-        Some(annotation) => with_fingerprint(&resource.body, annotation),
+        Some(annotation) => with_fingerprint(resource.address.kind, &resource.body, annotation),
         None => resource.body.clone(),
     }
 }
@@ -217,12 +264,41 @@ mod tests {
     #[test]
     fn with_fingerprint_replaces_and_keeps_user_annotations() {
         let body = json!({"properties": {"annotations": ["mine", "adfctl:secrets:v1:old:old"]}});
-        let updated = with_fingerprint(&body, "adfctl:secrets:v1:new".into());
+        let updated = with_fingerprint(Kind::Pipeline, &body, "adfctl:secrets:v1:new".into());
         assert_eq!(
             updated["properties"]["annotations"],
             json!(["mine", "adfctl:secrets:v1:new"])
         );
-        let bare = with_fingerprint(&json!({"properties": {}}), "adfctl:secrets:v1:x".into());
+        let bare = with_fingerprint(
+            Kind::LinkedService,
+            &json!({"properties": {}}),
+            "adfctl:secrets:v1:x".into(),
+        );
         assert_eq!(find(&bare), Some("adfctl:secrets:v1:x"));
+    }
+
+    #[test]
+    fn integration_runtimes_keep_it_on_the_last_line_of_their_description() {
+        let ir = Kind::IntegrationRuntime;
+        let body = json!({"properties": {"type": "Managed", "description": "SSIS"}});
+        let once = with_fingerprint(ir, &body, "adfctl:secrets:v1:a".into());
+        assert_eq!(
+            once["properties"]["description"],
+            "SSIS\nadfctl:secrets:v1:a"
+        );
+        assert!(once["properties"].get("annotations").is_none());
+        assert_eq!(find(&once), Some("adfctl:secrets:v1:a"));
+        let twice = with_fingerprint(ir, &once, "adfctl:secrets:v1:b".into());
+        assert_eq!(
+            twice["properties"]["description"],
+            "SSIS\nadfctl:secrets:v1:b"
+        );
+        let bare = with_fingerprint(ir, &json!({"properties": {}}), "adfctl:secrets:v1:c".into());
+        assert_eq!(bare["properties"]["description"], "adfctl:secrets:v1:c");
+        assert_eq!(description_without_fingerprint("adfctl:secrets:v1:c"), None);
+        assert_eq!(
+            description_without_fingerprint("SSIS\nadfctl:secrets:v1:c").as_deref(),
+            Some("SSIS")
+        );
     }
 }

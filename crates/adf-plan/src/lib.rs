@@ -58,10 +58,48 @@ pub fn body_to_put(
     salt: &[u8],
 ) -> Value {
     if merge::is_merged(resource.address.kind) {
-        merge::put_body(resource, live)
-    } else {
-        fingerprint::body_with_fingerprint(resource, salt)
+        return merge::put_body(resource, live);
     }
+    let mut body = fingerprint::body_with_fingerprint(resource, salt);
+    if let Some(credential) = carried_credential(resource, live)
+        && let Some(Value::Object(properties)) = body.get_mut("properties")
+    {
+        let type_properties = properties
+            .entry("typeProperties")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(type_properties) = type_properties {
+            type_properties.insert(ENCRYPTED_CREDENTIAL.into(), credential.clone());
+        }
+    }
+    body
+}
+
+/// Where a linked service keeps the reference to its stored credential.
+const ENCRYPTED_CREDENTIAL: &str = "encryptedCredential";
+
+/// The live `encryptedCredential` a PUT of `resource` must carry over, if any.
+///
+/// ARM keeps a linked service's credentials (the key taken out of a connection string, the
+/// values of its `SecureString`s) behind `typeProperties.encryptedCredential`, and a PUT that
+/// sends the entity's `encryptedCredential` back keeps them: that is how ADF Studio and the
+/// Azure CLI save a linked service whose secrets they only see masked (ARM-FACTS §12). A body
+/// without it, and without the secrets themselves, would make ADF drop the stored credential.
+/// So when the desired body sets no `encryptedCredential` and supplies no secret value of its
+/// own (none, or only ARM's `**********`), the live one is carried over, and the plan says so.
+pub fn carried_credential<'a>(
+    resource: &adf_core::DesiredResource,
+    live: Option<&'a Value>,
+) -> Option<&'a Value> {
+    if resource.address.kind != Kind::LinkedService {
+        return None;
+    }
+    let pointer = "/properties/typeProperties/encryptedCredential";
+    let credential = live?.pointer(pointer).filter(|v| !v.is_null())?;
+    let desired_sets = resource.body.pointer(pointer).is_some();
+    let supplies_secret = fingerprint::secret_pairs(resource)
+        .iter()
+        .any(|(_, value)| value != adf_core::secret::ARM_MASK);
+    (!desired_sets && !supplies_secret).then_some(credential)
 }
 
 /// What ADF bills per month for a pipeline that is neither triggered nor run (US dollars).

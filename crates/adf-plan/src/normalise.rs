@@ -4,13 +4,20 @@
 
 use crate::fingerprint;
 use adf_core::Kind;
+use adf_core::secret::connection_string;
 use serde_json::{Map, Value};
 
 /// Top-level fields ARM adds to every resource (the name comes from the URL).
 const SERVER_TOP_LEVEL: [&str; 5] = ["id", "name", "type", "etag", "eTag"];
 
 /// Read-only fields under `properties` of the factory.
-const FACTORY_READ_ONLY_PROPERTIES: [&str; 3] = ["provisioningState", "createTime", "version"];
+/// `factoryStatistics` appears on GET (Azure CLI test_datafactory_main recording, 2021).
+const FACTORY_READ_ONLY_PROPERTIES: [&str; 4] = [
+    "provisioningState",
+    "createTime",
+    "version",
+    "factoryStatistics",
+];
 
 /// Read-only fields under a factory's (or a user-assigned identity's) `identity`.
 const IDENTITY_READ_ONLY: [&str; 3] = ["principalId", "tenantId", "clientId"];
@@ -27,10 +34,52 @@ pub fn location(text: &str) -> String {
 ///
 /// `desired` is the desired body this one is compared with, when there is one: some
 /// server-added fields are dropped only when the desired body does not set them.
+///
+/// Plain connection strings are compared and shown without their credential parts and
+/// without a trailing `;` (ARM removes the credentials: ARM-FACTS §12); the credentials are
+/// compared through the secrets' fingerprint instead.
 pub fn normalise(kind: Kind, body: &Value, desired: Option<&Value>) -> Value {
     let mut body = body.clone();
     strip_server_fields(kind, &mut body, desired);
+    match kind {
+        Kind::LinkedService => comparable_connection_strings(&mut body),
+        Kind::GlobalParameters => pascal_case_global_parameter_types(&mut body),
+        _ => {}
+    }
     canonical(&body)
+}
+
+/// ARM accepts global parameter types in any case; ADF Studio writes `int`, and the official
+/// example `GlobalParameters_Create.json` answers `int` with `Int`. Compared as `Int`.
+fn pascal_case_global_parameter_types(body: &mut Value) {
+    let Some(Value::Object(parameters)) = body.get_mut("properties") else {
+        return;
+    };
+    for parameter in parameters.values_mut() {
+        if let Some(Value::String(text)) = parameter.get_mut("type") {
+            let mut chars = text.chars();
+            if let Some(first) = chars.next() {
+                *text = first.to_uppercase().chain(chars).collect();
+            }
+        }
+    }
+}
+
+fn comparable_connection_strings(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                match child {
+                    Value::String(text) if key == connection_string::KEY => {
+                        *text = connection_string::comparable(text);
+                    }
+                    _ => comparable_connection_strings(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(comparable_connection_strings),
+        _ => {}
+    }
 }
 
 /// Removes the fields the server owns and normalises `location`, without reordering anything.
@@ -81,6 +130,23 @@ pub(crate) fn strip(kind: Kind, body: &mut Value, desired: Option<&Value>, fold_
             if let Some(Value::Object(properties)) = map.get_mut("properties") {
                 properties.remove("runtimeState");
                 properties.remove("lastPublishTime");
+                if kind == Kind::IntegrationRuntime {
+                    // Read-only (`Initial`, `Started`, `Stopped`…): PS
+                    // TestSsisAzureIntegrationRuntime; readOnly in the swagger.
+                    properties.remove("state");
+                }
+                if let Some(Value::String(description)) = properties.get("description")
+                    && description.contains(fingerprint::PREFIX)
+                {
+                    match fingerprint::description_without_fingerprint(description) {
+                        Some(kept) => {
+                            properties.insert("description".into(), Value::String(kept));
+                        }
+                        None => {
+                            properties.remove("description");
+                        }
+                    }
+                }
                 if schema_added {
                     properties.remove("schema");
                 }

@@ -165,7 +165,11 @@ fn load(
     };
     // adfctl would have written its secrets fingerprint with the body; ARM echoes it back.
     if let Some(annotation) = fingerprint::of_resource(&desired.resources[0], common::SALT) {
-        live_body = fingerprint::with_fingerprint(&live_body, annotation);
+        live_body = fingerprint::with_fingerprint(
+            desired.resources[0].address.kind,
+            &live_body,
+            annotation,
+        );
     }
     Example {
         file,
