@@ -262,16 +262,21 @@ impl EmulatorState {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let (children, open) = {
+            let (children, open, executing) = {
                 let mut active = lock(&self.inner.active_runs);
                 match active.get_mut(&id) {
                     Some(run) => {
                         run.cancel.send_replace(true);
-                        (run.children.clone(), std::mem::take(&mut run.open))
+                        (run.children.clone(), std::mem::take(&mut run.open), true)
                     }
-                    None => (Vec::new(), HashMap::new()),
+                    None => (Vec::new(), HashMap::new(), false),
                 }
             };
+            if id == run_id && !executing {
+                // Nothing executes it (still queued, or no run engine): the cancel completes
+                // now. An executing run ends `Cancelled` when its task stops.
+                self.transition_run(&id, &[RunStatus::Canceling], RunStatus::Cancelled, "");
+            }
             let now = self.config().clock.now();
             for (activity_id, mut record) in open {
                 record.status = RunStatus::Cancelled;

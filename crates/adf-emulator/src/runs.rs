@@ -119,12 +119,23 @@ pub(crate) struct RunContext<'a> {
 }
 
 fn run_not_found(run_id: &str) -> ArmError {
-    // UNVERIFIED wording; the status is what matters.
+    // UNVERIFIED: the GET of an unknown run id (no recording has one); the cancel of one is
+    // below.
     ArmError::adf(
         StatusCode::NOT_FOUND,
         "PipelineRunNotFound",
         format!("Pipeline run '{run_id}' does not exist."),
         None,
+    )
+}
+
+/// Cancel of an unknown run id: 400, as recorded (PS TestCancelRunNegativeV2, 2018).
+fn cancel_run_not_found(run_id: &str) -> ArmError {
+    ArmError::adf(
+        StatusCode::BAD_REQUEST,
+        "ReferencedPipelineRunNotFound",
+        format!("Referenced pipeline run id {run_id} does not exist."),
+        Some("pipelinerun".into()),
     )
 }
 
@@ -185,10 +196,19 @@ pub(crate) fn insert_run(
 ) -> Result<String, ArmError> {
     let run_id = uuid::Uuid::new_v4().to_string();
     let at = timestamp(now);
+    // The fields and their order as real runs have them (PS TestPipelineRunV2, 2020; Azure
+    // CLI test_datafactory_main, 2021): `id` is the upper-cased factory path with a
+    // lower-case `pipelineruns/<runId>`, `message` is null while Queued.
+    let id = format!(
+        "{}/pipelineruns/{run_id}",
+        crate::service::factory_id(&scope.subscription, &scope.group, &scope.factory)
+            .to_uppercase()
+    );
     let document = json!({
+        "id": id,
         "runId": run_id,
+        "debugRunId": null,
         "runGroupId": run_id,
-        "isLatest": true,
         "pipelineName": pipeline.name,
         "parameters": stringify_parameters(parameters),
         "invokedBy": invoked_by,
@@ -196,10 +216,11 @@ pub(crate) fn insert_run(
         "runEnd": null,
         "durationInMs": null,
         "status": RunStatus::Queued.as_str(),
-        "message": "",
+        "message": null,
         "lastUpdated": at,
         "annotations": pipeline.body.get("annotations").cloned().unwrap_or_else(|| json!([])),
         "runDimension": run_dimension(&pipeline.body, parameters),
+        "isLatest": true,
     });
     store.insert_pipeline_run(scope, &run_id, &document)?;
     Ok(run_id)
@@ -289,15 +310,21 @@ pub(crate) fn set_status(
     }
 }
 
+/// Cancel: 200 with an empty body; the run is `Canceling` (message `""`) until its execution
+/// stops, then `Cancelled` (PS TestPipelineRunV2: it stays `Canceling` for seconds). The run
+/// engine finishes the cancel ([`crate::EmulatorState::signal_cancel`]).
 pub(crate) fn cancel(ctx: RunContext<'_>, scope: &Scope, run_id: &str) -> Result<Reply, ArmError> {
-    let mut document = run_in_scope(ctx.store, scope, run_id)?;
+    let mut document = run_in_scope(ctx.store, scope, run_id).map_err(|error| match error {
+        error if error.status == StatusCode::NOT_FOUND => cancel_run_not_found(run_id),
+        error => error,
+    })?;
     let status = document
         .get("status")
         .and_then(Value::as_str)
         .and_then(RunStatus::parse);
     // Cancelling a finished run is a no-op (UNVERIFIED: the service may answer 400).
-    if !status.is_some_and(RunStatus::is_terminal) {
-        set_status(&mut document, RunStatus::Cancelled, "", ctx.now);
+    if !status.is_some_and(|s| s.is_terminal() || s == RunStatus::Canceling) {
+        set_status(&mut document, RunStatus::Canceling, "", ctx.now);
         ctx.store.update_pipeline_run(run_id, &document)?;
     }
     Ok(Reply::empty(StatusCode::OK))
@@ -490,9 +517,16 @@ pub(crate) fn activity_document(run: &Value, record: &ActivityRunRecord, id: &st
     let duration = record
         .end
         .map(|e| (e - record.start).whole_milliseconds().max(0) as i64);
+    // A succeeded activity still has an `error` of empty strings, `details` a string; the
+    // document ends with `id` (Azure CLI test_datafactory.yaml recording, 2020).
     let error = record.error.clone().unwrap_or_else(|| {
-        json!({"errorCode": "", "message": "", "failureType": "", "target": record.activity_name})
+        json!({"errorCode": "", "message": "", "failureType": "", "target": record.activity_name, "details": ""})
     });
+    let id = format!(
+        "{}/activityruns/{id}",
+        run.get("id").and_then(Value::as_str).unwrap_or_default()
+    );
+    let activity_run_id = id.rsplit('/').next().unwrap_or_default().to_owned();
     json!({
         "activityRunEnd": end,
         "activityName": record.activity_name,
@@ -501,7 +535,8 @@ pub(crate) fn activity_document(run: &Value, record: &ActivityRunRecord, id: &st
         "durationInMs": duration,
         "retryAttempt": record.retry_attempt,
         "error": error,
-        "activityRunId": id,
+        "activityRunId": activity_run_id,
+        "iterationHash": "",
         "input": record.input,
         "linkedServiceName": record.linked_service_name,
         "output": record.output,
@@ -509,6 +544,10 @@ pub(crate) fn activity_document(run: &Value, record: &ActivityRunRecord, id: &st
         "pipelineName": run.get("pipelineName").cloned().unwrap_or(Value::Null),
         "pipelineRunId": run.get("runId").cloned().unwrap_or(Value::Null),
         "status": record.status.as_str(),
+        "recoveryStatus": "None",
+        "integrationRuntimeNames": null,
+        "executionDetails": null,
+        "id": id,
     })
 }
 

@@ -186,8 +186,22 @@ fn example_quirks(example: &str) -> &'static [&'static str] {
     }
 }
 
-/// Fields the emulator returns that some examples omit (documented in the swagger).
-const SERVER_EXTRAS: &[&str] = &["runGroupId", "isLatest", "invokedByType", "runDimension"];
+/// Fields the emulator returns that some examples omit: documented in the swagger, or seen in
+/// real recorded runs (`id`, `debugRunId`, and the activity-run fields: PS TestPipelineRunV2;
+/// Azure CLI test_datafactory.yaml, ARM-FACTS §12).
+const SERVER_EXTRAS: &[&str] = &[
+    "runGroupId",
+    "isLatest",
+    "invokedByType",
+    "runDimension",
+    "id",
+    "debugRunId",
+    "details",
+    "iterationHash",
+    "recoveryStatus",
+    "integrationRuntimeNames",
+    "executionDetails",
+];
 
 struct Operation {
     method: Method,
