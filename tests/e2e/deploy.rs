@@ -440,9 +440,12 @@ fn a_started_trigger_that_changes_is_stopped_updated_and_started_again() {
 fn every_official_create_example_applies_and_plans_clean() {
     let examples = crate::support::workspace_root().join("../shared/arm-examples/datafactory");
     if !examples.is_dir() {
-        eprintln!(
-            "skipped: {} is absent (the official ARM examples)",
-            examples.display()
+        adf_testkit::skip(
+            module_path!(),
+            &format!(
+                "{} is absent (the official ARM examples)",
+                examples.display()
+            ),
         );
         return;
     }

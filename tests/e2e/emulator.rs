@@ -313,7 +313,10 @@ fn sigterm_shuts_down_cleanly() {
         .args(["-TERM", &emulator.child.id().to_string()])
         .status();
     if status.is_err() {
-        println!("skipped: no `kill` command to send SIGTERM");
+        adf_testkit::skip(
+            module_path!(),
+            &format!("no `kill` command to send SIGTERM"),
+        );
         return;
     }
     let exit = emulator.child.wait().expect("wait");
@@ -342,12 +345,15 @@ fn the_python_sdk_drives_the_emulator() {
         .output();
     match probe {
         Err(_) => {
-            println!("skipped: python3 is not installed");
+            adf_testkit::skip(module_path!(), &format!("python3 is not installed"));
             return;
         }
         Ok(output) if !output.status.success() => {
-            println!(
-                "skipped: the Python SDK packages are missing (python3 -m pip install -r tests/python/requirements.txt)"
+            adf_testkit::skip(
+                module_path!(),
+                &format!(
+                    "the Python SDK packages are missing (python3 -m pip install -r tests/python/requirements.txt)"
+                ),
             );
             return;
         }

@@ -27,9 +27,12 @@ impl Azurite {
     fn start() -> Option<Azurite> {
         let bin: PathBuf = workspace_root().join("node_modules/.bin/azurite-blob");
         if !bin.exists() {
-            println!(
-                "SKIPPED: Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
-                bin.display()
+            adf_testkit::skip(
+                module_path!(),
+                &format!(
+                    "Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
+                    bin.display()
+                ),
             );
             return None;
         }

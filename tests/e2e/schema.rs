@@ -231,7 +231,10 @@ fn python_jsonschema_agrees_when_installed() {
         .args(["-c", "import jsonschema; jsonschema.Draft202012Validator"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        println!("skipped: Python's jsonschema package is not installed (pip install jsonschema)");
+        adf_testkit::skip(
+            module_path!(),
+            &format!("Python's jsonschema package is not installed (pip install jsonschema)"),
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

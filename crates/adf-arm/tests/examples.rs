@@ -176,9 +176,9 @@ async fn every_official_example_response_is_understood() {
         shared.join("arm-examples/resources"),
     ];
     if !roots.iter().all(|root| root.is_dir()) {
-        println!(
-            "skipped: {} not found",
-            shared.join("arm-examples").display()
+        adf_testkit::skip(
+            module_path!(),
+            &format!("{} not found", shared.join("arm-examples").display()),
         );
         return;
     }

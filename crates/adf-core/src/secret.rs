@@ -327,7 +327,8 @@ mod tests {
             Some("DefaultEndpointsProtocol=https;AccountName=myaccount;")
         );
         assert_eq!(
-            connection_string::strip("Server=s;User ID=u;password=\"p;w=d\";Encrypt=True").as_deref(),
+            connection_string::strip("Server=s;User ID=u;password=\"p;w=d\";Encrypt=True")
+                .as_deref(),
             Some("Server=s;User ID=u;Encrypt=True")
         );
         assert_eq!(
@@ -337,7 +338,9 @@ mod tests {
         assert_eq!(connection_string::strip("UseDevelopmentStorage=true"), None);
         assert_eq!(
             connection_string::redact(sent).as_deref(),
-            Some("DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=(sensitive value);")
+            Some(
+                "DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=(sensitive value);"
+            )
         );
         assert_eq!(
             connection_string::comparable("A=1;AccountKey=k"),
@@ -366,7 +369,11 @@ mod tests {
         assert!(!masked.to_string().contains("myfakekey"));
         let redacted = redact(&body, &[]);
         assert!(!redacted.to_string().contains("myfakekey"));
-        assert!(redacted.to_string().contains("AccountKey=(sensitive value)"));
+        assert!(
+            redacted
+                .to_string()
+                .contains("AccountKey=(sensitive value)")
+        );
     }
 
     #[test]

@@ -364,11 +364,12 @@ pub(crate) fn execute_pipeline_run(
             }
         };
         // A cancel that came while the run was finishing: the run ends `Cancelled`.
-        let status = if state.transition_run(&run_id, &[RunStatus::Canceling], RunStatus::Cancelled, "") {
-            RunStatus::Cancelled
-        } else {
-            status
-        };
+        let status =
+            if state.transition_run(&run_id, &[RunStatus::Canceling], RunStatus::Cancelled, "") {
+                RunStatus::Cancelled
+            } else {
+                status
+            };
         state.unregister_run(&run_id);
         status
     })

@@ -1182,7 +1182,9 @@ fn keep_stored_credentials(properties: &mut Map<String, Value>, existing: Option
     let Some(existing) = existing else {
         return;
     };
-    let sent = properties.get("typeProperties").and_then(|t| t.get("encryptedCredential"));
+    let sent = properties
+        .get("typeProperties")
+        .and_then(|t| t.get("encryptedCredential"));
     if sent.is_none() || sent != existing.body.pointer(pointer) {
         return;
     }
@@ -1208,8 +1210,15 @@ fn keep_stored_credentials(properties: &mut Map<String, Value>, existing: Option
             .map(|(key, value)| format!("{key}={value};"))
             .collect();
         if !parts.is_empty() {
-            let separator = if text.is_empty() || text.ends_with(';') { "" } else { ";" };
-            restore.push((at.to_owned(), format!("{text}{separator}{}", parts.concat())));
+            let separator = if text.is_empty() || text.ends_with(';') {
+                ""
+            } else {
+                ";"
+            };
+            restore.push((
+                at.to_owned(),
+                format!("{text}{separator}{}", parts.concat()),
+            ));
         }
     });
     for (at, text) in restore {

@@ -617,9 +617,12 @@ impl Azurite {
     fn start() -> Option<Azurite> {
         let bin = azurite_bin();
         if !bin.exists() {
-            eprintln!(
-                "SKIPPED: Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
-                bin.display()
+            adf_testkit::skip(
+                module_path!(),
+                &format!(
+                    "Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
+                    bin.display()
+                ),
             );
             return None;
         }

@@ -37,7 +37,8 @@ fn plan_of(resources: Vec<DesiredResource>, live: &LiveState) -> Plan {
 }
 
 fn change<'a>(plan: &'a Plan, kind: Kind, name: &str) -> &'a adf_plan::ResourceChange {
-    plan.get(&ResourceAddress::new(kind, name)).expect("planned")
+    plan.get(&ResourceAddress::new(kind, name))
+        .expect("planned")
 }
 
 /// Every rendering of the plan, for checks that a secret never shows.
@@ -64,9 +65,16 @@ fn a_dataset_with_its_own_schema_plans_clean_and_its_create_shows_the_schema() {
         Some(&json!("Query")),
         "the create shows the schema it writes"
     );
-    let live = live_of(vec![(Kind::Dataset, "get_status", put_body(&dataset, None))]);
+    let live = live_of(vec![(
+        Kind::Dataset,
+        "get_status",
+        put_body(&dataset, None),
+    )]);
     let plan = plan_of(vec![dataset], &live);
-    assert_eq!(change(&plan, Kind::Dataset, "get_status").action, Action::NoOp);
+    assert_eq!(
+        change(&plan, Kind::Dataset, "get_status").action,
+        Action::NoOp
+    );
 }
 
 #[test]
@@ -129,7 +137,8 @@ fn as_arm_stores_a_connection_string(body: &Value) -> Value {
     returned
 }
 
-const INLINE: &str = "DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=PLANTED-KEY-0003;";
+const INLINE: &str =
+    "DefaultEndpointsProtocol=https;AccountName=myaccount;AccountKey=PLANTED-KEY-0003;";
 
 fn inline_key_linked_service(connection_string: &str) -> DesiredResource {
     child(
@@ -162,7 +171,10 @@ fn an_inline_account_key_plans_clean_is_never_shown_and_its_rotation_is_seen() {
     );
     let live_suffixed = live_of(vec![(Kind::LinkedService, "storage", suffixed)]);
     let plan = plan_of(vec![inline_key_linked_service(INLINE)], &live_suffixed);
-    assert_eq!(change(&plan, Kind::LinkedService, "storage").action, Action::NoOp);
+    assert_eq!(
+        change(&plan, Kind::LinkedService, "storage").action,
+        Action::NoOp
+    );
 
     let rotated = inline_key_linked_service(&INLINE.replace("0003", "0004"));
     let plan = plan_of(vec![rotated], &live);
@@ -177,13 +189,20 @@ fn an_inline_account_key_plans_clean_is_never_shown_and_its_rotation_is_seen() {
 fn an_inline_key_written_outside_adfctl_cannot_be_compared_and_says_so() {
     let ls = inline_key_linked_service(INLINE);
     let mut returned = as_arm_stores_a_connection_string(&ls.body);
-    returned["properties"].as_object_mut().unwrap().remove("annotations");
+    returned["properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("annotations");
     let live = live_of(vec![(Kind::LinkedService, "storage", returned)]);
     let plan = plan_of(vec![ls], &live);
     let update = change(&plan, Kind::LinkedService, "storage");
     assert_eq!(update.action, Action::Update);
     assert!(
-        update.reason.as_deref().unwrap_or("").contains("cannot be compared"),
+        update
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("cannot be compared"),
         "{:?}",
         update.reason
     );
@@ -206,7 +225,11 @@ fn the_stored_credential_is_carried_over_and_the_plan_says_so() {
     let update = change(&plan, Kind::LinkedService, "storage");
     assert_eq!(update.action, Action::Update);
     assert!(
-        update.reason.as_deref().unwrap_or("").contains("keeps its stored credential"),
+        update
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("keeps its stored credential"),
         "{:?}",
         update.reason
     );

@@ -146,7 +146,10 @@ fn lower_case_global_parameter_types_load_as_adf_writes_them() {
         .desired
         .get(&ResourceAddress::new(Kind::GlobalParameters, "default"))
         .unwrap();
-    assert_eq!(globals.body["properties"]["i"]["type"], "int", "sent as written");
+    assert_eq!(
+        globals.body["properties"]["i"]["type"], "int",
+        "sent as written"
+    );
     // A type that is no type in any case is still an error, with its hint.
     let mut sources = vec![studio(
         "factory",
