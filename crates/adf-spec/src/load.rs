@@ -9,6 +9,7 @@ use crate::merge::merge;
 use crate::refs;
 use crate::sink::Sink;
 use crate::studio::{self, StudioFolder};
+use adf_core::secret::connection_string;
 use crate::suggest;
 use crate::yaml::{self, Key, Node, Pos, Value};
 use adf_core::naming;
@@ -922,6 +923,9 @@ impl Loader<'_, '_> {
         };
         refs::expand_entity(kind, &mut properties);
         self.check_entity(kind, name, &properties);
+        if kind == Kind::LinkedService {
+            self.warn_inline_credentials(name, &properties);
+        }
         let (json, secrets) = self.convert(&properties, "/properties");
         Some(Entity {
             kind,
@@ -932,6 +936,44 @@ impl Loader<'_, '_> {
             secrets,
             runtime_state,
         })
+    }
+
+    /// Warns about credentials written into a plain connection string (`AccountKey=…`,
+    /// `Password=…`): ARM takes them out and keeps them behind `encryptedCredential`
+    /// (ARM-FACTS §12), and they sit in the spec's text. Never shows the value.
+    fn warn_inline_credentials(&mut self, name: &Key, node: &Node) {
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    if key.text == connection_string::KEY
+                        && let Value::String { text, .. } = &value.value
+                    {
+                        let keys: Vec<&str> = connection_string::credentials(text)
+                            .into_iter()
+                            .map(|(k, _)| k)
+                            .collect();
+                        if !keys.is_empty() {
+                            self.sink.warning(
+                                "inline-credential",
+                                value.pos,
+                                format!(
+                                    "linked service `{}` has {} in a plain connection string: ARM stores it apart and returns the string without it",
+                                    name.text,
+                                    keys.join(", ")
+                                ),
+                                Some("keep secrets out of the spec: `connectionString: {secretFromEnv: VAR}`, or a Key Vault reference (`type: AzureKeyVaultSecret`)".into()),
+                            );
+                        }
+                    } else {
+                        self.warn_inline_credentials(name, value);
+                    }
+                }
+            }
+            Value::Seq(items) => items
+                .iter()
+                .for_each(|item| self.warn_inline_credentials(name, item)),
+            _ => {}
+        }
     }
 
     /// Accepts the full ADF JSON form (`{name, type: Microsoft.DataFactory/..., properties}`),

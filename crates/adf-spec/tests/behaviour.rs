@@ -290,3 +290,25 @@ fn expression_syntax_is_checked_at_validate_time() {
         expression_errors[1]
     );
 }
+
+#[test]
+fn a_credential_in_a_plain_connection_string_is_a_warning_that_never_shows_it() {
+    let spec = format!(
+        "{HEADER}linkedServices:\n  storage:\n    type: AzureBlobStorage\n    typeProperties:\n      \
+         connectionString: \"AccountName=a;AccountKey=PLANTED-KEY;\"\n  sql:\n    type: AzureSqlDatabase\n    \
+         typeProperties:\n      connectionString: \"Server=s;User ID=u;Password=PLANTED-PW\"\n  \
+         safe:\n    type: AzureBlobStorage\n    typeProperties:\n      connectionString: {{secretFromEnv: CONN}}\n"
+    );
+    let loaded = ok_with(&[&spec], &options(&[("CONN", "AccountKey=k")], &[]));
+    let warnings: Vec<_> = loaded
+        .warnings
+        .iter()
+        .filter(|d| d.code == "inline-credential")
+        .collect();
+    assert_eq!(warnings.len(), 2, "{:?}", loaded.warnings);
+    assert_eq!((warnings[0].line, warnings[0].column), (8, 25));
+    assert!(warnings[0].message.contains("AccountKey"));
+    assert!(warnings[1].message.contains("Password"));
+    let text = render_plain(&loaded.warnings);
+    assert!(!text.contains("PLANTED"), "{text}");
+}
