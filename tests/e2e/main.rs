@@ -8,6 +8,7 @@ mod deploy;
 mod emulator;
 mod export;
 mod gitops;
+mod realworld;
 mod reliability;
 mod runs;
 mod schema;

@@ -422,7 +422,11 @@ impl ArmClient {
             idempotency,
         };
         let raw = self.execute(call).await?;
-        if raw.status == 202 {
+        // A 202 that names nothing to poll is the answer itself: the 2017 preview API answered
+        // createRun so (arm-recordings, test_pipeline_create).
+        let to_poll =
+            raw.header("location").is_some() || raw.header("azure-asyncoperation").is_some();
+        if raw.status == 202 && to_poll {
             let poller = Poller::start(self.clone(), Method::POST, url, raw, None)?;
             return poller.wait().await;
         }

@@ -938,8 +938,8 @@ impl Context<'_> {
             }
         }
         if kind == Kind::LinkedService {
-            keep_stored_credentials(&mut properties, existing.as_ref());
-            add_encrypted_credential(&mut properties);
+            let kept = keep_stored_credentials(&mut properties, existing.as_ref());
+            add_encrypted_credential(&mut properties, kept);
         }
         if kind == Kind::IntegrationRuntime {
             integration_runtime_state(&mut properties, existing.as_ref());
@@ -1176,17 +1176,21 @@ fn integration_runtime_state(properties: &mut Map<String, Value>, existing: Opti
 /// string sent without its credential parts gets the stored ones back. That is how the Azure
 /// CLI and ADF Studio save a linked service whose secrets they only see masked (CLI
 /// test_datafactory_main, 2021; ARM-FACTS §12). With another `encryptedCredential` (say, one
-/// issued by another factory), nothing is restored (UNVERIFIED).
-fn keep_stored_credentials(properties: &mut Map<String, Value>, existing: Option<&EntityRow>) {
+/// issued by another factory), nothing is restored (UNVERIFIED). Returns whether the PUT sent
+/// back the entity's own `encryptedCredential`.
+fn keep_stored_credentials(
+    properties: &mut Map<String, Value>,
+    existing: Option<&EntityRow>,
+) -> bool {
     let pointer = "/typeProperties/encryptedCredential";
     let Some(existing) = existing else {
-        return;
+        return false;
     };
     let sent = properties
         .get("typeProperties")
         .and_then(|t| t.get("encryptedCredential"));
     if sent.is_none() || sent != existing.body.pointer(pointer) {
-        return;
+        return false;
     }
     let mut body = Value::Object(std::mem::take(properties));
     for secret_pointer in secret::secure_string_pointers(&body) {
@@ -1229,12 +1233,19 @@ fn keep_stored_credentials(properties: &mut Map<String, Value>, existing: Option
     if let Value::Object(map) = body {
         *properties = map;
     }
+    true
 }
 
 /// Linked services that carry secrets (`SecureString` values, or credentials inside a plain
 /// connection string, which ARM takes out: ARM-FACTS §12) gain an opaque `encryptedCredential`
-/// (ARM-FACTS §6); the secrets stay stored behind it and are never returned.
-fn add_encrypted_credential(properties: &mut Map<String, Value>) {
+/// (ARM-FACTS §6); the secrets stay stored behind it and are never returned. A PUT that sent
+/// back the entity's own `encryptedCredential` (`kept`) keeps it: the CLI's linked-service
+/// update shows it byte-identical across create, update and get (CLI test_datafactory_main,
+/// 2021; ARM-FACTS §12).
+fn add_encrypted_credential(properties: &mut Map<String, Value>, kept: bool) {
+    if kept {
+        return;
+    }
     let body = Value::Object(properties.clone());
     let has_secrets = !secret::secure_string_pointers(&body).is_empty()
         || !secret::connection_string_credentials(&body).is_empty();

@@ -9,10 +9,10 @@ use crate::merge::merge;
 use crate::refs;
 use crate::sink::Sink;
 use crate::studio::{self, StudioFolder};
-use adf_core::secret::connection_string;
 use crate::suggest;
 use crate::yaml::{self, Key, Node, Pos, Value};
 use adf_core::naming;
+use adf_core::secret::connection_string;
 use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
     TriggerRuntimeState,
