@@ -313,10 +313,7 @@ fn sigterm_shuts_down_cleanly() {
         .args(["-TERM", &emulator.child.id().to_string()])
         .status();
     if status.is_err() {
-        adf_testkit::skip(
-            module_path!(),
-            &format!("no `kill` command to send SIGTERM"),
-        );
+        adf_testkit::skip(module_path!(), "no `kill` command to send SIGTERM");
         return;
     }
     let exit = emulator.child.wait().expect("wait");
@@ -345,15 +342,13 @@ fn the_python_sdk_drives_the_emulator() {
         .output();
     match probe {
         Err(_) => {
-            adf_testkit::skip(module_path!(), &format!("python3 is not installed"));
+            adf_testkit::skip(module_path!(), "python3 is not installed");
             return;
         }
         Ok(output) if !output.status.success() => {
             adf_testkit::skip(
                 module_path!(),
-                &format!(
-                    "the Python SDK packages are missing (python3 -m pip install -r tests/python/requirements.txt)"
-                ),
+                "the Python SDK packages are missing (python3 -m pip install -r tests/python/requirements.txt)",
             );
             return;
         }

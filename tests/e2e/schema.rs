@@ -233,7 +233,7 @@ fn python_jsonschema_agrees_when_installed() {
     if !probe.is_ok_and(|o| o.status.success()) {
         adf_testkit::skip(
             module_path!(),
-            &format!("Python's jsonschema package is not installed (pip install jsonschema)"),
+            "Python's jsonschema package is not installed (pip install jsonschema)",
         );
         return;
     }

@@ -184,7 +184,7 @@ fn load(
 #[test]
 fn every_create_example_response_plans_as_no_change() {
     let Some(dir) = examples_dir() else {
-        adf_testkit::skip(module_path!(), &format!("../shared/arm-examples is absent"));
+        adf_testkit::skip(module_path!(), "../shared/arm-examples is absent");
         return;
     };
     let mut checked = 0;
@@ -229,7 +229,7 @@ fn every_create_example_response_plans_as_no_change() {
 #[test]
 fn a_masked_secret_without_fingerprint_is_written_once() {
     let Some(dir) = examples_dir() else {
-        adf_testkit::skip(module_path!(), &format!("../shared/arm-examples is absent"));
+        adf_testkit::skip(module_path!(), "../shared/arm-examples is absent");
         return;
     };
     let example = load(
@@ -266,7 +266,7 @@ fn a_masked_secret_without_fingerprint_is_written_once() {
 #[test]
 fn a_factory_with_settings_the_spec_does_not_manage_plans_as_no_change() {
     let Some(dir) = examples_dir() else {
-        adf_testkit::skip(module_path!(), &format!("../shared/arm-examples is absent"));
+        adf_testkit::skip(module_path!(), "../shared/arm-examples is absent");
         return;
     };
     let mut bodies = Vec::new();
