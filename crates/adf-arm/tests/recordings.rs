@@ -6,50 +6,13 @@
 //! understood are listed in [`LISTED`] with their reason. Skips, saying so, when ../shared is
 //! absent.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use adf_arm::{ArmClient, ArmClientOptions, ArmError, ArmResponse, Idempotency};
-use serde::Deserialize;
+use adf_testkit::cassette::{self, Interaction, RecordedRequest, RecordedResponse};
 use serde_json::Value;
 use url::Url;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// A vcrpy cassette (only the parts the replay uses).
-#[derive(Deserialize)]
-struct Cassette {
-    interactions: Vec<Interaction>,
-}
-
-#[derive(Deserialize)]
-struct Interaction {
-    request: RecordedRequest,
-    response: RecordedResponse,
-}
-
-#[derive(Deserialize)]
-struct RecordedRequest {
-    method: String,
-    uri: String,
-    body: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RecordedResponse {
-    status: RecordedStatus,
-    headers: BTreeMap<String, Vec<serde_yaml::Value>>,
-    body: RecordedBody,
-}
-
-#[derive(Deserialize)]
-struct RecordedStatus {
-    code: u16,
-}
-
-#[derive(Deserialize)]
-struct RecordedBody {
-    string: String,
-}
 
 /// A known, legitimate way the client does not take a recorded response as recorded.
 struct Listed {
@@ -238,8 +201,7 @@ struct Outcome {
 }
 
 async fn replay_cassette(file: &Path) -> Vec<Outcome> {
-    let cassette: Cassette =
-        serde_yaml::from_str(&std::fs::read_to_string(file).expect("read")).expect("cassette");
+    let cassette = cassette::read(file);
     let server = MockServer::start().await;
     let mut options = ArmClientOptions::new(Url::parse(&server.uri()).expect("url"));
     options.retry.max_retries = 0;
@@ -275,15 +237,9 @@ async fn replay_cassette(file: &Path) -> Vec<Outcome> {
 
 #[tokio::test]
 async fn every_recorded_arm_response_is_understood() {
-    let Some(recordings) = adf_testkit::shared(module_path!(), "arm-recordings") else {
+    let Some(files) = cassette::files(module_path!()) else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(recordings.join("azure-sdk-for-python"))
-        .expect("read_dir")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    files.sort();
     let mut used = vec![0usize; LISTED.len()];
     let (mut replayed, mut parsed, mut listed) = (0, 0, 0);
     let mut failures = Vec::new();

@@ -18,52 +18,17 @@
 mod common;
 
 use adf_emulator::Clock;
+use adf_testkit::cassette::{self, Interaction};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{ADF, Answer, Emu, RES, SUB};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 // ------------------------------------------------------------------------------------------
 // 1. The cassettes
 // ------------------------------------------------------------------------------------------
-
-/// A vcrpy cassette (only the parts the replay uses).
-#[derive(Deserialize)]
-struct Cassette {
-    interactions: Vec<Interaction>,
-}
-
-#[derive(Deserialize)]
-struct Interaction {
-    request: RecordedRequest,
-    response: RecordedResponse,
-}
-
-#[derive(Deserialize)]
-struct RecordedRequest {
-    method: String,
-    uri: String,
-    body: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RecordedResponse {
-    status: RecordedStatus,
-    body: RecordedBody,
-}
-
-#[derive(Deserialize)]
-struct RecordedStatus {
-    code: u16,
-}
-
-#[derive(Deserialize)]
-struct RecordedBody {
-    string: String,
-}
 
 /// Members whose values differ between two runs of the same calls: only their presence is
 /// compared. Everything else is compared by value, resource `id`s included: a replay uses the
@@ -449,7 +414,7 @@ struct Outcome {
 }
 
 async fn replay_cassette(file: &Path) -> Vec<Outcome> {
-    let cassette: Cassette = serde_yaml::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let cassette = cassette::read(file);
     // The recording's own time, so the run queries' windows (2017-09-10 .. 2027-07-20) hold it.
     let emu = Emu::with(|config| {
         config.clock = Clock::fixed(time::macros::datetime!(2017-09-14 00:40:00 UTC));
@@ -521,15 +486,9 @@ async fn replay_cassette(file: &Path) -> Vec<Outcome> {
 
 #[tokio::test]
 async fn recorded_arm_traffic_replays_against_the_emulator() {
-    let Some(recordings) = adf_testkit::shared(module_path!(), "arm-recordings") else {
+    let Some(files) = cassette::files(module_path!()) else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(recordings.join("azure-sdk-for-python"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
-        .collect();
-    files.sort();
     let mut used = vec![0usize; LISTED.len()];
     let (mut replayed, mut matched, mut listed) = (0, 0, 0);
     let mut failures = Vec::new();

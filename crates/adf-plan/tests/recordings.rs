@@ -9,43 +9,9 @@ mod common;
 
 use adf_core::{Kind, ResourceAddress};
 use adf_plan::{Action, LiveResource, LiveState, PlanOptions};
+use adf_testkit::cassette;
 use common::{child, state};
-use serde::Deserialize;
 use serde_json::Value;
-
-#[derive(Deserialize)]
-struct Cassette {
-    interactions: Vec<Interaction>,
-}
-
-#[derive(Deserialize)]
-struct Interaction {
-    request: Request,
-    response: Response,
-}
-
-#[derive(Deserialize)]
-struct Request {
-    method: String,
-    uri: String,
-    body: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Response {
-    status: Status,
-    body: Body,
-}
-
-#[derive(Deserialize)]
-struct Status {
-    code: u16,
-}
-
-#[derive(Deserialize)]
-struct Body {
-    string: Option<String>,
-}
 
 /// `.../factories/F/{segment}/{name}?…` → (kind, name) for a factory child.
 fn child_of(uri: &str) -> Option<(Kind, String)> {
@@ -59,20 +25,12 @@ fn child_of(uri: &str) -> Option<(Kind, String)> {
 
 #[test]
 fn every_recorded_put_plans_clean_against_what_arm_returned() {
-    let Some(dir) = adf_testkit::shared(module_path!(), "arm-recordings/azure-sdk-for-python")
-    else {
+    let Some(files) = cassette::files(module_path!()) else {
         return;
     };
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .expect("recordings")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
     let (mut planned, mut clean, mut not_comparable) = (0, 0, 0);
     for file in &files {
-        let cassette: Cassette =
-            serde_yaml::from_str(&std::fs::read_to_string(file).expect("read")).expect("yaml");
+        let cassette = cassette::read(file);
         let interactions = &cassette.interactions;
         for (index, put) in interactions.iter().enumerate() {
             let Some((kind, name)) = child_of(&put.request.uri) else {
@@ -92,7 +50,7 @@ fn every_recorded_put_plans_clean_against_what_arm_returned() {
                         && (i.request.method == "GET" || std::ptr::eq(*i, put))
                 })
                 .last()
-                .and_then(|i| i.response.body.string.as_deref())
+                .map(|i| i.response.body.string.as_str())
                 .expect("a response body");
             let live_body: Value = serde_json::from_str(returned).expect("json");
             let desired = state(vec![child(kind, &name, sent["properties"].clone())]);
@@ -132,7 +90,7 @@ fn every_recorded_put_plans_clean_against_what_arm_returned() {
     println!(
         "recordings (planner): {planned} recorded PUTs planned: {clean} no-op, {not_comparable} masked secrets without a fingerprint"
     );
-    assert!(planned >= 10, "only {planned} PUTs found in {}", dir.display());
+    assert!(planned >= 10, "only {planned} PUTs found in the recordings");
     assert!(clean > 0);
 }
 

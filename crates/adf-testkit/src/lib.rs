@@ -42,3 +42,84 @@ pub fn skip(test: &str, reason: &str) {
         }
     }
 }
+
+/// The Python SDK's recorded cassettes of real ARM traffic (`../shared/arm-recordings`): vcrpy
+/// YAML, only the parts the replays use.
+pub mod cassette {
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    /// One cassette: the interactions in recorded order.
+    #[derive(Deserialize)]
+    pub struct Cassette {
+        /// Requests and their responses.
+        pub interactions: Vec<Interaction>,
+    }
+
+    /// A request and the response ARM gave.
+    #[derive(Deserialize)]
+    pub struct Interaction {
+        /// What was sent.
+        pub request: RecordedRequest,
+        /// What came back.
+        pub response: RecordedResponse,
+    }
+
+    /// A recorded request.
+    #[derive(Deserialize)]
+    pub struct RecordedRequest {
+        /// `GET`, `PUT`, …
+        pub method: String,
+        /// The absolute URI, query included.
+        pub uri: String,
+        /// The body, if any.
+        pub body: Option<String>,
+    }
+
+    /// A recorded response.
+    #[derive(Deserialize)]
+    pub struct RecordedResponse {
+        /// The status.
+        pub status: RecordedStatus,
+        /// Headers, each with its values.
+        #[serde(default)]
+        pub headers: BTreeMap<String, Vec<serde_yaml::Value>>,
+        /// The body.
+        pub body: RecordedBody,
+    }
+
+    /// A recorded status line.
+    #[derive(Deserialize)]
+    pub struct RecordedStatus {
+        /// The status code.
+        pub code: u16,
+    }
+
+    /// A recorded body (`{string: '…'}`).
+    #[derive(Deserialize)]
+    pub struct RecordedBody {
+        /// The text (empty when there was none).
+        #[serde(default)]
+        pub string: String,
+    }
+
+    /// The cassette files, sorted, or `None` after reporting that `test` skipped.
+    pub fn files(test: &str) -> Option<Vec<PathBuf>> {
+        let dir = super::shared(test, "arm-recordings/azure-sdk-for-python")?;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        files.sort();
+        Some(files)
+    }
+
+    /// Reads one cassette; panics (failing the test) when it cannot.
+    pub fn read(path: &Path) -> Cassette {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+    }
+}
