@@ -41,17 +41,26 @@ fn every_recorded_put_plans_clean_against_what_arm_returned() {
             }
             let sent: Value =
                 serde_json::from_str(put.request.body.as_deref().expect("PUT body")).expect("json");
-            // What ARM returned last for it: a later GET, else the PUT's own answer.
-            let returned = interactions[index..]
+            // What ARM returned last for it before it was written again: a GET, else the
+            // PUT's own answer.
+            let later = &interactions[index + 1..];
+            let until = later
                 .iter()
-                .filter(|i| {
+                .position(|i| i.request.uri == put.request.uri && i.request.method == "PUT")
+                .unwrap_or(later.len());
+            let returned = later[..until]
+                .iter()
+                .rev()
+                .find(|i| {
                     i.request.uri == put.request.uri
+                        && i.request.method == "GET"
                         && i.response.status.code == 200
-                        && (i.request.method == "GET" || std::ptr::eq(*i, put))
                 })
-                .last()
-                .map(|i| i.response.body.string.as_str())
-                .expect("a response body");
+                .unwrap_or(put)
+                .response
+                .body
+                .string
+                .as_str();
             let live_body: Value = serde_json::from_str(returned).expect("json");
             let desired = state(vec![child(kind, &name, sent["properties"].clone())]);
             let mut live = LiveState::empty();
