@@ -983,21 +983,19 @@ impl Context<'_> {
             return Err(trigger_enabled());
         }
         let address = ResourceAddress::new(kind, row.name.clone());
-        for other_kind in Kind::CHILDREN {
-            for other in self.store.entities(&scope, other_kind.address_prefix())? {
-                if other_kind == kind && fold(&other.name) == fold(&row.name) {
-                    continue;
-                }
-                if adf_core::desired::references(&other.body).contains(&address) {
-                    // Live wording and target shape (liprec/azurebi-docs#102).
-                    return Err(bad_request(
-                        format!(
-                            "The document cannot be deleted since it is referenced by {}.",
-                            other.name
-                        ),
-                        Some(adf_target(&factory.name, kind, &row.name)),
-                    ));
-                }
+        for (other_kind, other) in self.store.entities_mentioning(&scope, &row.name)? {
+            if other_kind == kind.address_prefix() && fold(&other.name) == fold(&row.name) {
+                continue;
+            }
+            if adf_core::desired::references(&other.body).contains(&address) {
+                // Live wording and target shape (liprec/azurebi-docs#102).
+                return Err(bad_request(
+                    format!(
+                        "The document cannot be deleted since it is referenced by {}.",
+                        other.name
+                    ),
+                    Some(adf_target(&factory.name, kind, &row.name)),
+                ));
             }
         }
         self.store

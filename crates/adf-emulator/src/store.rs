@@ -331,6 +331,29 @@ impl Store {
         rows.collect()
     }
 
+    /// The factory's entities (of every kind, as `(kind, row)`) that may reference `name`:
+    /// those whose body holds it, compared without ASCII case. A superset of the referrers,
+    /// found without reading every body; a name with non-ASCII letters (which SQLite's
+    /// `lower` does not fold) reads them all.
+    pub fn entities_mentioning(
+        &self,
+        scope: &Scope,
+        name: &str,
+    ) -> rusqlite::Result<Vec<(String, EntityRow)>> {
+        let needle = if name.is_ascii() { name } else { "" };
+        let mut statement = self.conn.prepare(
+            "SELECT name, body, etag, kind FROM entities
+             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3
+               AND instr(lower(body), lower(?4)) > 0
+             ORDER BY kind, seq",
+        )?;
+        let rows = statement.query_map(
+            params![scope.subscription, scope.group, scope.factory, needle],
+            |row| Ok((row.get(3)?, entity_row(row)?)),
+        )?;
+        rows.collect()
+    }
+
     /// One page of a factory's entities of a kind (in creation order), and how many there are
     /// in all: a list page costs its own rows, not the whole collection.
     pub fn entities_page(
