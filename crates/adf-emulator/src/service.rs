@@ -939,7 +939,7 @@ impl Context<'_> {
         }
         if kind == Kind::LinkedService {
             let kept = keep_stored_credentials(&mut properties, existing.as_ref());
-            add_encrypted_credential(&mut properties, kept);
+            add_encrypted_credential(&mut properties, kept, &factory.name);
         }
         if kind == Kind::IntegrationRuntime {
             integration_runtime_state(&mut properties, existing.as_ref());
@@ -1240,7 +1240,7 @@ fn keep_stored_credentials(
 /// back the entity's own `encryptedCredential` (`kept`) keeps it: the CLI's linked-service
 /// update shows it byte-identical across create, update and get (CLI test_datafactory_main,
 /// 2021; ARM-FACTS §12).
-fn add_encrypted_credential(properties: &mut Map<String, Value>, kept: bool) {
+fn add_encrypted_credential(properties: &mut Map<String, Value>, kept: bool, factory: &str) {
     if kept {
         return;
     }
@@ -1254,7 +1254,8 @@ fn add_encrypted_credential(properties: &mut Map<String, Value>, kept: bool) {
         "Version": "2017-11-30",
         "ProtectionMode": "Key",
         "SecretContentType": "Plaintext",
-        "CredentialId": format!("DF-EMULATOR-{}", uuid::Uuid::new_v4()),
+        // `<FACTORY>_<guid>`, as real ones decode (PS TestPipelineRunV2).
+        "CredentialId": format!("{}_{}", factory.to_uppercase(), uuid::Uuid::new_v4()),
     });
     let encoded = STANDARD.encode(credential.to_string());
     match properties.get_mut("typeProperties") {
