@@ -158,12 +158,12 @@ fn check(expected: &Expected) {
         "destroy left something behind: {summary}\n{stdout}"
     );
     lap("destroy", &mut at);
-    println!(
+    adf_testkit::report(&format!(
         "realworld {}: {} ({:.1} s in all)",
         expected.folder,
         timings.join(", "),
         started.elapsed().as_secs_f64()
-    );
+    ));
 }
 
 /// Runs adfctl (no emulator) with `args` then each of `files` after `-f`.

@@ -278,10 +278,10 @@ async fn every_recorded_arm_response_is_understood() {
             }
         }
     }
-    println!(
+    adf_testkit::report(&format!(
         "recordings (ARM client): {replayed} responses replayed, {parsed} understood as recorded, \
          {listed} listed differences"
-    );
+    ));
     for (entry, count) in LISTED.iter().zip(&used) {
         println!(
             "  listed ({count}x) {} | {}: {}",

@@ -522,9 +522,9 @@ async fn recorded_arm_traffic_replays_against_the_emulator() {
             }
         }
     }
-    println!(
+    adf_testkit::report(&format!(
         "recordings: {replayed} requests replayed, {matched} matched, {listed} listed differences"
-    );
+    ));
     for (entry, count) in LISTED.iter().zip(&used) {
         println!(
             "  listed ({count}x) {} | {}: {}",

@@ -96,9 +96,9 @@ fn every_recorded_put_plans_clean_against_what_arm_returned() {
             }
         }
     }
-    println!(
+    adf_testkit::report(&format!(
         "recordings (planner): {planned} recorded PUTs planned: {clean} no-op, {not_comparable} masked secrets without a fingerprint"
-    );
+    ));
     assert!(planned >= 10, "only {planned} PUTs found in the recordings");
     assert!(clean > 0);
 }

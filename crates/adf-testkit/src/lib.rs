@@ -26,6 +26,12 @@ pub fn shared(test: &str, relative: &str) -> Option<PathBuf> {
     }
 }
 
+/// Prints a figure a test measured (a count, a timing) where the test command's output shows
+/// it, as [`skip`] does, even when the test passes.
+pub fn report(line: &str) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
 /// Reports that `test` skipped (all or part of its work) and why, where the test command's
 /// output shows it.
 pub fn skip(test: &str, reason: &str) {
