@@ -4,12 +4,10 @@
 //! lost. Each is bounded in time (`run_bounded`, and bounded waits).
 
 use crate::support::{
-    EmulatorProcess, adfctl_bin, http_get_json, run_bounded, text, workspace_root,
+    EmulatorProcess, adfctl_bin, http_get_json, run_bounded, spawn_emulator, text, workspace_root,
 };
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const SECRET_VARIABLE: &str = "RELIABILITY_STORAGE_KEY";
@@ -354,46 +352,13 @@ fn adfctl_killed_at_random_points_then_a_rerun_converges() {
     assert_converged(&emulator.endpoint, &spec);
 }
 
-/// An emulator process on a data directory the test owns (so that it can be restarted).
-fn start_emulator(data: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(adfctl_bin())
-        .args(["emulator", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn emulator");
-    let stderr = child.stderr.take().expect("stderr");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if !sent && let Some(start) = line.find("http://") {
-                let endpoint = line[start..]
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let _ = sender.send(endpoint);
-                sent = true;
-            }
-        }
-    });
-    let endpoint = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the emulator printed its address");
-    (child, endpoint)
-}
-
 #[test]
 fn emulator_killed_during_apply_is_reported_and_a_rerun_converges() {
     let spec = Spec::new("rel-restart");
     let data = tempfile::tempdir().expect("temp dir");
     // 300 ms per request: the kill lands while the first waves are in flight, so the failed
     // steps (each retried for ~25 s before giving up) stay few and the rest is skipped.
-    let (mut emulator, endpoint) = start_emulator(data.path(), &["--latency-ms", "300"]);
+    let (mut emulator, endpoint) = spawn_emulator(data.path(), &["--latency-ms", "300"]);
     let mut apply_process = adfctl(&endpoint, &["apply", "-f", &spec.path(), "--auto-approve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -434,7 +399,7 @@ fn emulator_killed_during_apply_is_reported_and_a_rerun_converges() {
     );
 
     // Same data directory: what was acknowledged before the kill is still there.
-    let (mut emulator, endpoint) = start_emulator(data.path(), &[]);
+    let (mut emulator, endpoint) = spawn_emulator(data.path(), &[]);
     let output = apply(&endpoint, &spec);
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     assert_converged(&endpoint, &spec);

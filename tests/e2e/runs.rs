@@ -2,71 +2,20 @@
 //! (started here on a free port from `node_modules/.bin/azurite-blob`; skipped, saying so,
 //! when `npm ci` has not installed it).
 
-use crate::support::{EmulatorProcess, text, workspace_root};
+use crate::support::{EmulatorProcess, text};
 use adf_emulator::blob::{BlobAccount, BlobClient};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-/// Azurite's blob service on a free port, killed on drop.
-struct Azurite {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
+use adf_testkit::Azurite;
+
+/// What the tests do with Azurite: an emulator pointed at it, and its blobs.
+trait AzuriteExt {
+    fn emulator(&self) -> EmulatorProcess;
+    fn blobs(&self) -> Blobs;
 }
 
-impl Drop for Azurite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Azurite {
-    /// `None` (after saying so) when Azurite is not installed.
-    fn start() -> Option<Azurite> {
-        let bin: PathBuf = workspace_root().join("node_modules/.bin/azurite-blob");
-        if !bin.exists() {
-            adf_testkit::skip(
-                module_path!(),
-                &format!(
-                    "Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
-                    bin.display()
-                ),
-            );
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(bin)
-            .args(["--silent", "--location"])
-            .arg(dir.path())
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .args(["--skipApiVersionCheck", "--loose", "--disableTelemetry"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn azurite");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "Azurite did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Azurite {
-            child,
-            port,
-            _dir: dir,
-        })
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
-    }
-
+impl AzuriteExt for Azurite {
     /// An emulator whose `UseDevelopmentStorage=true` points at this Azurite.
     fn emulator(&self) -> EmulatorProcess {
         EmulatorProcess::start(&["--blob-endpoint", &self.endpoint()])
@@ -150,7 +99,7 @@ fn json_run(emulator: &EmulatorProcess, args: &[&str]) -> (Output, serde_json::V
 /// The seed lab: copy adfv2tutorial/input/input.txt to adfv2tutorial/output, byte for byte.
 #[test]
 fn the_seed_scenario_copies_the_file_byte_for_byte() {
-    let Some(azurite) = Azurite::start() else {
+    let Some(azurite) = Azurite::start(module_path!()) else {
         return;
     };
     let blobs = azurite.blobs();
@@ -187,7 +136,7 @@ fn the_seed_scenario_copies_the_file_byte_for_byte() {
 /// specs/foreach.yaml: ForEach (batchCount 4) over a parameter array, ExecutePipeline per file.
 #[test]
 fn a_foreach_over_a_parameter_array_copies_several_files() {
-    let Some(azurite) = Azurite::start() else {
+    let Some(azurite) = Azurite::start(module_path!()) else {
         return;
     };
     let blobs = azurite.blobs();
@@ -253,7 +202,7 @@ fn a_foreach_over_a_parameter_array_copies_several_files() {
 /// The seed lab's own failure: the input blob is missing; the run fails, the CLI shows why.
 #[test]
 fn a_failing_activity_fails_the_run_and_the_cli() {
-    let Some(azurite) = Azurite::start() else {
+    let Some(azurite) = Azurite::start(module_path!()) else {
         return;
     };
     let emulator = azurite.emulator();
@@ -280,7 +229,7 @@ fn a_failing_activity_fails_the_run_and_the_cli() {
 /// A Started schedule trigger fires on the emulator's clock and its pipeline runs.
 #[test]
 fn a_started_schedule_trigger_produces_runs() {
-    let Some(azurite) = Azurite::start() else {
+    let Some(azurite) = Azurite::start(module_path!()) else {
         return;
     };
     let emulator = azurite.emulator();

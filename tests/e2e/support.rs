@@ -30,34 +30,7 @@ impl EmulatorProcess {
     /// it prints the address it listens on.
     pub fn start(extra_args: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(adfctl_bin())
-            .args(["emulator", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data.path())
-            .args(extra_args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn emulator");
-        let stderr = child.stderr.take().expect("stderr");
-        let (sender, receiver) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(start) = line.find("http://") {
-                    let endpoint: String = line[start..]
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let _ = sender.send(endpoint);
-                    sent = true;
-                }
-            }
-        });
-        let endpoint = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the emulator printed its address");
+        let (child, endpoint) = spawn_emulator(data.path(), extra_args);
         EmulatorProcess {
             child,
             endpoint,
@@ -84,6 +57,41 @@ impl EmulatorProcess {
         }
         run_bounded(command, Duration::from_secs(120))
     }
+}
+
+/// Starts `adfctl emulator --listen 127.0.0.1:0 --data DATA EXTRA…` and waits until it prints
+/// the address it listens on: (the process, `http://127.0.0.1:PORT`). The caller owns the
+/// process (and may kill and restart it on the same data directory).
+pub fn spawn_emulator(data: &Path, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(adfctl_bin())
+        .args(["emulator", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn emulator");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !sent && let Some(start) = line.find("http://") {
+                let endpoint = line[start..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let _ = sender.send(endpoint);
+                sent = true;
+            }
+        }
+    });
+    let endpoint = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the emulator printed its address");
+    (child, endpoint)
 }
 
 impl Drop for EmulatorProcess {

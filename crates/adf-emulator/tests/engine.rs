@@ -9,8 +9,6 @@ use adf_emulator::blob::{BlobAccount, BlobClient};
 use adf_emulator::{Clock, RunEngine, Scheduler};
 use common::*;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -594,70 +592,14 @@ async fn started_schedule_triggers_fire_on_the_clock() {
 
 // ---------------- Copy against Azurite ----------------
 
-/// Azurite's blob service on a free port, killed on drop.
-struct Azurite {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
+use adf_testkit::Azurite;
+
+/// A Blob client of Azurite's development account.
+trait AzuriteClient {
+    fn client(&self) -> BlobClient;
 }
 
-impl Drop for Azurite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn azurite_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/azurite-blob")
-}
-
-impl Azurite {
-    /// `None` (after saying so) when `npm ci` has not installed Azurite.
-    fn start() -> Option<Azurite> {
-        let bin = azurite_bin();
-        if !bin.exists() {
-            adf_testkit::skip(
-                module_path!(),
-                &format!(
-                    "Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
-                    bin.display()
-                ),
-            );
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .args(["--silent", "--location"])
-            .arg(dir.path())
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
-            .args(["--skipApiVersionCheck", "--loose", "--disableTelemetry"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn azurite");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "Azurite did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(Azurite {
-            child,
-            port,
-            _dir: dir,
-        })
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
-    }
-
+impl AzuriteClient for Azurite {
     fn client(&self) -> BlobClient {
         let account =
             BlobAccount::from_connection_string("UseDevelopmentStorage=true", &self.endpoint())
@@ -686,7 +628,7 @@ fn ds(name: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_between_blob_stores_through_azurite() {
-    let Some(azurite) = Azurite::start() else {
+    let Some(azurite) = Azurite::start(module_path!()) else {
         return;
     };
     let blobs = azurite.client();

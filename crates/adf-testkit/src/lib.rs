@@ -129,3 +129,67 @@ pub mod cassette {
         serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
     }
 }
+
+/// Azurite's blob service (from `node_modules`, installed by `npm ci`) on a free port, in a
+/// temporary directory, killed on drop.
+pub struct Azurite {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Azurite {
+    /// Starts it and waits until it listens; `None` after reporting that `test` skipped when
+    /// Azurite is not installed.
+    pub fn start(test: &str) -> Option<Azurite> {
+        use std::time::{Duration, Instant};
+        let bin = workspace_root().join("node_modules/.bin/azurite-blob");
+        if !bin.exists() {
+            skip(
+                test,
+                &format!(
+                    "Azurite is not installed ({} is missing); run `npm ci` at the workspace root",
+                    bin.display()
+                ),
+            );
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new(bin)
+            .args(["--silent", "--location"])
+            .arg(dir.path())
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+            .args(["--skipApiVersionCheck", "--loose", "--disableTelemetry"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn azurite");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "Azurite did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(Azurite {
+            child,
+            port,
+            _dir: dir,
+        })
+    }
+
+    /// The blob endpoint of the development account: `http://127.0.0.1:PORT/devstoreaccount1`.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}/devstoreaccount1", self.port)
+    }
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
