@@ -8,7 +8,8 @@ use std::hash::{Hash, Hasher};
 /// (`linkedService/storageLinkedService`, `factory/DianesDF`).
 ///
 /// ADF and ARM compare names case-insensitively, so two addresses are equal when their kinds
-/// match and their names match ignoring ASCII case. The original casing is kept for display.
+/// match and their names are the same name ([`crate::naming::same_name`]: without case, for
+/// every letter). The original casing is kept for display.
 #[derive(Debug, Clone)]
 pub struct ResourceAddress {
     /// The kind of resource.
@@ -38,14 +39,14 @@ impl ResourceAddress {
         ))
     }
 
-    fn folded_name(&self) -> impl Iterator<Item = u8> + '_ {
-        self.name.bytes().map(|b| b.to_ascii_lowercase())
+    fn folded_name(&self) -> impl Iterator<Item = char> + '_ {
+        crate::naming::folded(&self.name)
     }
 }
 
 impl PartialEq for ResourceAddress {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && self.name.eq_ignore_ascii_case(&other.name)
+        self.kind == other.kind && crate::naming::same_name(&self.name, &other.name)
     }
 }
 
@@ -54,8 +55,8 @@ impl Eq for ResourceAddress {}
 impl Hash for ResourceAddress {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.kind.hash(state);
-        for byte in self.folded_name() {
-            byte.hash(state);
+        for letter in self.folded_name() {
+            letter.hash(state);
         }
     }
 }
@@ -120,5 +121,16 @@ mod tests {
         assert_eq!(set.len(), 1);
         assert_eq!(a.to_string(), "pipeline/CopyPipeline");
         assert_ne!(a, ResourceAddress::new(Kind::Dataset, "CopyPipeline"));
+    }
+
+    #[test]
+    fn names_with_non_ascii_letters_compare_as_the_emulator_stores_them() {
+        let a = ResourceAddress::new(Kind::Pipeline, "Größe_Ä");
+        let b = ResourceAddress::new(Kind::Pipeline, "größe_ä");
+        assert_eq!(a, b);
+        let set: HashSet<_> = [a.clone(), b].into_iter().collect();
+        assert_eq!(set.len(), 1);
+        assert_eq!(crate::naming::fold(&a.name), "größe_ä");
+        assert_ne!(a, ResourceAddress::new(Kind::Pipeline, "Grosse_A"));
     }
 }

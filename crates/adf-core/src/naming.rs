@@ -2,6 +2,23 @@
 
 use crate::kind::Kind;
 
+/// A name as ADF and ARM compare it: without case, for every letter (`Å` = `å`), as .NET's
+/// ordinal-ignore-case comparison does. The one name-equality rule: [`crate::ResourceAddress`],
+/// the spec's checks and the emulator's store all use it.
+pub fn folded(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars().flat_map(char::to_lowercase)
+}
+
+/// [`folded`] as a string (a key to store or look a name up by).
+pub fn fold(name: &str) -> String {
+    folded(name).collect()
+}
+
+/// Whether two names are the same name to ADF ([`folded`]).
+pub fn same_name(a: &str, b: &str) -> bool {
+    folded(a).eq(folded(b))
+}
+
 /// Why a name is not valid for its kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind_label} name `{name}`: {problem}")]

@@ -46,10 +46,8 @@ CREATE TABLE IF NOT EXISTS trigger_runs(
   seq INTEGER NOT NULL, body TEXT NOT NULL);
 ";
 
-/// The key a name is stored under: ARM and ADF compare names case-insensitively.
-pub(crate) fn fold(name: &str) -> String {
-    name.to_lowercase()
-}
+/// The key a name is stored under: ADF's one name-equality rule.
+pub(crate) use adf_core::naming::fold;
 
 /// A resource group row.
 #[derive(Debug, Clone)]

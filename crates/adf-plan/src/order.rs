@@ -146,8 +146,8 @@ type SortKey = (u8, i16, String);
 fn sort_key(change: &ResourceChange) -> SortKey {
     let kind = change.kind() as i16;
     match change.action {
-        Action::Delete => (0, -kind, change.address.name.to_ascii_lowercase()),
-        _ => (1, kind, change.address.name.to_ascii_lowercase()),
+        Action::Delete => (0, -kind, adf_core::naming::fold(&change.address.name)),
+        _ => (1, kind, adf_core::naming::fold(&change.address.name)),
     }
 }
 

@@ -1385,7 +1385,7 @@ impl Loader<'_, '_> {
             defined.entry(entity.kind).or_default().push(&entity.name);
             exact.insert((entity.kind, &entity.name));
             folded
-                .entry((entity.kind, entity.name.to_ascii_lowercase()))
+                .entry((entity.kind, adf_core::naming::fold(&entity.name)))
                 .or_insert(&entity.name);
         }
         for entity in entities {
