@@ -8,12 +8,14 @@ pub mod desired;
 pub mod kind;
 pub mod naming;
 pub mod path;
+pub mod run;
 pub mod secret;
 
 pub use address::ResourceAddress;
 pub use desired::{DesiredResource, DesiredState, SecretSlot, TriggerRuntimeState};
 pub use kind::Kind;
 pub use path::FactoryTarget;
+pub use run::RunStatus;
 
 /// The Data Factory REST api-version adfctl speaks.
 pub const ADF_API_VERSION: &str = "2018-06-01";

@@ -17,58 +17,7 @@ use std::cmp::Ordering;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The status of a pipeline or activity run (ARM-FACTS §8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    /// Accepted, not started.
-    Queued,
-    /// Running.
-    InProgress,
-    /// Finished successfully.
-    Succeeded,
-    /// Finished with an error.
-    Failed,
-    /// Cancellation requested.
-    Canceling,
-    /// Cancelled.
-    Cancelled,
-}
-
-impl RunStatus {
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Queued => "Queued",
-            RunStatus::InProgress => "InProgress",
-            RunStatus::Succeeded => "Succeeded",
-            RunStatus::Failed => "Failed",
-            RunStatus::Canceling => "Canceling",
-            RunStatus::Cancelled => "Cancelled",
-        }
-    }
-
-    /// Parses the wire spelling (case-insensitive).
-    pub fn parse(text: &str) -> Option<RunStatus> {
-        [
-            RunStatus::Queued,
-            RunStatus::InProgress,
-            RunStatus::Succeeded,
-            RunStatus::Failed,
-            RunStatus::Canceling,
-            RunStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|s| s.as_str().eq_ignore_ascii_case(text))
-    }
-
-    /// Whether the run has ended.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
-        )
-    }
-}
+pub use adf_core::RunStatus;
 
 /// A pipeline run waiting for (or under) execution, as an executor sees it.
 #[derive(Debug, Clone, PartialEq)]

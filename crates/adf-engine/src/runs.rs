@@ -1,7 +1,7 @@
 //! Pipeline runs through ARM: start, follow, cancel, query (ARM-FACTS §8).
 
 use adf_arm::{ArmClient, ArmError, Idempotency};
-use adf_core::{ADF_API_VERSION, FactoryTarget};
+use adf_core::{ADF_API_VERSION, FactoryTarget, RunStatus};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,7 +13,7 @@ pub struct PipelineRun {
     pub run_id: String,
     /// The pipeline.
     pub pipeline_name: String,
-    /// Queued, InProgress, Succeeded, Failed, Canceling or Cancelled.
+    /// As ARM wrote it: one of [`RunStatus`] (see [`PipelineRun::state`]).
     pub status: String,
     /// ADF's message (the error of a failed run).
     pub message: String,
@@ -42,9 +42,14 @@ impl PipelineRun {
         }
     }
 
+    /// The status, when it is one ADF documents.
+    pub fn state(&self) -> Option<RunStatus> {
+        RunStatus::parse(&self.status)
+    }
+
     /// Whether the run has ended (Succeeded, Failed or Cancelled).
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "Succeeded" | "Failed" | "Cancelled")
+        self.state().is_some_and(RunStatus::is_terminal)
     }
 }
 

@@ -4,6 +4,7 @@ use super::session::{self, fail, fail_with_hint};
 use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
 use crate::exit::ExitStatus;
+use adf_core::RunStatus;
 use adf_engine::runs::{self, ActivityRun, PipelineRun};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
@@ -237,10 +238,12 @@ async fn follow(
             );
         }
     }
-    if run.status == "Succeeded" {
+    if run.state() == Some(RunStatus::Succeeded) {
         ExitStatus::Success
     } else {
-        let failing = activities.iter().find(|a| a.status == "Failed");
+        let failing = activities
+            .iter()
+            .find(|a| RunStatus::parse(&a.status) == Some(RunStatus::Failed));
         match failing {
             Some(activity) => eprintln!(
                 "error: run {run_id} {}: activity `{}` failed: {}",
