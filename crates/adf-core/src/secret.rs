@@ -184,7 +184,8 @@ pub mod connection_string {
         key_end: Option<usize>,
     }
 
-    /// Splits on `;` outside quoted values (`Password="a;b"`).
+    /// Splits on `;` outside quoted values: `Password="a;b"` and `'a;b'` (a doubled quote
+    /// inside is a quote), and ODBC's `PWD={a;b}`.
     fn parts(text: &str) -> Vec<Part> {
         let mut parts = Vec::new();
         let bytes = text.as_bytes();
@@ -194,6 +195,10 @@ pub mod connection_string {
         while index < bytes.len() {
             let byte = bytes[index];
             match quote {
+                // A doubled quote is an escaped one (`"a""b"`, ODBC's `{a}}b}`), not the end.
+                Some(q) if byte == q && bytes.get(index + 1) == Some(&q) => {
+                    index += 1;
+                }
                 Some(q) if byte == q => quote = None,
                 Some(_) => {}
                 None => match byte {
@@ -203,9 +208,9 @@ pub mod connection_string {
                             .find(|c: char| !c.is_whitespace())
                             .map(|offset| index + 1 + offset);
                         if let Some(at) = value_start
-                            && matches!(bytes[at], b'"' | b'\'')
+                            && matches!(bytes[at], b'"' | b'\'' | b'{')
                         {
-                            quote = Some(bytes[at]);
+                            quote = Some(if bytes[at] == b'{' { b'}' } else { bytes[at] });
                             index = at;
                         }
                     }
@@ -335,6 +340,17 @@ mod tests {
             connection_string::strip("A=1;AccountKey=k==").as_deref(),
             Some("A=1;")
         );
+        // ODBC braces and doubled quotes keep a `;` inside the value.
+        assert_eq!(
+            connection_string::strip("Driver={x};PWD={p}}w;c};Server=s").as_deref(),
+            Some("Driver={x};Server=s")
+        );
+        assert_eq!(
+            connection_string::strip("Password=\"a\"\"b;c\";Server=s").as_deref(),
+            Some("Server=s")
+        );
+        let odbc = connection_string::redact("PWD={p;w};Server=s").unwrap_or_default();
+        assert!(!odbc.contains("p;w") && !odbc.contains("w}"), "{odbc}");
         assert_eq!(connection_string::strip("UseDevelopmentStorage=true"), None);
         assert_eq!(
             connection_string::redact(sent).as_deref(),

@@ -256,6 +256,18 @@ pub(crate) fn execute_pipeline_run(
 ) -> BoxFuture<RunStatus> {
     Box::pin(async move {
         let mut cancel = state.register_run(&run_id);
+        // A cancel between the claim (Queued → InProgress) and the registration above found
+        // nothing to signal: the run is already Canceling or Cancelled, and must not start.
+        let status = state.pipeline_run_document(&run_id).and_then(|d| {
+            d.get("status")
+                .and_then(Value::as_str)
+                .and_then(RunStatus::parse)
+        });
+        if status != Some(RunStatus::InProgress) {
+            state.transition_run(&run_id, &[RunStatus::Canceling], RunStatus::Cancelled, "");
+            state.unregister_run(&run_id);
+            return RunStatus::Cancelled;
+        }
         let pipeline = state
             .with_store(|_, store| store.entity(&scope, "pipeline", &pipeline_name))
             .ok()

@@ -273,8 +273,9 @@ impl EmulatorState {
                 }
             };
             if id == run_id && !executing {
-                // Nothing executes it (still queued, or no run engine): the cancel completes
-                // now. An executing run ends `Cancelled` when its task stops.
+                // Nothing executes it (still queued, claimed but not yet started, or no run
+                // engine): the cancel completes now (a task that starts later sees it and does
+                // not run). An executing run ends `Cancelled` when its task stops.
                 self.transition_run(&id, &[RunStatus::Canceling], RunStatus::Cancelled, "");
             }
             let now = self.config().clock.now();

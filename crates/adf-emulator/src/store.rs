@@ -330,9 +330,10 @@ impl Store {
     }
 
     /// The factory's entities (of every kind, as `(kind, row)`) that may reference `name`:
-    /// those whose body holds it, compared without ASCII case. A superset of the referrers,
-    /// found without reading every body; a name with non-ASCII letters (which SQLite's
-    /// `lower` does not fold) reads them all.
+    /// those whose body holds it, compared without ASCII case, and every body with non-ASCII
+    /// text (SQLite's `lower` folds ASCII only, and `K` (Kelvin) is `k` to ADF). A superset
+    /// of the referrers, found without reading every body; a name with non-ASCII letters reads
+    /// them all.
     pub fn entities_mentioning(
         &self,
         scope: &Scope,
@@ -342,7 +343,8 @@ impl Store {
         let mut statement = self.conn.prepare(
             "SELECT name, body, etag, kind FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3
-               AND instr(lower(body), lower(?4)) > 0
+               AND (instr(lower(body), lower(?4)) > 0
+                    OR length(CAST(body AS BLOB)) != length(body))
              ORDER BY kind, seq",
         )?;
         let rows = statement.query_map(

@@ -733,6 +733,32 @@ async fn references_must_exist_on_put() {
 }
 
 #[tokio::test]
+async fn a_reference_in_another_case_or_with_non_ascii_letters_still_protects() {
+    let emu = Emu::new();
+    let f = emu.factory("rg", "fac").await;
+    for name in ["kelvin", "größe"] {
+        emu.put(&format!("{f}/linkedservices/{name}?{ADF}"), ls_body())
+            .await;
+    }
+    // `\u{212A}` (the Kelvin sign) folds to `k`; `GRÖSSE` is not `größe`, `GRÖßE` is.
+    emu.put(&format!("{f}/datasets/d1?{ADF}"), ds_body("\u{212A}ELVIN"))
+        .await;
+    emu.put(&format!("{f}/datasets/d2?{ADF}"), ds_body("GRÖßE"))
+        .await;
+    for name in ["kelvin", "gr%C3%B6%C3%9Fe"] {
+        let answer = emu
+            .delete(&format!("{f}/linkedservices/{name}?{ADF}"))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {:?}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
 async fn deleting_a_referenced_entity_fails_with_referenced_by() {
     let emu = Emu::new();
     let f = emu.factory("rg", "fac").await;

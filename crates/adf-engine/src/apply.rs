@@ -227,7 +227,7 @@ pub async fn apply(
                     .writes()
                     .then(|| desired.get(&change.address))
                     .flatten()
-                    .map(|resource| body_to_put(resource, live)),
+                    .map(|resource| body_to_put(resource, change.action, live)),
             };
             if change.action.writes() && step.put_body.is_none() {
                 shared.finish(
@@ -350,9 +350,15 @@ async fn run_trigger_actions(
 
 /// The body to PUT ([`adf_plan::body_to_put`]: read-merge-write for the factory and the group,
 /// the secrets' fingerprint for children). The salt is the live one when there is one, so that
-/// an unchanged secret keeps an unchanged annotation; a fresh random one otherwise.
-fn body_to_put(resource: &DesiredResource, live: &LiveState) -> Value {
-    let live_body = live.get(&resource.address).map(|r| &r.body);
+/// an unchanged secret keeps an unchanged annotation; a fresh random one otherwise. A child
+/// that is replaced (deleted, then created, say with its factory) has no live body to keep
+/// anything from: its old `encryptedCredential` belonged to what was deleted.
+fn body_to_put(resource: &DesiredResource, action: Action, live: &LiveState) -> Value {
+    let replaced_child = action == Action::Replace && resource.address.kind.is_factory_child();
+    let live_body = live
+        .get(&resource.address)
+        .map(|r| &r.body)
+        .filter(|_| !replaced_child);
     let salt = live_body
         .and_then(fingerprint::find)
         .and_then(fingerprint::parse)

@@ -257,6 +257,15 @@ impl SavedPlan {
                         });
                     }
                 }
+                // A credential inside a plain connection string was saved redacted too: it
+                // cannot be sent again (it would become the literal placeholder).
+                let inline = adf_core::secret::connection_string_credentials(&resource.body);
+                if let Some((label, _)) = inline.iter().find(|(_, value)| value == REDACTED) {
+                    return Err(SavedPlanError::SecretNotReproducible {
+                        address: saved.address.to_string(),
+                        pointer: label.clone(),
+                    });
+                }
             }
             resources.push(resource);
         }

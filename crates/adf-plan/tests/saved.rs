@@ -249,4 +249,22 @@ fn secrets_are_read_again_and_must_match_the_planned_ones() {
         read.desired_state(|_| None),
         Err(SavedPlanError::SecretNotReproducible { .. })
     ));
+
+    // Nor a key inside a plain connection string: the file holds it redacted, and applying
+    // it would send the placeholder as the key.
+    let mut inline = seed_lab_without_secrets();
+    inline.resources[2].body["properties"]["typeProperties"] = serde_json::json!({
+        "connectionString": "AccountName=a;AccountKey=PLANTED-INLINE-KEY;"});
+    let planned = adf_plan::plan(&inline, &LiveState::empty(), &PlanOptions::apply());
+    let saved = SavedPlan::new(&planned, &inline, &PlanOptions::apply(), SALT);
+    let text = saved.to_file_string();
+    assert!(!text.contains("PLANTED-INLINE-KEY"), "{text}");
+    let read = SavedPlan::from_file_str(&text).expect("reads");
+    assert_eq!(
+        read.desired_state(|_| None),
+        Err(SavedPlanError::SecretNotReproducible {
+            address: "linkedService/AzureStorageLinkedService".into(),
+            pointer: "/properties/typeProperties/connectionString#AccountKey".into(),
+        })
+    );
 }
