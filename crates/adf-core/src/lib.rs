@@ -8,6 +8,7 @@ pub mod desired;
 pub mod kind;
 pub mod naming;
 pub mod path;
+pub mod rules;
 pub mod run;
 pub mod secret;
 

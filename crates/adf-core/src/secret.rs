@@ -129,7 +129,8 @@ pub fn walk_connection_strings(
     }
 }
 
-fn for_each_connection_string(value: &mut Value, rewrite: &mut dyn FnMut(&str) -> String) {
+/// Replaces every plain-string `connectionString` in `value` by what `rewrite` makes of it.
+pub fn for_each_connection_string(value: &mut Value, rewrite: &mut dyn FnMut(&str) -> String) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {

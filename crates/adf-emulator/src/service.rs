@@ -9,7 +9,7 @@ use crate::config::EmulatorConfig;
 use crate::error::ArmError;
 use crate::runs;
 use crate::store::{EntityRow, GroupRow, Operation, Scope, Store, fold};
-use adf_core::{Kind, ResourceAddress, naming, secret};
+use adf_core::{Kind, ResourceAddress, naming, rules, secret};
 use axum::http::{Method, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -236,17 +236,13 @@ fn collection_of(kind: Kind) -> &'static str {
     kind.arm_type().rsplit('/').next().unwrap_or_default()
 }
 
-/// Object-size limits (ADF limits page: 100 KB for datasets and linked services, 200 KB for
-/// pipelines; the same 200 KB is applied to the other kinds). UNVERIFIED: the error wording.
+/// Object-size limits: ADF's documented ones (`adf_core::rules`), and the pipeline's 200 KB
+/// for the kinds it documents none (UNVERIFIED, as is the error wording).
 fn size_limit(kind: Kind) -> usize {
-    match kind {
-        Kind::Dataset | Kind::LinkedService => 100 * 1024,
-        _ => 200 * 1024,
-    }
+    rules::max_object_bytes(kind)
+        .or(rules::max_object_bytes(Kind::Pipeline))
+        .unwrap_or(usize::MAX)
 }
-
-/// The name of an integration runtime every factory has without creating it.
-const AUTO_RESOLVE_RUNTIME: &str = "AutoResolveIntegrationRuntime";
 
 /// A fresh etag in ADF's shape (`0a0062d4-0000-0000-0000-5b245bcf0000`).
 fn new_etag(store: &Store, now: OffsetDateTime) -> Result<String, ArmError> {
@@ -464,7 +460,7 @@ impl Context<'_> {
                 if existing.deleting {
                     return Err(group_being_deleted(&existing.name));
                 }
-                if normalize_location(&existing.location) != normalize_location(location) {
+                if rules::location(&existing.location) != rules::location(location) {
                     // UNVERIFIED wording; the code and status are ARM's.
                     return Err(ArmError::arm(
                         StatusCode::CONFLICT,
@@ -542,9 +538,9 @@ impl Context<'_> {
             "jobId": format!(
                 "RESOURCEGROUPDELETIONJOB-{}-{}",
                 row.name.to_uppercase(),
-                normalize_location(&row.location).to_uppercase()
+                rules::location(&row.location).to_uppercase()
             ),
-            "jobLocation": normalize_location(&row.location),
+            "jobLocation": rules::location(&row.location),
             "operationId": id,
         });
         let token = URL_SAFE_NO_PAD.encode(job.to_string());
@@ -918,7 +914,7 @@ impl Context<'_> {
         let candidate = Value::Object(properties.clone());
         for reference in adf_core::desired::references(&candidate) {
             if reference.kind == Kind::IntegrationRuntime
-                && reference.name.eq_ignore_ascii_case(AUTO_RESOLVE_RUNTIME)
+                && rules::is_auto_resolve_integration_runtime(&reference.name)
             {
                 continue;
             }
@@ -1117,15 +1113,6 @@ fn object_body(request: &ArmRequest) -> Result<Map<String, Value>, ArmError> {
             "The request content was invalid and could not be deserialized: a JSON object is required.",
         )),
     }
-}
-
-/// ARM treats `East US` and `eastus` as the same location.
-fn normalize_location(location: &str) -> String {
-    location
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_lowercase()
 }
 
 fn runtime_state(properties: &Value) -> String {

@@ -99,11 +99,11 @@ pub fn find(body: &Value) -> Option<&str> {
                 .find(|text| text.starts_with(PREFIX))
         });
     in_annotations.or_else(|| {
-        body.pointer("/properties/description")?
-            .as_str()?
-            .lines()
-            .last()
-            .filter(|line| line.starts_with(PREFIX))
+        let description = body.pointer("/properties/description")?.as_str()?;
+        let last = description
+            .rsplit_once('\n')
+            .map_or(description, |(_, last)| last);
+        last.starts_with(PREFIX).then_some(last)
     })
 }
 

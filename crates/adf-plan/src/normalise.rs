@@ -4,7 +4,7 @@
 
 use crate::fingerprint;
 use adf_core::Kind;
-use adf_core::secret::connection_string;
+use adf_core::secret::{self, connection_string};
 use serde_json::{Map, Value};
 
 /// Top-level fields ARM adds to every resource (the name comes from the URL).
@@ -23,12 +23,7 @@ const FACTORY_READ_ONLY_PROPERTIES: [&str; 4] = [
 const IDENTITY_READ_ONLY: [&str; 3] = ["principalId", "tenantId", "clientId"];
 
 /// `East US` → `eastus`: ARM's location names compare without case or spaces.
-pub fn location(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use adf_core::rules::location;
 
 /// Normalises a body of `kind` for comparison and display.
 ///
@@ -42,7 +37,9 @@ pub fn normalise(kind: Kind, body: &Value, desired: Option<&Value>) -> Value {
     let mut body = body.clone();
     strip_server_fields(kind, &mut body, desired);
     match kind {
-        Kind::LinkedService => comparable_connection_strings(&mut body),
+        Kind::LinkedService => {
+            secret::for_each_connection_string(&mut body, &mut connection_string::comparable);
+        }
         Kind::GlobalParameters => pascal_case_global_parameter_types(&mut body),
         _ => {}
     }
@@ -50,35 +47,17 @@ pub fn normalise(kind: Kind, body: &Value, desired: Option<&Value>) -> Value {
 }
 
 /// ARM accepts global parameter types in any case; ADF Studio writes `int`, and the official
-/// example `GlobalParameters_Create.json` answers `int` with `Int`. Compared as `Int`.
+/// example `GlobalParameters_Create.json` answers `int` with `Int`: compared as documented.
 fn pascal_case_global_parameter_types(body: &mut Value) {
     let Some(Value::Object(parameters)) = body.get_mut("properties") else {
         return;
     };
     for parameter in parameters.values_mut() {
-        if let Some(Value::String(text)) = parameter.get_mut("type") {
-            let mut chars = text.chars();
-            if let Some(first) = chars.next() {
-                *text = first.to_uppercase().chain(chars).collect();
-            }
+        if let Some(Value::String(text)) = parameter.get_mut("type")
+            && let Some(known) = adf_core::rules::global_parameter_type(text)
+        {
+            *text = known.to_owned();
         }
-    }
-}
-
-fn comparable_connection_strings(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map.iter_mut() {
-                match child {
-                    Value::String(text) if key == connection_string::KEY => {
-                        *text = connection_string::comparable(text);
-                    }
-                    _ => comparable_connection_strings(child),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(comparable_connection_strings),
-        _ => {}
     }
 }
 
@@ -134,6 +113,12 @@ pub(crate) fn strip(kind: Kind, body: &mut Value, desired: Option<&Value>, fold_
                     // Read-only (`Initial`, `Started`, `Stopped`…): PS
                     // TestSsisAzureIntegrationRuntime; readOnly in the swagger.
                     properties.remove("state");
+                }
+                if kind == Kind::IntegrationRuntime
+                    && properties.get("description").and_then(Value::as_str) == Some("")
+                {
+                    // adfctl writes its fingerprint there: an empty one equals none.
+                    properties.remove("description");
                 }
                 if let Some(Value::String(description)) = properties.get("description")
                     && description.contains(fingerprint::PREFIX)

@@ -188,11 +188,9 @@ fn an_inline_account_key_plans_clean_is_never_shown_and_its_rotation_is_seen() {
 #[test]
 fn an_inline_key_written_outside_adfctl_cannot_be_compared_and_says_so() {
     let ls = inline_key_linked_service(INLINE);
-    let mut returned = as_arm_stores_a_connection_string(&ls.body);
-    returned["properties"]
-        .as_object_mut()
-        .unwrap()
-        .remove("annotations");
+    // Written by another tool: ARM's answer to the spec's own body, with no fingerprint.
+    let returned = as_arm_stores_a_connection_string(&ls.body);
+    assert!(adf_plan::fingerprint::find(&returned).is_none());
     let live = live_of(vec![(Kind::LinkedService, "storage", returned)]);
     let plan = plan_of(vec![ls], &live);
     let update = change(&plan, Kind::LinkedService, "storage");
@@ -248,6 +246,19 @@ fn the_stored_credential_is_carried_over_and_the_plan_says_so() {
             "connectionString": {"type": "SecureString", "value": ARM_MASK}}}),
     );
     assert!(adf_plan::carried_credential(&masked, Some(live_body)).is_some());
+    // The same body without its edit plans clean: the stored key stays where it is (to send
+    // no credential at all, set `encryptedCredential: null`).
+    let unedited = child(
+        Kind::LinkedService,
+        "storage",
+        json!({"type": "AzureStorage",
+            "typeProperties": {"connectionString": "DefaultEndpointsProtocol=https;AccountName=myaccount;"}}),
+    );
+    let plan = plan_of(vec![unedited], &live);
+    assert_eq!(
+        change(&plan, Kind::LinkedService, "storage").action,
+        Action::NoOp
+    );
     // A body with its own secret replaces the credential: nothing is carried over.
     assert!(adf_plan::carried_credential(&original, Some(live_body)).is_none());
     // Nor when the body sets its own encryptedCredential.
@@ -257,17 +268,34 @@ fn the_stored_credential_is_carried_over_and_the_plan_says_so() {
 }
 
 #[test]
+fn an_integration_runtime_with_an_empty_description_and_a_secret_plans_clean() {
+    let ir = child(
+        Kind::IntegrationRuntime,
+        "ssis",
+        json!({"type": "Managed", "description": "", "typeProperties": {"ssisProperties": {
+            "catalogInfo": {"catalogAdminPassword": {"type": "SecureString", "value": SQL_SECRET}}}}}),
+    );
+    let returned = secret::mask_like_arm(&put_body(&ir, None), &[]);
+    let live = live_of(vec![(Kind::IntegrationRuntime, "ssis", returned)]);
+    let plan = plan_of(vec![ir], &live);
+    let same = change(&plan, Kind::IntegrationRuntime, "ssis");
+    assert_eq!(same.action, Action::NoOp, "{:?}", same.reason);
+}
+
+#[test]
 fn global_parameter_types_compare_without_case() {
     // ADF Studio writes `int`; the official GlobalParameters_Create example answers `Int`.
     let globals = resource(
         Kind::GlobalParameters,
         "default",
-        json!({"properties": {"waitTime": {"type": "int", "value": 5}}}),
+        json!({"properties": {"waitTime": {"type": "int", "value": 5},
+            "shouting": {"type": "OBJECT", "value": {"k": 1}}}}),
     );
     let live = live_of(vec![(
         Kind::GlobalParameters,
         "default",
-        json!({"properties": {"waitTime": {"value": 5, "type": "Int"}}}),
+        json!({"properties": {"waitTime": {"value": 5, "type": "Int"},
+            "shouting": {"value": {"k": 1}, "type": "Object"}}}),
     )]);
     let plan = plan_of(vec![globals], &live);
     assert_eq!(

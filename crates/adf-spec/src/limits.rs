@@ -18,12 +18,5 @@ pub const MAX_ACTIVITIES_PER_PIPELINE: usize = 80;
 /// ADF: at most 50 parameters per pipeline.
 pub const MAX_PARAMETERS_PER_PIPELINE: usize = 50;
 
-/// ADF: at most 200 KB per pipeline object (its JSON).
-pub const MAX_PIPELINE_BYTES: usize = 200 * 1024;
-
-/// ADF: at most 100 KB per dataset or linked service object (its JSON).
-pub const MAX_DATASET_OR_LINKED_SERVICE_BYTES: usize = 100 * 1024;
-
-/// ADF: at most 5,000 entities (pipelines, datasets, triggers, linked services, data flows,
-/// integration runtimes) per factory.
-pub const MAX_ENTITIES_PER_FACTORY: usize = 5_000;
+// ADF's object-size and entity-count limits live in `adf_core::rules`, shared with the
+// emulator.

@@ -12,6 +12,7 @@ use crate::studio::{self, StudioFolder};
 use crate::suggest;
 use crate::yaml::{self, Key, Node, Pos, Value};
 use adf_core::naming;
+use adf_core::rules;
 use adf_core::secret::connection_string;
 use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
@@ -178,18 +179,11 @@ const FACTORY_PROPERTY_KEYS: [&str; 4] = [
     "purviewConfiguration",
 ];
 
-/// Global parameter types as ARM documents them. ARM accepts them in any case: ADF Studio and
-/// ADF's publish write them in lower case (`string`, `int`, …; ARM-FACTS §12).
-pub const GLOBAL_PARAMETER_TYPES: [&str; 6] = ["String", "Int", "Float", "Bool", "Array", "Object"];
-
 /// At most this many reference cycles are reported (each costs the length of its path).
 const MAX_REPORTED_CYCLES: usize = 100;
 
 /// Above this many candidates, no "did you mean" is computed (it compares with each).
 const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
-
-/// The built-in integration runtime every factory has; references to it need no definition.
-const AUTO_RESOLVE_IR: &str = "AutoResolveIntegrationRuntime";
 
 /// Loads and validates spec files (merged in order) into a desired state.
 ///
@@ -821,15 +815,12 @@ impl Loader<'_, '_> {
                     format!("global parameter `{}` has no `type`", name.text),
                     Some(format!(
                         "add `type:`, one of {}",
-                        GLOBAL_PARAMETER_TYPES.join(", ")
+                        rules::GLOBAL_PARAMETER_TYPES.join(", ")
                     )),
                 ),
                 Some(t) => {
                     let text = t.as_str().unwrap_or("");
-                    if !GLOBAL_PARAMETER_TYPES
-                        .iter()
-                        .any(|known| known.eq_ignore_ascii_case(text))
-                    {
+                    if rules::global_parameter_type(text).is_none() {
                         self.sink.error(
                             "invalid-value",
                             t.pos,
@@ -838,7 +829,7 @@ impl Loader<'_, '_> {
                                 name.text,
                                 describe(t)
                             ),
-                            suggest::hint(text, &GLOBAL_PARAMETER_TYPES),
+                            suggest::hint(text, &rules::GLOBAL_PARAMETER_TYPES),
                         );
                     }
                 }
@@ -1361,7 +1352,7 @@ impl Loader<'_, '_> {
             .iter()
             .filter(|e| e.kind != Kind::GlobalParameters)
             .count();
-        if counted > limits::MAX_ENTITIES_PER_FACTORY
+        if counted > rules::MAX_ENTITIES_PER_FACTORY
             && let Some(last) = entities.last()
         {
             self.sink.error(
@@ -1369,7 +1360,7 @@ impl Loader<'_, '_> {
                 last.name_pos,
                 format!(
                     "the spec defines {counted} entities; ADF allows at most {} per factory",
-                    limits::MAX_ENTITIES_PER_FACTORY
+                    rules::MAX_ENTITIES_PER_FACTORY
                 ),
                 Some("split the workload across several factories".into()),
             );
@@ -1420,7 +1411,7 @@ impl Loader<'_, '_> {
                     names
                 };
                 if address.kind == Kind::IntegrationRuntime
-                    && address.name.eq_ignore_ascii_case(AUTO_RESOLVE_IR)
+                    && rules::is_auto_resolve_integration_runtime(&address.name)
                 {
                     continue;
                 }
@@ -1536,10 +1527,8 @@ impl Loader<'_, '_> {
 
     fn check_limits(&mut self, entities: &[Entity]) {
         for entity in entities {
-            let limit = match entity.kind {
-                Kind::Pipeline => limits::MAX_PIPELINE_BYTES,
-                Kind::Dataset | Kind::LinkedService => limits::MAX_DATASET_OR_LINKED_SERVICE_BYTES,
-                _ => continue,
+            let Some(limit) = rules::max_object_bytes(entity.kind) else {
+                continue;
             };
             let size = serde_json::to_vec(&entity.body).map_or(0, |v| v.len());
             if size > limit {

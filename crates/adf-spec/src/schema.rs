@@ -240,7 +240,7 @@ pub fn json_schema() -> Value {
                 (
                     "type",
                     describe(
-                        json!({"enum": crate::load::GLOBAL_PARAMETER_TYPES
+                        json!({"enum": adf_core::rules::GLOBAL_PARAMETER_TYPES
                             .iter()
                             .flat_map(|t| [t.to_string(), t.to_lowercase()])
                             .collect::<Vec<_>>()}),
