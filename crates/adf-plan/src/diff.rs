@@ -280,9 +280,8 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
                     .map(|(pointer, value)| {
                         let live_value = secrets_changed
                             .contains(&pointer)
-                            .then(|| live.body.pointer(&pointer))
-                            .flatten()
-                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+                            .then(|| live_secret(&live.body, &pointer))
+                            .flatten();
                         (pointer, live_value.unwrap_or(value))
                     })
                     .collect();
@@ -367,6 +366,22 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     change.after = Some(after);
     change.reason = (!reasons.is_empty()).then(|| reasons.join("; "));
     change
+}
+
+/// The live value of a secret in clear: at a JSON pointer, or (a `pointer#Key` label) the
+/// credential part `Key` of the connection string there. Never print it.
+fn live_secret(live: &Value, label: &str) -> Option<String> {
+    match label.split_once('#') {
+        Some((pointer, key)) => {
+            secret::connection_string::credentials(live.pointer(pointer)?.as_str()?)
+                .into_iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value.to_owned())
+        }
+        None => live
+            .pointer(label)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
+    }
 }
 
 fn redacted(body: &Value, pointers: &[String]) -> Value {
