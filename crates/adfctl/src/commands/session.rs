@@ -119,13 +119,13 @@ pub async fn execute(
         adf_plan::PlanMode::Apply => "Apply",
         adf_plan::PlanMode::Destroy => "Destroy",
     };
-    let steps = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != adf_plan::Action::NoOp)
-        .count();
+    let steps = match adf_plan::compile(plan, desired, live, &mut adf_engine::random_salt) {
+        Ok(steps) => steps,
+        Err(error) => return fail(&format!("cannot apply this plan: {error}")),
+    };
+    let changes: usize = steps.waves.iter().map(Vec::len).sum();
     let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(steps as u64);
+        let bar = indicatif::ProgressBar::new(changes as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -165,8 +165,7 @@ pub async fn execute(
         }
     });
     let options = ApplyOptions { parallelism };
-    let report =
-        adf_engine::apply(&connection.client, plan, desired, live, &options, observer).await;
+    let report = adf_engine::apply(&connection.client, &steps, &options, observer).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
