@@ -148,6 +148,57 @@ pub async fn cancel_run(
         .map(|_| ())
 }
 
+/// How following a run ended.
+#[derive(Debug)]
+pub enum FollowEnd {
+    /// The run reached Succeeded, Failed or Cancelled.
+    Finished(PipelineRun),
+    /// It outlived the timeout and was asked to cancel (a failed cancel is ignored: the run
+    /// goes on, and the caller says so).
+    TimedOut,
+    /// The caller's interrupt fired; the cancel's result.
+    Interrupted(Result<(), ArmError>),
+}
+
+/// Follows a run until it ends: reads it with a backoff (250 ms doubling up to 5 s), tells
+/// `on_change` each new status with the time since following began, cancels it when
+/// `timeout` passes or `interrupt` completes (Ctrl-C in the CLI).
+pub async fn follow_run(
+    client: &ArmClient,
+    target: &FactoryTarget,
+    run_id: &str,
+    timeout: std::time::Duration,
+    interrupt: impl std::future::Future<Output = ()>,
+    mut on_change: impl FnMut(&PipelineRun, std::time::Duration),
+) -> Result<FollowEnd, ArmError> {
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    let mut last_status = None;
+    let mut delay = Duration::from_millis(250);
+    tokio::pin!(interrupt);
+    loop {
+        let run = get_run(client, target, run_id).await?;
+        if last_status.as_ref() != Some(&run.status) {
+            on_change(&run, started.elapsed());
+            last_status = Some(run.status.clone());
+        }
+        if run.is_terminal() {
+            return Ok(FollowEnd::Finished(run));
+        }
+        if started.elapsed() >= timeout {
+            let _ = cancel_run(client, target, run_id).await;
+            return Ok(FollowEnd::TimedOut);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = &mut interrupt => {
+                return Ok(FollowEnd::Interrupted(cancel_run(client, target, run_id).await));
+            }
+        }
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
 /// The activity runs of a run, every page (`continuationToken`).
 pub async fn activity_runs(
     client: &ArmClient,

@@ -5,9 +5,9 @@ use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
 use crate::exit::ExitStatus;
 use adf_core::RunStatus;
-use adf_engine::runs::{self, ActivityRun, PipelineRun};
+use adf_engine::runs::{self, ActivityRun, FollowEnd, PipelineRun};
 use serde_json::{Map, Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Output formats of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -171,29 +171,25 @@ async fn follow(
         return ExitStatus::Success;
     }
     eprintln!("Started run {run_id} of pipeline {}.", args.pipeline);
-    let started = Instant::now();
-    let mut last_status = String::new();
-    let mut delay = Duration::from_millis(250);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let run = loop {
-        let run = match runs::get_run(&connection.client, target, &run_id).await {
-            Ok(run) => run,
-            Err(error) => return fail(&format!("cannot read run {run_id}: {error}")),
-        };
-        if run.status != last_status {
-            eprintln!(
-                "  {} after {:.1}s",
-                run.status,
-                started.elapsed().as_secs_f64()
-            );
-            last_status = run.status.clone();
-        }
-        if run.is_terminal() {
-            break run;
-        }
-        if started.elapsed() >= args.timeout {
-            let _ = runs::cancel_run(&connection.client, target, &run_id).await;
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("Interrupted: cancelling run {run_id}...");
+    };
+    let print_status = |run: &PipelineRun, after: Duration| {
+        eprintln!("  {} after {:.1}s", run.status, after.as_secs_f64());
+    };
+    let end = runs::follow_run(
+        &connection.client,
+        target,
+        &run_id,
+        args.timeout,
+        interrupt,
+        print_status,
+    )
+    .await;
+    let run = match end {
+        Ok(FollowEnd::Finished(run)) => run,
+        Ok(FollowEnd::TimedOut) => {
             return fail_with_hint(
                 &format!(
                     "run {run_id} did not finish within {:?}; it was cancelled",
@@ -202,20 +198,14 @@ async fn follow(
                 "raise --timeout, or use --no-wait and `adfctl runs` to check on it later",
             );
         }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = &mut ctrl_c => {
-                eprintln!("Interrupted: cancelling run {run_id}...");
-                return match runs::cancel_run(&connection.client, target, &run_id).await {
-                    Ok(()) => {
-                        eprintln!("Run {run_id} cancelled.");
-                        ExitStatus::Interrupted
-                    }
-                    Err(error) => fail(&format!("cannot cancel run {run_id}: {error}")),
-                };
-            }
+        Ok(FollowEnd::Interrupted(Ok(()))) => {
+            eprintln!("Run {run_id} cancelled.");
+            return ExitStatus::Interrupted;
         }
-        delay = (delay * 2).min(Duration::from_secs(5));
+        Ok(FollowEnd::Interrupted(Err(error))) => {
+            return fail(&format!("cannot cancel run {run_id}: {error}"));
+        }
+        Err(error) => return fail(&format!("cannot read run {run_id}: {error}")),
     };
     let activities = match runs::activity_runs(&connection.client, target, &run_id).await {
         Ok(activities) => activities,
