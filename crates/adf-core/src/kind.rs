@@ -54,6 +54,17 @@ impl Kind {
         Kind::Trigger,
     ];
 
+    /// The kinds a spec defines as maps of entities (`linkedServices: {name: …}`), in the
+    /// order a spec lists them.
+    pub const ENTITIES: [Kind; 6] = [
+        Kind::LinkedService,
+        Kind::Dataset,
+        Kind::Pipeline,
+        Kind::Trigger,
+        Kind::DataFlow,
+        Kind::IntegrationRuntime,
+    ];
+
     /// The prefix of this kind's addresses, as in `pipeline/copyPipeline`.
     pub fn address_prefix(self) -> &'static str {
         match self {
@@ -152,6 +163,37 @@ impl Kind {
     /// Whether this kind lives under a factory.
     pub fn is_factory_child(self) -> bool {
         !matches!(self, Kind::ResourceGroup | Kind::Factory)
+    }
+
+    /// The folder of an ADF Studio git repository that holds this kind's entities, one JSON
+    /// file each (`linkedService/ls.json`); the factory's is `factory/`.
+    pub fn studio_folder(self) -> Option<&'static str> {
+        match self {
+            Kind::ResourceGroup => None,
+            Kind::Factory => Some("factory"),
+            Kind::GlobalParameters => Some("globalParameters"),
+            Kind::IntegrationRuntime => Some("integrationRuntime"),
+            Kind::LinkedService => Some("linkedService"),
+            Kind::Dataset => Some("dataset"),
+            Kind::DataFlow => Some("dataflow"),
+            Kind::Pipeline => Some("pipeline"),
+            Kind::Trigger => Some("trigger"),
+        }
+    }
+
+    /// A human label, plural (`linked services`; `global parameters` counts parameters).
+    pub fn plural_label(self) -> &'static str {
+        match self {
+            Kind::ResourceGroup => "resource groups",
+            Kind::Factory => "factories",
+            Kind::GlobalParameters => "global parameters",
+            Kind::IntegrationRuntime => "integration runtimes",
+            Kind::LinkedService => "linked services",
+            Kind::Dataset => "datasets",
+            Kind::DataFlow => "data flows",
+            Kind::Pipeline => "pipelines",
+            Kind::Trigger => "triggers",
+        }
     }
 
     /// A human label, singular (`linked service`).

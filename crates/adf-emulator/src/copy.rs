@@ -13,6 +13,7 @@
 
 use crate::blob::{BlobAccount, BlobClient, BlobError, BlobItem, block_id};
 use crate::executor::{ActivityError, Run};
+use adf_core::Kind;
 use adf_expr::Context as _;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -62,7 +63,7 @@ fn user(message: impl Into<String>) -> ActivityError {
     ActivityError::user("2200", message)
 }
 
-fn entity(run: &Run, kind: &str, name: &str) -> Result<Value, ActivityError> {
+fn entity(run: &Run, kind: Kind, name: &str) -> Result<Value, ActivityError> {
     run.state
         .with_store(|_, store| store.entity(&run.scope, kind, name))
         .map_err(|e| ActivityError::system("InternalError", e.to_string()))?
@@ -73,7 +74,7 @@ fn entity(run: &Run, kind: &str, name: &str) -> Result<Value, ActivityError> {
 /// Resolves a `{referenceName, parameters}` dataset reference into a location.
 fn resolve(run: &Run, reference: &Value, item: Option<&Value>) -> Result<Location, ActivityError> {
     let name = text(reference.get("referenceName"));
-    let dataset = entity(run, "dataset", &name)?;
+    let dataset = entity(run, Kind::Dataset, &name)?;
     let given = match reference.get("parameters") {
         Some(p) => run.eval(p, item)?,
         None => json!({}),
@@ -157,7 +158,7 @@ fn linked_service(
     name: &str,
     item: Option<&Value>,
 ) -> Result<(BlobClient, String), ActivityError> {
-    let service = entity(run, "linkedService", name)?;
+    let service = entity(run, Kind::LinkedService, name)?;
     let kind = text(service.get("type"));
     if kind != "AzureStorage" && kind != "AzureBlobStorage" {
         return Err(ActivityError::user(

@@ -19,6 +19,7 @@ use crate::EmulatorState;
 use crate::copy;
 use crate::runs::{ActivityRunRecord, RunStatus};
 use crate::store::Scope;
+use adf_core::Kind;
 use adf_expr::Bindings;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
@@ -230,7 +231,7 @@ fn typed_parameters(pipeline: &Value, document: &Value) -> Map<String, Value> {
 
 fn global_parameters(state: &EmulatorState, scope: &Scope) -> Map<String, Value> {
     let mut out = Map::new();
-    if let Ok(rows) = state.with_store(|_, store| store.entities(scope, "globalParameters")) {
+    if let Ok(rows) = state.with_store(|_, store| store.entities(scope, Kind::GlobalParameters)) {
         for row in rows {
             if let Some(map) = row.body.as_object() {
                 for (name, declaration) in map {
@@ -269,7 +270,7 @@ pub(crate) fn execute_pipeline_run(
             return RunStatus::Cancelled;
         }
         let pipeline = state
-            .with_store(|_, store| store.entity(&scope, "pipeline", &pipeline_name))
+            .with_store(|_, store| store.entity(&scope, Kind::Pipeline, &pipeline_name))
             .ok()
             .flatten();
         let Some(pipeline) = pipeline else {
@@ -408,7 +409,7 @@ fn factory_name(state: &EmulatorState, scope: &Scope) -> String {
                     group: scope.group.clone(),
                     factory: String::new(),
                 },
-                "factory",
+                Kind::Factory,
                 &scope.factory,
             )
         })

@@ -35,6 +35,7 @@ pub use config::{BucketLimit, Clock, DEVELOPMENT_BLOB_ENDPOINT, EmulatorConfig, 
 pub use error::EmulatorError;
 pub use runs::{ActivityRunRecord, PipelineRunInfo, RunStatus};
 
+use adf_core::Kind;
 use arm::{ArmRequest, Reply, Route};
 use error::ArmError;
 use rng::XorShift;
@@ -329,7 +330,7 @@ impl EmulatorState {
         self.with_store(|_, store| {
             let context = "cannot create a child run";
             let Some(row) = store
-                .entity(scope, "pipeline", pipeline)
+                .entity(scope, Kind::Pipeline, pipeline)
                 .map_err(EmulatorError::store(context))?
             else {
                 return Ok(None);
@@ -499,7 +500,7 @@ impl EmulatorState {
         self.with_store(|_, store| {
             let context = "cannot fire a trigger";
             let Some(row) = store
-                .entity(&scope, "trigger", trigger)
+                .entity(&scope, Kind::Trigger, trigger)
                 .map_err(EmulatorError::store(context))?
             else {
                 return Ok(None);
@@ -522,7 +523,7 @@ impl EmulatorState {
                         else {
                             continue;
                         };
-                        let Some(pipeline) = store.entity(&scope, "pipeline", name)? else {
+                        let Some(pipeline) = store.entity(&scope, Kind::Pipeline, name)? else {
                             continue;
                         };
                         let raw = entry.get("parameters").cloned().unwrap_or(json!({}));

@@ -9,6 +9,7 @@
 //! trigger never fires, and the emulator logs why once.
 
 use crate::EmulatorState;
+use adf_core::Kind;
 use serde_json::Value;
 use std::collections::HashMap;
 use time::format_description::well_known::Rfc3339;
@@ -157,7 +158,7 @@ fn add_months(at: OffsetDateTime, months: i64) -> Option<OffsetDateTime> {
 /// One scheduler pass: fires what is due. Returns the trigger run ids it created.
 pub(crate) fn tick(state: &EmulatorState, memory: &mut Memory) -> Vec<String> {
     let now = state.config().clock.now();
-    let triggers = match state.with_store(|_, store| store.all_entities("trigger")) {
+    let triggers = match state.with_store(|_, store| store.all_entities(Kind::Trigger)) {
         Ok(triggers) => triggers,
         Err(error) => {
             tracing::warn!("scheduler: cannot list triggers: {error}");

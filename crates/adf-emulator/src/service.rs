@@ -631,7 +631,7 @@ impl Context<'_> {
         let group = self.require_group(&at.subscription, &at.group)?;
         let factory = self
             .store
-            .entity(&group_scope(at), "factory", &at.factory)?
+            .entity(&group_scope(at), Kind::Factory, &at.factory)?
             .ok_or_else(|| factory_not_found(&at.group, &at.factory))?;
         Ok((group, factory))
     }
@@ -723,7 +723,7 @@ impl Context<'_> {
             ));
         }
         let scope = group_scope(at);
-        let existing = self.store.entity(&scope, "factory", &at.factory)?;
+        let existing = self.store.entity(&scope, Kind::Factory, &at.factory)?;
         self.check_if_match(existing.as_ref())?;
         let previous = existing.as_ref().map(|row| &row.body);
         let mut properties = Map::new();
@@ -761,7 +761,7 @@ impl Context<'_> {
             .as_ref()
             .map_or(at.factory.clone(), |row| row.name.clone());
         self.store
-            .put_entity(&scope, "factory", &name, &stored, &etag)?;
+            .put_entity(&scope, Kind::Factory, &name, &stored, &etag)?;
         let row = EntityRow {
             name,
             body: stored,
@@ -791,7 +791,7 @@ impl Context<'_> {
         factory.etag = new_etag(self.store, self.now)?;
         self.store.put_entity(
             &group_scope(at),
-            "factory",
+            Kind::Factory,
             &factory.name,
             &factory.body,
             &factory.etag,
@@ -821,9 +821,7 @@ impl Context<'_> {
     fn list_children(&self, at: &FactoryPath, kind: Kind) -> Result<Reply, ArmError> {
         let (group, factory) = self.require_factory(at)?;
         let (skip, size) = self.page_window();
-        let (rows, total) =
-            self.store
-                .entities_page(&scope_of(at), kind.address_prefix(), skip, size)?;
+        let (rows, total) = self.store.entities_page(&scope_of(at), kind, skip, size)?;
         let items = rows
             .iter()
             .map(|row| child_json(&at.subscription, &group.name, &factory.name, kind, row))
@@ -838,7 +836,7 @@ impl Context<'_> {
         let (group, factory) = self.require_factory(at)?;
         let row = self
             .store
-            .entity(&scope_of(at), kind.address_prefix(), name)?
+            .entity(&scope_of(at), kind, name)?
             .ok_or_else(|| entity_not_found(at, kind, name))?;
         // DataFlows_Get declares no 304 in the swagger, but the service shares the code path.
         if let Some(header) = &self.request.if_none_match
@@ -902,7 +900,7 @@ impl Context<'_> {
             ));
         }
         let scope = scope_of(at);
-        let existing = self.store.entity(&scope, kind.address_prefix(), name)?;
+        let existing = self.store.entity(&scope, kind, name)?;
         self.check_if_match(existing.as_ref())?;
         if kind == Kind::Trigger
             && existing
@@ -920,7 +918,7 @@ impl Context<'_> {
             }
             let exists = self
                 .store
-                .entity(&scope, reference.kind.address_prefix(), &reference.name)?
+                .entity(&scope, reference.kind, &reference.name)?
                 .is_some();
             if !exists {
                 // Live wording (ADF lowercases the name); the target is UNVERIFIED.
@@ -952,7 +950,7 @@ impl Context<'_> {
             .as_ref()
             .map_or(name.to_owned(), |r| r.name.clone());
         self.store
-            .put_entity(&scope, kind.address_prefix(), &stored_name, &stored, &etag)?;
+            .put_entity(&scope, kind, &stored_name, &stored, &etag)?;
         let row = EntityRow {
             name: stored_name,
             body: stored,
@@ -972,7 +970,7 @@ impl Context<'_> {
     ) -> Result<Reply, ArmError> {
         let (_, factory) = self.require_factory(at)?;
         let scope = scope_of(at);
-        let Some(row) = self.store.entity(&scope, kind.address_prefix(), name)? else {
+        let Some(row) = self.store.entity(&scope, kind, name)? else {
             return Ok(Reply::empty(StatusCode::NO_CONTENT));
         };
         if kind == Kind::Trigger && runtime_state(&row.body) == "Started" {
@@ -980,7 +978,7 @@ impl Context<'_> {
         }
         let address = ResourceAddress::new(kind, row.name.clone());
         for (other_kind, other) in self.store.entities_mentioning(&scope, &row.name)? {
-            if other_kind == kind.address_prefix() && fold(&other.name) == fold(&row.name) {
+            if other_kind == kind && fold(&other.name) == fold(&row.name) {
                 continue;
             }
             if adf_core::desired::references(&other.body).contains(&address) {
@@ -994,8 +992,7 @@ impl Context<'_> {
                 ));
             }
         }
-        self.store
-            .delete_entity(&scope, kind.address_prefix(), name)?;
+        self.store.delete_entity(&scope, kind, name)?;
         Ok(Reply::empty(StatusCode::OK))
     }
 
@@ -1012,7 +1009,7 @@ impl Context<'_> {
             (Kind::Trigger, "start" | "stop") => {
                 let mut row = self
                     .store
-                    .entity(&scope, "trigger", name)?
+                    .entity(&scope, Kind::Trigger, name)?
                     .ok_or_else(|| entity_not_found(at, kind, name))?;
                 let state = if action == "start" {
                     "Started"
@@ -1022,13 +1019,13 @@ impl Context<'_> {
                 row.body["runtimeState"] = json!(state);
                 row.etag = new_etag(self.store, self.now)?;
                 self.store
-                    .put_entity(&scope, "trigger", &row.name, &row.body, &row.etag)?;
+                    .put_entity(&scope, Kind::Trigger, &row.name, &row.body, &row.etag)?;
                 Ok(Reply::empty(StatusCode::OK))
             }
             (Kind::Pipeline, "createrun") => {
                 let pipeline = self
                     .store
-                    .entity(&scope, "pipeline", name)?
+                    .entity(&scope, Kind::Pipeline, name)?
                     .ok_or_else(|| entity_not_found(at, kind, name))?;
                 let parameters = self.request.json()?;
                 let reference = self.request.query("referencePipelineRunId");
@@ -1059,7 +1056,7 @@ impl Context<'_> {
                 let parent = filter.get("parentTriggerName").and_then(Value::as_str);
                 let items: Vec<Value> = self
                     .store
-                    .entities(&scope, "trigger")?
+                    .entities(&scope, Kind::Trigger)?
                     .iter()
                     .filter(|row| {
                         parent.is_none_or(|p| {

@@ -12,6 +12,7 @@
 //! the holder recorded in `emulator.pid` (informational only; the lock is SQLite's).
 
 use crate::error::EmulatorError;
+use adf_core::Kind;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -298,7 +299,7 @@ impl Store {
     pub fn entity(
         &self,
         scope: &Scope,
-        kind: &str,
+        kind: Kind,
         name: &str,
     ) -> rusqlite::Result<Option<EntityRow>> {
         self.conn
@@ -309,7 +310,7 @@ impl Store {
                     scope.subscription,
                     scope.group,
                     scope.factory,
-                    kind,
+                    kind.address_prefix(),
                     fold(name)
                 ],
                 entity_row,
@@ -317,13 +318,18 @@ impl Store {
             .optional()
     }
 
-    pub fn entities(&self, scope: &Scope, kind: &str) -> rusqlite::Result<Vec<EntityRow>> {
+    pub fn entities(&self, scope: &Scope, kind: Kind) -> rusqlite::Result<Vec<EntityRow>> {
         let mut statement = self.conn.prepare(
             "SELECT name, body, etag FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 ORDER BY seq",
         )?;
         let rows = statement.query_map(
-            params![scope.subscription, scope.group, scope.factory, kind],
+            params![
+                scope.subscription,
+                scope.group,
+                scope.factory,
+                kind.address_prefix()
+            ],
             entity_row,
         )?;
         rows.collect()
@@ -338,7 +344,7 @@ impl Store {
         &self,
         scope: &Scope,
         name: &str,
-    ) -> rusqlite::Result<Vec<(String, EntityRow)>> {
+    ) -> rusqlite::Result<Vec<(Kind, EntityRow)>> {
         let needle = if name.is_ascii() { name } else { "" };
         let mut statement = self.conn.prepare(
             "SELECT name, body, etag, kind FROM entities
@@ -349,7 +355,12 @@ impl Store {
         )?;
         let rows = statement.query_map(
             params![scope.subscription, scope.group, scope.factory, needle],
-            |row| Ok((row.get(3)?, entity_row(row)?)),
+            |row| {
+                let kind: String = row.get(3)?;
+                // Only the store writes this column, with a kind's address prefix.
+                let kind = Kind::from_address_prefix(&kind).unwrap_or(Kind::Factory);
+                Ok((kind, entity_row(row)?))
+            },
         )?;
         rows.collect()
     }
@@ -359,14 +370,19 @@ impl Store {
     pub fn entities_page(
         &self,
         scope: &Scope,
-        kind: &str,
+        kind: Kind,
         offset: usize,
         limit: usize,
     ) -> rusqlite::Result<(Vec<EntityRow>, usize)> {
         let total: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4",
-            params![scope.subscription, scope.group, scope.factory, kind],
+            params![
+                scope.subscription,
+                scope.group,
+                scope.factory,
+                kind.address_prefix()
+            ],
             |row| row.get(0),
         )?;
         let mut statement = self.conn.prepare(
@@ -381,7 +397,7 @@ impl Store {
                 scope.subscription,
                 scope.group,
                 scope.factory,
-                kind,
+                kind.address_prefix(),
                 limit,
                 offset
             ],
@@ -417,7 +433,7 @@ impl Store {
     pub fn put_entity(
         &self,
         scope: &Scope,
-        kind: &str,
+        kind: Kind,
         name: &str,
         body: &Value,
         etag: &str,
@@ -432,7 +448,7 @@ impl Store {
                 scope.subscription,
                 scope.group,
                 scope.factory,
-                kind,
+                kind.address_prefix(),
                 fold(name),
                 name,
                 body.to_string(),
@@ -443,7 +459,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn delete_entity(&self, scope: &Scope, kind: &str, name: &str) -> rusqlite::Result<bool> {
+    pub fn delete_entity(&self, scope: &Scope, kind: Kind, name: &str) -> rusqlite::Result<bool> {
         let deleted = self.conn.execute(
             "DELETE FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND key = ?5",
@@ -451,7 +467,7 @@ impl Store {
                 scope.subscription,
                 scope.group,
                 scope.factory,
-                kind,
+                kind.address_prefix(),
                 fold(name)
             ],
         )?;
@@ -474,7 +490,7 @@ impl Store {
                 params![scope.subscription, scope.group, key],
             )?;
         }
-        self.delete_entity(scope, "factory", name)
+        self.delete_entity(scope, Kind::Factory, name)
     }
 
     /// The subscription and group key of the factory named `name`, anywhere (names are global).
@@ -610,11 +626,11 @@ impl Store {
     }
 
     /// Every entity of `kind` in every factory, with its scope.
-    pub fn all_entities(&self, kind: &str) -> rusqlite::Result<Vec<(Scope, EntityRow)>> {
+    pub fn all_entities(&self, kind: Kind) -> rusqlite::Result<Vec<(Scope, EntityRow)>> {
         let mut statement = self.conn.prepare(
             "SELECT name, body, etag, subscription, grp, factory FROM entities WHERE kind = ?1 ORDER BY seq",
         )?;
-        let rows = statement.query_map(params![kind], |row| {
+        let rows = statement.query_map(params![kind.address_prefix()], |row| {
             Ok((
                 Scope {
                     subscription: row.get(3)?,

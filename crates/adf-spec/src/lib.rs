@@ -35,7 +35,7 @@ mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity, render_plain};
 pub use load::{
-    FACTORY_KEYS, LoadOptions, Loaded, RESOURCE_GROUP_KEYS, SourceForm, SpecSource, TOP_LEVEL_KEYS,
-    load, summary,
+    FACTORY_KEYS, LoadOptions, Loaded, RESOURCE_GROUP_KEYS, SourceForm, SpecSource, load, summary,
+    top_level_keys,
 };
 pub use studio::StudioFolder;

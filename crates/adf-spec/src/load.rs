@@ -142,18 +142,11 @@ pub struct Loaded {
 }
 
 /// The top-level keys of a spec.
-pub const TOP_LEVEL_KEYS: [&str; 10] = [
-    "subscription",
-    "vars",
-    "resourceGroup",
-    "factory",
-    "linkedServices",
-    "datasets",
-    "pipelines",
-    "triggers",
-    "dataFlows",
-    "integrationRuntimes",
-];
+pub fn top_level_keys() -> Vec<&'static str> {
+    let mut keys = vec!["subscription", "vars", "resourceGroup", "factory"];
+    keys.extend(Kind::ENTITIES.into_iter().filter_map(Kind::spec_key));
+    keys
+}
 
 /// The keys of `resourceGroup:`.
 pub const RESOURCE_GROUP_KEYS: [&str; 4] = ["name", "location", "tags", "managed"];
@@ -306,7 +299,7 @@ const STUDIO_TARGET_HINT: &str = "an ADF Studio repository does not say where to
 
 impl Loader<'_, '_> {
     fn spec(&mut self, root: &Node, options: &LoadOptions) -> Option<DesiredState> {
-        self.check_keys(root, &TOP_LEVEL_KEYS, "at the top level of a spec");
+        self.check_keys(root, &top_level_keys(), "at the top level of a spec");
         self.read_vars(root.get("vars"));
         for (key, value) in &options.vars {
             self.vars.insert(key.clone(), value.clone());
@@ -1668,17 +1661,11 @@ pub fn summary(desired: &DesiredState) -> String {
         if count == 0 {
             continue;
         }
-        let (singular, plural) = match kind {
-            Kind::ResourceGroup => ("resource group", "resource groups"),
-            Kind::Factory => ("factory", "factories"),
-            Kind::GlobalParameters => ("global parameter", "global parameters"),
-            Kind::IntegrationRuntime => ("integration runtime", "integration runtimes"),
-            Kind::LinkedService => ("linked service", "linked services"),
-            Kind::Dataset => ("dataset", "datasets"),
-            Kind::DataFlow => ("data flow", "data flows"),
-            Kind::Pipeline => ("pipeline", "pipelines"),
-            Kind::Trigger => ("trigger", "triggers"),
+        let singular = match kind {
+            Kind::GlobalParameters => "global parameter",
+            _ => kind.label(),
         };
+        let plural = kind.plural_label();
         parts.push(format!(
             "{count} {}",
             if count == 1 { singular } else { plural }

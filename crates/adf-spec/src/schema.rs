@@ -13,7 +13,8 @@
 //! `description`, `type`, `properties`, `additionalProperties`, `required`, `enum`, `anyOf`,
 //! `items`, `minLength`, `if`, `then`.
 
-use crate::load::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, TOP_LEVEL_KEYS};
+use crate::load::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
+use adf_core::Kind;
 use serde_json::{Map, Value, json};
 
 /// The schema's `$id`.
@@ -34,20 +35,6 @@ fn reference(name: &str) -> Value {
 fn nullable(schema: Value) -> Value {
     json!({ "anyOf": [schema, {"type": "null"}] })
 }
-
-/// (spec key, definition, label) of each entity kind.
-const ENTITY_DEFINITIONS: [(&str, &str, &str); 6] = [
-    ("linkedServices", "linkedService", "linked service"),
-    ("datasets", "dataset", "dataset"),
-    ("pipelines", "pipeline", "pipeline"),
-    ("triggers", "trigger", "trigger"),
-    ("dataFlows", "dataFlow", "data flow"),
-    (
-        "integrationRuntimes",
-        "integrationRuntime",
-        "integration runtime",
-    ),
-];
 
 /// An object whose keys are all adfctl's.
 fn strict(properties: Map<String, Value>) -> Value {
@@ -197,20 +184,15 @@ pub fn json_schema() -> Value {
             ),
         ),
         ("factory", describe(nullable(factory), "The data factory.")),
-        (
-            "linkedServices",
-            entity_map("linkedServicePatch", "linked service"),
-        ),
-        ("datasets", entity_map("datasetPatch", "dataset")),
-        ("pipelines", entity_map("pipelinePatch", "pipeline")),
-        ("triggers", entity_map("triggerPatch", "trigger")),
-        ("dataFlows", entity_map("dataFlowPatch", "data flow")),
-        (
-            "integrationRuntimes",
-            entity_map("integrationRuntimePatch", "integration runtime"),
-        ),
     ]);
-    debug_assert_eq!(top.len(), TOP_LEVEL_KEYS.len());
+    let mut top = top;
+    for kind in Kind::ENTITIES {
+        if let Some(spec_key) = kind.spec_key() {
+            let patch = format!("{}Patch", kind.address_prefix());
+            top.insert(spec_key.into(), entity_map(&patch, kind.label()));
+        }
+    }
+    debug_assert_eq!(top.len(), top_level_keys().len());
 
     let type_string = describe(string.clone(), "The ADF type, such as `AzureBlobStorage`.");
     let connect_via = describe(
@@ -415,13 +397,16 @@ pub fn json_schema() -> Value {
     // `factory.location`, which every base spec has) again with ADF's required fields.
     let mut defs = defs;
     let mut base = Map::new();
-    for (spec_key, definition, what) in ENTITY_DEFINITIONS {
+    for kind in Kind::ENTITIES {
+        let (Some(spec_key), definition) = (kind.spec_key(), kind.address_prefix()) else {
+            continue;
+        };
         let mut patch = defs.get(definition).cloned().unwrap_or_else(|| json!({}));
         if let Some(Value::Object(body)) = patch.pointer_mut("/anyOf/1") {
             body.remove("required");
         }
         defs.insert(format!("{definition}Patch"), patch);
-        base.insert(spec_key.into(), entity_map(definition, what));
+        base.insert(spec_key.into(), entity_map(definition, kind.label()));
     }
 
     json!({
@@ -462,7 +447,7 @@ mod tests {
             list.sort();
             list
         };
-        assert_eq!(keys("/properties"), sorted(&TOP_LEVEL_KEYS));
+        assert_eq!(keys("/properties"), sorted(&top_level_keys()));
         assert_eq!(
             keys("/properties/resourceGroup/anyOf/0/properties"),
             sorted(&RESOURCE_GROUP_KEYS)

@@ -25,31 +25,22 @@ pub enum StudioFolder {
 }
 
 impl StudioFolder {
-    /// The folders adfctl reads, in the order their files are merged.
-    pub const FOLDERS: [&'static str; 8] = [
-        "factory",
-        "globalParameters",
-        "integrationRuntime",
-        "linkedService",
-        "dataset",
-        "dataflow",
-        "pipeline",
-        "trigger",
-    ];
+    /// The folders adfctl reads, in the order their files are merged (each kind's
+    /// [`Kind::studio_folder`], in apply order).
+    pub fn folders() -> impl Iterator<Item = &'static str> {
+        Kind::ALL.into_iter().filter_map(Kind::studio_folder)
+    }
 
     /// The meaning of a folder name (exact, as ADF writes it), or `None` for folders adfctl
     /// does not read (such as `managedVirtualNetwork` or `credential`).
     pub fn from_folder(name: &str) -> Option<StudioFolder> {
-        Some(match name {
-            "factory" => StudioFolder::Factory,
-            "globalParameters" => StudioFolder::GlobalParameters,
-            "integrationRuntime" => StudioFolder::Entity(Kind::IntegrationRuntime),
-            "linkedService" => StudioFolder::Entity(Kind::LinkedService),
-            "dataset" => StudioFolder::Entity(Kind::Dataset),
-            "dataflow" => StudioFolder::Entity(Kind::DataFlow),
-            "pipeline" => StudioFolder::Entity(Kind::Pipeline),
-            "trigger" => StudioFolder::Entity(Kind::Trigger),
-            _ => return None,
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|kind| kind.studio_folder() == Some(name))?;
+        Some(match kind {
+            Kind::Factory => StudioFolder::Factory,
+            Kind::GlobalParameters => StudioFolder::GlobalParameters,
+            kind => StudioFolder::Entity(kind),
         })
     }
 }
@@ -242,7 +233,7 @@ mod tests {
 
     #[test]
     fn folders_map_to_kinds() {
-        for folder in StudioFolder::FOLDERS {
+        for folder in StudioFolder::folders() {
             assert!(StudioFolder::from_folder(folder).is_some(), "{folder}");
         }
         assert_eq!(StudioFolder::from_folder("managedVirtualNetwork"), None);

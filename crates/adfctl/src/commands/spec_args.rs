@@ -124,7 +124,7 @@ fn file_error(name: &str, message: String, hint: &str) -> Box<Diagnostic> {
 }
 
 /// Reads an ADF Studio git repository (the folder given as the repository's root folder):
-/// the `*.json` files of the folders adfctl knows ([`StudioFolder::FOLDERS`], in that order,
+/// the `*.json` files of the folders adfctl knows ([`StudioFolder::folders`], in that order,
 /// files sorted by name), each a source of its folder's form. Other folders (such as
 /// `managedVirtualNetwork/`) are skipped with a note on stderr; `publish_config.json` and
 /// other files at the top are not read.
@@ -164,7 +164,7 @@ fn read_studio_repository(root: &Path) -> Result<Vec<SpecSource>, Vec<Diagnostic
     }
     let mut sources = Vec::new();
     let mut problems = Vec::new();
-    for folder_name in StudioFolder::FOLDERS {
+    for folder_name in StudioFolder::folders() {
         let Some(folder) = StudioFolder::from_folder(folder_name) else {
             continue;
         };
