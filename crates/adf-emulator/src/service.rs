@@ -1280,10 +1280,14 @@ fn group_json(subscription: &str, row: &GroupRow) -> Value {
     Value::Object(body)
 }
 
+/// A factory's ARM id (adf-core's one spelling of it).
 pub(crate) fn factory_id(subscription: &str, group: &str, factory: &str) -> String {
-    format!(
-        "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.DataFactory/factories/{factory}"
-    )
+    adf_core::FactoryTarget {
+        subscription: subscription.to_owned(),
+        resource_group: group.to_owned(),
+        factory: factory.to_owned(),
+    }
+    .factory_path()
 }
 
 /// A factory as ARM returns it: `eTag` (capital T) with a quoted value (ARM-FACTS §5).
