@@ -301,6 +301,7 @@ fn cost_counts_pipelines_no_started_trigger_reaches() {
     );
     assert_eq!(code, 0, "{stderr}");
     let cost: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(cost["format_version"], "1");
     assert_eq!(cost["spec"]["pipelines"], 2);
     assert_eq!(cost["spec"]["monthly_usd"], 1.6);
 

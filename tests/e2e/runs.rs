@@ -92,7 +92,12 @@ fn json_run(emulator: &EmulatorProcess, args: &[&str]) -> (Output, serde_json::V
     all.extend_from_slice(&["--format", "json"]);
     let output = emulator.adfctl(&all, ENV);
     let (stdout, _) = text(&output);
-    let document = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    let document: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    if !document.is_null() {
+        assert_eq!(document["format_version"], "1", "{document:#}");
+        assert!(document["runId"].is_string(), "{document:#}");
+    }
     (output, document)
 }
 
@@ -194,7 +199,7 @@ fn a_foreach_over_a_parameter_array_copies_several_files() {
     );
     let (stdout, _) = ok(&child_runs);
     let runs: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    let runs = runs.as_array().expect("array");
+    let runs = runs["runs"].as_array().expect("array");
     assert_eq!(runs.len(), files.len());
     assert!(runs.iter().all(|r| r["status"] == "Succeeded"), "{runs:#?}");
 }
@@ -271,7 +276,8 @@ triggers:
         let output = emulator.adfctl(&["runs", "-f", &path, "--format", "json"], ENV);
         let (stdout, _) = ok(&output);
         let runs: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-        let done: Vec<serde_json::Value> = runs
+        assert_eq!(runs["format_version"], "1");
+        let done: Vec<serde_json::Value> = runs["runs"]
             .as_array()
             .into_iter()
             .flatten()

@@ -148,6 +148,67 @@ pub async fn cancel_run(
         .map(|_| ())
 }
 
+/// The version of the run documents `adfctl run` and `adfctl runs` print as JSON.
+pub const REPORT_FORMAT_VERSION: &str = "1";
+
+/// `adfctl run --format json`: the run as ARM reports it, and its activity runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    /// `"1"`; the run and activity-run objects are ARM's own.
+    #[serde(rename = "format_version")]
+    pub format_version: &'static str,
+    /// The run id.
+    pub run_id: String,
+    /// The pipeline run document (`status`, `runStart`, `message`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<Value>,
+    /// Its activity runs (`activityName`, `status`, `output`, `error`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity_runs: Option<Vec<Value>>,
+}
+
+impl RunReport {
+    /// A run just started (`run --no-wait`): its id only.
+    pub fn started(run_id: &str) -> RunReport {
+        RunReport {
+            format_version: REPORT_FORMAT_VERSION,
+            run_id: run_id.to_owned(),
+            run: None,
+            activity_runs: None,
+        }
+    }
+
+    /// A run that ended, with its activity runs.
+    pub fn finished(run: &PipelineRun, activities: &[ActivityRun]) -> RunReport {
+        RunReport {
+            format_version: REPORT_FORMAT_VERSION,
+            run_id: run.run_id.clone(),
+            run: Some(run.raw.clone()),
+            activity_runs: Some(activities.iter().map(|a| a.raw.clone()).collect()),
+        }
+    }
+}
+
+/// `adfctl runs --format json`: the runs found, newest first.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunList {
+    /// `"1"`.
+    pub format_version: &'static str,
+    /// ARM's run documents.
+    pub runs: Vec<Value>,
+}
+
+impl RunList {
+    /// The list of `runs`.
+    pub fn new(runs: &[PipelineRun]) -> RunList {
+        RunList {
+            format_version: REPORT_FORMAT_VERSION,
+            runs: runs.iter().map(|r| r.raw.clone()).collect(),
+        }
+    }
+}
+
 /// How following a run ended.
 #[derive(Debug)]
 pub enum FollowEnd {

@@ -24,7 +24,55 @@ pub struct Estimate {
     pub inactive: Vec<String>,
 }
 
+/// `adfctl cost --format json`: the spec's estimate, and the live one when asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CostReport {
+    /// `"1"`: a new version only when a field changes meaning or goes away.
+    pub format_version: &'static str,
+    /// The factory's name.
+    pub factory: String,
+    /// What ADF bills per inactive pipeline and month (US dollars).
+    pub monthly_usd_per_inactive_pipeline: f64,
+    /// What the spec would cost.
+    pub spec: EstimateReport,
+    /// What the live factory costs (`cost --live`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<EstimateReport>,
+}
+
+/// One estimate in a [`CostReport`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EstimateReport {
+    /// The monthly charge, rounded to cents.
+    pub monthly_usd: f64,
+    /// How many pipelines there are.
+    pub pipelines: usize,
+    /// The pipelines counted as inactive.
+    pub inactive_pipelines: Vec<String>,
+}
+
+impl CostReport {
+    /// The report of `spec` (and `live`) estimates for `factory`.
+    pub fn new(factory: &str, spec: &Estimate, live: Option<&Estimate>) -> CostReport {
+        CostReport {
+            format_version: "1",
+            factory: factory.to_owned(),
+            monthly_usd_per_inactive_pipeline: INACTIVE_PIPELINE_MONTHLY_USD,
+            spec: spec.report(),
+            live: live.map(Estimate::report),
+        }
+    }
+}
+
 impl Estimate {
+    fn report(&self) -> EstimateReport {
+        EstimateReport {
+            monthly_usd: (self.monthly_usd() * 100.0).round() / 100.0,
+            pipelines: self.pipelines,
+            inactive_pipelines: self.inactive.clone(),
+        }
+    }
+
     /// The monthly charge in US dollars: inactive pipelines × [`INACTIVE_PIPELINE_MONTHLY_USD`].
     pub fn monthly_usd(&self) -> f64 {
         self.inactive.len() as f64 * INACTIVE_PIPELINE_MONTHLY_USD

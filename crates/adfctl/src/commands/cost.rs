@@ -77,17 +77,10 @@ pub fn run(args: CostArgs) -> ExitStatus {
             );
         }
         CostFormat::Json => {
-            let mut document = serde_json::json!({
-                "factory": factory,
-                "monthly_usd_per_inactive_pipeline": adf_plan::INACTIVE_PIPELINE_MONTHLY_USD,
-                "spec": json(&desired),
-            });
-            if let Some(live) = &live {
-                document["live"] = json(live);
-            }
+            let report = cost::CostReport::new(factory, &desired, live.as_ref());
             println!(
                 "{}",
-                serde_json::to_string_pretty(&document).unwrap_or_default()
+                serde_json::to_string_pretty(&report).unwrap_or_default()
             );
         }
     }
@@ -103,12 +96,4 @@ fn text(label: &str, factory: &str, estimate: &Estimate) -> String {
         out.push_str(&format!("  inactive: {}\n", estimate.inactive.join(", ")));
     }
     out
-}
-
-fn json(estimate: &Estimate) -> serde_json::Value {
-    serde_json::json!({
-        "monthly_usd": (estimate.monthly_usd() * 100.0).round() / 100.0,
-        "pipelines": estimate.pipelines,
-        "inactive_pipelines": estimate.inactive,
-    })
 }

@@ -5,8 +5,8 @@ use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
 use crate::exit::ExitStatus;
 use adf_core::RunStatus;
-use adf_engine::runs::{self, ActivityRun, FollowEnd, PipelineRun};
-use serde_json::{Map, Value, json};
+use adf_engine::runs::{self, ActivityRun, FollowEnd, PipelineRun, RunList, RunReport};
+use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// Output formats of a run.
@@ -166,7 +166,7 @@ async fn follow(
     if args.no_wait {
         match args.format {
             RunFormat::Human => println!("{run_id}"),
-            RunFormat::Json => println!("{}", json!({"runId": run_id})),
+            RunFormat::Json => print_json(serde_json::to_value(RunReport::started(&run_id))),
         }
         return ExitStatus::Success;
     }
@@ -217,16 +217,7 @@ async fn follow(
     };
     match args.format {
         RunFormat::Human => print!("{}", render_run(&run, &activities)),
-        RunFormat::Json => {
-            let document = json!({
-                "run": run.raw,
-                "activityRuns": activities.iter().map(|a| a.raw.clone()).collect::<Vec<_>>(),
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&document).unwrap_or_default()
-            );
-        }
+        RunFormat::Json => print_json(serde_json::to_value(RunReport::finished(&run, &activities))),
     }
     if run.state() == Some(RunStatus::Succeeded) {
         ExitStatus::Success
@@ -362,13 +353,7 @@ pub fn list(args: RunsArgs) -> ExitStatus {
             Err(error) => return fail(&format!("cannot query runs: {error}")),
         };
         match args.format {
-            RunFormat::Json => {
-                let list: Vec<Value> = found.iter().map(|r| r.raw.clone()).collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&list).unwrap_or_default()
-                );
-            }
+            RunFormat::Json => print_json(serde_json::to_value(RunList::new(&found))),
             RunFormat::Human => {
                 if found.is_empty() {
                     eprintln!("No runs in the last {} days.", args.days);
@@ -389,9 +374,16 @@ pub fn list(args: RunsArgs) -> ExitStatus {
     })
 }
 
+/// Prints a versioned JSON document (one of adf-engine's report types) on stdout.
+fn print_json(document: Result<Value, serde_json::Error>) {
+    let text = document.and_then(|document| serde_json::to_string_pretty(&document));
+    println!("{}", text.unwrap_or_default());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn durations_parse() {
