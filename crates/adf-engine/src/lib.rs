@@ -5,6 +5,7 @@
 //! HTTP. It decides nothing the plan did not say: apply sends exactly the compiled steps.
 
 mod apply;
+pub mod export;
 mod refresh;
 pub mod runs;
 

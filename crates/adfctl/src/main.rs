@@ -3,6 +3,7 @@
 //! lives here.
 
 mod commands;
+mod error;
 mod exit;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -56,7 +57,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let status = match cli.command {
+    let outcome = match cli.command {
         Command::Validate(args) => commands::validate::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Apply(args) => commands::apply::run(args),
@@ -69,7 +70,13 @@ fn main() -> std::process::ExitCode {
         Command::Schema(args) => commands::schema::run(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
     };
-    status.into()
+    match outcome {
+        Ok(status) => status.into(),
+        Err(error) => {
+            error.print();
+            error.status().into()
+        }
+    }
 }
 
 /// Logs go to stderr so that stdout carries only data.

@@ -1,9 +1,10 @@
 //! `adfctl apply`: plan and apply a spec, or apply a saved plan exactly.
 
 use super::plan::{PlanFormat, print_plan};
-use super::session::{self, fail, fail_with_hint};
+use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 use adf_plan::{Action, PlanOptions, saved::SavedPlan};
 use std::path::PathBuf;
@@ -46,125 +47,86 @@ pub struct ApplyArgs {
 }
 
 /// Runs `adfctl apply`.
-pub fn run(args: ApplyArgs) -> ExitStatus {
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
+pub fn run(args: ApplyArgs) -> Outcome {
     match &args.planfile {
-        Some(path) => runtime.block_on(apply_saved(&args, path)),
-        None => runtime.block_on(apply_spec(&args)),
+        Some(path) => apply_saved(&args, path),
+        None => apply_spec(&args),
     }
 }
 
-async fn apply_spec(args: &ApplyArgs) -> ExitStatus {
-    let spec = SpecArgs {
+fn spec_of(args: &ApplyArgs) -> SpecArgs {
+    SpecArgs {
         files: args.files.clone(),
         vars: args.vars.clone(),
-    };
-    let loaded = match spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
-    let connection = match args.target.connect().await {
-        Ok(connection) => connection,
-        Err(message) => return fail(&message),
-    };
+    }
+}
+
+/// Refuses a plan that replaces the factory or the group without `--allow-replace`.
+fn refuse_replacements(plan: &adf_plan::Plan, allowed: bool) -> Result<(), CliError> {
+    if plan.has_replacements() && !allowed {
+        return Err(CliError::with_hint(
+            "the plan replaces the factory or the resource group, which deletes everything in it",
+            "if that is really what you want, run again with --allow-replace",
+        ));
+    }
+    Ok(())
+}
+
+fn apply_spec(args: &ApplyArgs) -> Outcome {
+    let session = Session::open(&spec_of(args))?;
     let options = PlanOptions {
         prune: args.prune,
         ..PlanOptions::apply()
     };
-    let status = async {
-        let (live, plan) = match session::make_plan(&connection, &loaded.desired, &options).await {
-            Ok(made) => made,
-            Err(status) => return status,
-        };
+    session.connected(&args.target, async |connection, loaded| {
+        let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
         if !plan.has_changes() {
-            return ExitStatus::Success;
+            return Ok(ExitStatus::Success);
         }
-        if plan.has_replacements() && !args.allow_replace {
-            return fail_with_hint(
-                "the plan replaces the factory or the resource group, which deletes everything in it",
-                "if that is really what you want, run again with --allow-replace",
-            );
-        }
+        refuse_replacements(&plan, args.allow_replace)?;
         if !args.auto_approve {
-            match session::confirm("Do you want to perform these actions?") {
-                Ok(true) => {}
-                Ok(false) => {
-                    eprintln!("Apply cancelled.");
-                    return ExitStatus::Failure;
-                }
-                Err(status) => return status,
-            }
+            session::confirm("Do you want to perform these actions?", "Apply")?;
         }
-        session::execute(&connection, &plan, &loaded.desired, &live, usize::from(args.parallelism)).await
-    }
-    .await;
-    connection.close().await;
-    status
+        let parallelism = usize::from(args.parallelism);
+        session::execute(connection, &plan, &loaded.desired, &live, parallelism).await
+    })
 }
 
-async fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> ExitStatus {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(error) => {
-            return fail_with_hint(
-                &format!("cannot read the plan file {}: {error}", path.display()),
-                "make one with `adfctl plan -f SPEC --out FILE`",
-            );
-        }
-    };
-    let saved = match SavedPlan::from_file_str(&text) {
-        Ok(saved) => saved,
-        Err(error) => return fail(&format!("{}: {error}", path.display())),
-    };
+fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        CliError::with_hint(
+            format!("cannot read the plan file {}: {error}", path.display()),
+            "make one with `adfctl plan -f SPEC --out FILE`",
+        )
+    })?;
+    let saved = SavedPlan::from_file_str(&text)
+        .map_err(|error| CliError::new(format!("{}: {error}", path.display())))?;
     if !args.files.is_empty() {
-        let spec = SpecArgs {
-            files: args.files.clone(),
-            vars: args.vars.clone(),
-        };
-        let loaded = match spec.load() {
-            Ok(loaded) => loaded,
-            Err(status) => return status,
-        };
-        if let Err(error) = saved.check_target(&loaded.desired.target) {
-            return fail(&error.to_string());
-        }
+        let loaded = spec_of(args).load()?;
+        saved
+            .check_target(&loaded.desired.target)
+            .map_err(|error| CliError::new(error.to_string()))?;
         if !saved.matches_desired(&loaded.desired) {
-            return fail_with_hint(
+            return Err(CliError::with_hint(
                 "the spec changed since the plan was made",
                 "make a new plan with `adfctl plan --out`",
-            );
+            ));
         }
     }
-    let desired = match saved.desired_state(|name| std::env::var(name).ok()) {
-        Ok(desired) => desired,
-        Err(error) => return fail(&format!("{}: {error}", path.display())),
-    };
-    if saved.plan.has_replacements() && !args.allow_replace {
-        return fail_with_hint(
-            "the plan replaces the factory or the resource group, which deletes everything in it",
-            "if that is really what you want, run again with --allow-replace",
-        );
-    }
-    let connection = match args.target.connect().await {
-        Ok(connection) => connection,
-        Err(message) => return fail(&message),
-    };
-    let status = async {
+    let desired = saved
+        .desired_state(|name| std::env::var(name).ok())
+        .map_err(|error| CliError::new(format!("{}: {error}", path.display())))?;
+    refuse_replacements(&saved.plan, args.allow_replace)?;
+    session::connected(&args.target, async |connection| {
         let list_group = saved.plan.mode == adf_plan::PlanMode::Destroy;
-        let live = match session::refresh(&connection, &desired, list_group).await {
-            Ok(live) => live,
-            Err(status) => return status,
-        };
-        if let Err(error) = saved.check_live(&live) {
-            return fail(&format!("refusing to apply {}: {error}", path.display()));
-        }
+        let live = session::refresh(connection, &desired, list_group).await?;
+        saved.check_live(&live).map_err(|error| {
+            CliError::new(format!("refusing to apply {}: {error}", path.display()))
+        })?;
         print_plan(&saved.plan, PlanFormat::Human);
         if !saved.plan.has_changes() {
-            return ExitStatus::Success;
+            return Ok(ExitStatus::Success);
         }
         let deletes = saved
             .plan
@@ -172,27 +134,12 @@ async fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> ExitStatus {
             .iter()
             .any(|c| c.action == Action::Delete);
         if deletes && !args.auto_approve {
-            match session::confirm(
+            session::confirm(
                 "This plan deletes resources. Do you want to perform these actions?",
-            ) {
-                Ok(true) => {}
-                Ok(false) => {
-                    eprintln!("Apply cancelled.");
-                    return ExitStatus::Failure;
-                }
-                Err(status) => return status,
-            }
+                "Apply",
+            )?;
         }
-        session::execute(
-            &connection,
-            &saved.plan,
-            &desired,
-            &live,
-            usize::from(args.parallelism),
-        )
-        .await
-    }
-    .await;
-    connection.close().await;
-    status
+        let parallelism = usize::from(args.parallelism);
+        session::execute(connection, &saved.plan, &desired, &live, parallelism).await
+    })
 }

@@ -1,5 +1,6 @@
 //! `adfctl completions`: shell completion scripts, generated from the command definitions.
 
+use crate::error::Outcome;
 use crate::exit::ExitStatus;
 
 /// Arguments of `adfctl completions`.
@@ -16,8 +17,8 @@ pub struct CompletionsArgs {
 }
 
 /// Writes the completion script for `args.shell` to stdout.
-pub fn run(args: CompletionsArgs, mut command: clap::Command) -> ExitStatus {
+pub fn run(args: CompletionsArgs, mut command: clap::Command) -> Outcome {
     let name = command.get_name().to_owned();
     clap_complete::generate(args.shell, &mut command, name, &mut std::io::stdout());
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }

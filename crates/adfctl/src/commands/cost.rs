@@ -1,8 +1,9 @@
 //! `adfctl cost`: the estimated inactive-pipeline charge of a spec, and of the live factory.
 
-use super::session::{self, fail};
+use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
+use crate::error::Outcome;
 use crate::exit::ExitStatus;
 use adf_plan::cost::{self, Estimate};
 
@@ -37,30 +38,15 @@ pub enum CostFormat {
 }
 
 /// Runs `adfctl cost`.
-pub fn run(args: CostArgs) -> ExitStatus {
-    let loaded = match args.spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
+pub fn run(args: CostArgs) -> Outcome {
+    let session = Session::open(&args.spec)?;
+    let loaded = &session.loaded;
     let desired = cost::of_desired(&loaded.desired);
     let live = if args.live {
-        let runtime = match session::runtime() {
-            Ok(runtime) => runtime,
-            Err(status) => return status,
-        };
-        let live = runtime.block_on(async {
-            let connection = match args.target.connect().await {
-                Ok(connection) => connection,
-                Err(message) => return Err(fail(&message)),
-            };
-            let live = session::refresh(&connection, &loaded.desired, false).await;
-            connection.close().await;
-            live
-        });
-        match live {
-            Ok(live) => Some(cost::of_live(&live)),
-            Err(status) => return status,
-        }
+        let live = session.connected(&args.target, async |connection, loaded| {
+            session::refresh(connection, &loaded.desired, false).await
+        })?;
+        Some(cost::of_live(&live))
     } else {
         None
     };
@@ -84,7 +70,7 @@ pub fn run(args: CostArgs) -> ExitStatus {
             );
         }
     }
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
 fn text(label: &str, factory: &str, estimate: &Estimate) -> String {

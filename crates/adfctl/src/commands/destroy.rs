@@ -1,9 +1,10 @@
 //! `adfctl destroy`: delete what the spec manages.
 
 use super::plan::{PlanFormat, print_plan};
-use super::session::{self, fail};
+use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
+use crate::error::Outcome;
 use crate::exit::ExitStatus;
 use adf_plan::PlanOptions;
 
@@ -26,53 +27,19 @@ pub struct DestroyArgs {
 }
 
 /// Runs `adfctl destroy`.
-pub fn run(args: DestroyArgs) -> ExitStatus {
-    let loaded = match args.spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
-    runtime.block_on(async {
-        let connection = match args.target.connect().await {
-            Ok(connection) => connection,
-            Err(message) => return fail(&message),
-        };
-        let status = async {
-            let (live, plan) =
-                match session::make_plan(&connection, &loaded.desired, &PlanOptions::destroy())
-                    .await
-                {
-                    Ok(made) => made,
-                    Err(status) => return status,
-                };
-            print_plan(&plan, PlanFormat::Human);
-            if !plan.has_changes() {
-                return ExitStatus::Success;
-            }
-            if !args.auto_approve {
-                match session::confirm("Do you really want to destroy these resources?") {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        eprintln!("Destroy cancelled.");
-                        return ExitStatus::Failure;
-                    }
-                    Err(status) => return status,
-                }
-            }
-            session::execute(
-                &connection,
-                &plan,
-                &loaded.desired,
-                &live,
-                usize::from(args.parallelism),
-            )
-            .await
+pub fn run(args: DestroyArgs) -> Outcome {
+    let session = Session::open(&args.spec)?;
+    session.connected(&args.target, async |connection, loaded| {
+        let (live, plan) =
+            session::make_plan(connection, &loaded.desired, &PlanOptions::destroy()).await?;
+        print_plan(&plan, PlanFormat::Human);
+        if !plan.has_changes() {
+            return Ok(ExitStatus::Success);
         }
-        .await;
-        connection.close().await;
-        status
+        if !args.auto_approve {
+            session::confirm("Do you really want to destroy these resources?", "Destroy")?;
+        }
+        let parallelism = usize::from(args.parallelism);
+        session::execute(connection, &plan, &loaded.desired, &live, parallelism).await
     })
 }

@@ -2,6 +2,7 @@
 //! SIGTERM. A thin wrapper: the arguments become an `EmulatorConfig`, `adf_emulator::start`
 //! does the rest.
 
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,10 +83,11 @@ fn default_data_dir() -> Option<PathBuf> {
 }
 
 /// Runs `adfctl emulator`.
-pub fn run(args: EmulatorArgs) -> ExitStatus {
+pub fn run(args: EmulatorArgs) -> Outcome {
     let Some(data_dir) = args.data.clone().or_else(default_data_dir) else {
-        eprintln!("error: no data directory: pass --data DIR (HOME is not set)");
-        return ExitStatus::Failure;
+        return Err(CliError::new(
+            "no data directory: pass --data DIR (HOME is not set)",
+        ));
     };
     let mut config = adf_emulator::EmulatorConfig::new(&data_dir);
     config.page_size = usize::try_from(args.page_size).unwrap_or(usize::MAX);
@@ -97,24 +99,10 @@ pub fn run(args: EmulatorArgs) -> ExitStatus {
     config.development_blob_endpoint = args.blob_endpoint.clone();
     config.run_engine = !args.no_run_engine;
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitStatus::Failure;
-        }
-    };
-    runtime.block_on(async move {
-        let running = match adf_emulator::start(config, args.listen).await {
-            Ok(running) => running,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitStatus::Failure;
-            }
-        };
+    super::session::runtime()?.block_on(async move {
+        let running = adf_emulator::start(config, args.listen)
+            .await
+            .map_err(|error| CliError::new(error.to_string()))?;
         eprintln!(
             "adfctl emulator listening on {} (data: {})",
             running.base_url(),
@@ -128,13 +116,11 @@ pub fn run(args: EmulatorArgs) -> ExitStatus {
         }
         wait_for_stop_signal().await;
         eprintln!("adfctl emulator: shutting down");
-        match running.shutdown().await {
-            Ok(()) => ExitStatus::Success,
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitStatus::Failure
-            }
-        }
+        running
+            .shutdown()
+            .await
+            .map_err(|error| CliError::new(error.to_string()))?;
+        Ok(ExitStatus::Success)
     })
 }
 

@@ -1,11 +1,11 @@
 //! `adfctl export`: a spec from a live factory.
 
-use super::session::{self, fail, fail_with_hint};
+use super::session;
 use super::target::TargetArgs;
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
-use adf_core::{FactoryTarget, Kind};
-use adf_plan::normalise;
-use adf_spec::export::{ExportEntity, ExportInput, Layout};
+use adf_core::FactoryTarget;
+use adf_spec::export::Layout;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `adfctl export`.
@@ -46,37 +46,25 @@ pub struct ExportArgs {
 }
 
 /// Runs `adfctl export`.
-pub fn run(args: ExportArgs) -> ExitStatus {
+pub fn run(args: ExportArgs) -> Outcome {
     let target = FactoryTarget {
         subscription: args.subscription.clone(),
         resource_group: args.resource_group.clone(),
         factory: args.factory.clone(),
     };
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
-    let live = runtime.block_on(async {
-        let connection = match args.target.connect().await {
-            Ok(connection) => connection,
-            Err(message) => return Err(fail(&message)),
-        };
-        let result = adf_engine::refresh(&connection.client, &target, false).await;
-        connection.close().await;
-        result.map_err(|error| fail(&format!("{error}")))
-    });
-    let live = match live {
-        Ok(live) => live,
-        Err(status) => return status,
-    };
-    let Some(input) = export_input(&target, &live, args.manage_resource_group) else {
-        return fail_with_hint(
-            &format!(
+    let input = session::connected(&args.target, async |connection| {
+        adf_engine::export::read_factory(&connection.client, &target, args.manage_resource_group)
+            .await
+            .map_err(|error| CliError::new(error.to_string()))
+    })?;
+    let Some(input) = input else {
+        return Err(CliError::with_hint(
+            format!(
                 "factory `{}` does not exist in resource group `{}` (subscription {})",
                 target.factory, target.resource_group, target.subscription
             ),
             "check --subscription, --resource-group and --factory",
-        );
+        ));
     };
     let layout = match &args.output {
         None => Layout::SingleFile,
@@ -92,10 +80,7 @@ pub fn run(args: ExportArgs) -> ExitStatus {
             }
             Vec::new()
         }
-        Some(path) => match write_files(path, layout, &exported.files) {
-            Ok(written) => written,
-            Err(status) => return status,
-        },
+        Some(path) => write_files(path, layout, &exported.files)?,
     };
     eprintln!(
         "Exported factory {} ({} entit{}).",
@@ -122,7 +107,7 @@ pub fn run(args: ExportArgs) -> ExitStatus {
         let files: Vec<String> = written.iter().map(|f| format!("-f {f}")).collect();
         eprintln!("hint: adfctl plan {}", files.join(" "));
     }
-    ExitStatus::Success
+    Ok(ExitStatus::Success)
 }
 
 fn is_file_path(path: &Path) -> bool {
@@ -134,7 +119,7 @@ fn write_files(
     path: &Path,
     layout: Layout,
     files: &[(String, String)],
-) -> Result<Vec<String>, ExitStatus> {
+) -> Result<Vec<String>, CliError> {
     let mut written = Vec::new();
     for (name, text) in files {
         let file = if layout == Layout::SingleFile {
@@ -146,56 +131,18 @@ fn write_files(
             && !parent.as_os_str().is_empty()
             && let Err(error) = std::fs::create_dir_all(parent)
         {
-            return Err(fail(&format!(
+            return Err(CliError::new(format!(
                 "cannot create {}: {error}",
                 parent.display()
             )));
         }
         if let Err(error) = std::fs::write(&file, text) {
-            return Err(fail(&format!("cannot write {}: {error}", file.display())));
+            return Err(CliError::new(format!(
+                "cannot write {}: {error}",
+                file.display()
+            )));
         }
         written.push(file.display().to_string());
     }
     Ok(written)
-}
-
-/// The live state as export input: server-owned fields removed (adf-plan's normalisation, with
-/// the body itself as the "desired" side so that nothing the user set is dropped).
-fn export_input(
-    target: &FactoryTarget,
-    live: &adf_plan::LiveState,
-    manage_resource_group: bool,
-) -> Option<ExportInput> {
-    let factory = live
-        .resources
-        .iter()
-        .find(|r| r.address.kind == Kind::Factory)?;
-    let group = live
-        .resources
-        .iter()
-        .find(|r| r.address.kind == Kind::ResourceGroup)
-        .map(|r| normalise::normalise(Kind::ResourceGroup, &r.body, Some(&r.body)));
-    let entities = live
-        .resources
-        .iter()
-        .filter(|r| r.address.kind.is_factory_child())
-        .map(|r| ExportEntity {
-            kind: r.address.kind,
-            name: r.address.name.clone(),
-            body: normalise::normalise(r.address.kind, &r.body, Some(&r.body)),
-            runtime_state: r
-                .runtime_state()
-                .filter(|_| r.address.kind == Kind::Trigger),
-        })
-        .collect();
-    Some(ExportInput {
-        target: FactoryTarget {
-            factory: factory.address.name.clone(),
-            ..target.clone()
-        },
-        resource_group: group,
-        manage_resource_group,
-        factory: normalise::normalise(Kind::Factory, &factory.body, Some(&factory.body)),
-        entities,
-    })
 }

@@ -1,8 +1,9 @@
 //! `adfctl plan`
 
-use super::session::{self, fail};
+use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 use adf_plan::{Plan, PlanOptions, saved::SavedPlan};
 use std::io::IsTerminal;
@@ -52,60 +53,44 @@ pub struct PlanArgs {
 }
 
 /// Runs `adfctl plan`.
-pub fn run(args: PlanArgs) -> ExitStatus {
-    let loaded = match args.spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
+pub fn run(args: PlanArgs) -> Outcome {
+    let session = Session::open(&args.spec)?;
+    let options = if args.destroy {
+        PlanOptions::destroy()
+    } else {
+        PlanOptions {
+            prune: args.prune,
+            ..PlanOptions::apply()
+        }
     };
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
-    runtime.block_on(async {
-        let connection = match args.target.connect().await {
-            Ok(connection) => connection,
-            Err(message) => return fail(&message),
-        };
-        let options = if args.destroy {
-            PlanOptions::destroy()
-        } else {
-            PlanOptions {
-                prune: args.prune,
-                ..PlanOptions::apply()
-            }
-        };
-        let result = session::make_plan(&connection, &loaded.desired, &options).await;
-        connection.close().await;
-        let (_live, plan) = match result {
-            Ok(made) => made,
-            Err(status) => return status,
-        };
-        if let Some(path) = &args.out {
-            let saved = SavedPlan::new(
-                &plan,
-                &loaded.desired,
-                &options,
-                uuid::Uuid::new_v4().as_bytes(),
-            );
-            if let Err(error) = std::fs::write(path, saved.to_file_string()) {
-                return fail(&format!(
-                    "cannot write the plan to {}: {error}",
-                    path.display()
-                ));
-            }
-            eprintln!(
-                "Saved the plan to {}; apply it with `adfctl apply {}`.",
-                path.display(),
+    let (_live, plan) = session.connected(&args.target, async |connection, loaded| {
+        session::make_plan(connection, &loaded.desired, &options).await
+    })?;
+    if let Some(path) = &args.out {
+        let saved = SavedPlan::new(
+            &plan,
+            &session.loaded.desired,
+            &options,
+            uuid::Uuid::new_v4().as_bytes(),
+        );
+        std::fs::write(path, saved.to_file_string()).map_err(|error| {
+            CliError::new(format!(
+                "cannot write the plan to {}: {error}",
                 path.display()
-            );
-        }
-        print_plan(&plan, args.format);
-        if args.detailed_exitcode && plan.has_changes() {
-            ExitStatus::Changes
-        } else {
-            ExitStatus::Success
-        }
-    })
+            ))
+        })?;
+        eprintln!(
+            "Saved the plan to {}; apply it with `adfctl apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
+    print_plan(&plan, args.format);
+    if args.detailed_exitcode && plan.has_changes() {
+        Ok(ExitStatus::Changes)
+    } else {
+        Ok(ExitStatus::Success)
+    }
 }
 
 /// Prints a plan on stdout in `format`.

@@ -1,8 +1,9 @@
 //! `adfctl run` (start a pipeline run and follow it) and `adfctl runs` (list recent runs).
 
-use super::session::{self, fail, fail_with_hint};
+use super::session::Session;
 use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 use adf_core::RunStatus;
 use adf_engine::runs::{self, ActivityRun, FollowEnd, PipelineRun, RunList, RunReport};
@@ -114,36 +115,17 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Runs `adfctl run`.
-pub fn run(args: RunArgs) -> ExitStatus {
-    let loaded = match args.spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
-    if loaded
-        .desired
-        .get(&adf_core::ResourceAddress::new(
-            adf_core::Kind::Pipeline,
-            &args.pipeline,
-        ))
-        .is_none()
-    {
-        return fail_with_hint(
-            &format!("the spec defines no pipeline `{}`", args.pipeline),
+pub fn run(args: RunArgs) -> Outcome {
+    let session = Session::open(&args.spec)?;
+    let address = adf_core::ResourceAddress::new(adf_core::Kind::Pipeline, &args.pipeline);
+    if session.loaded.desired.get(&address).is_none() {
+        return Err(CliError::with_hint(
+            format!("the spec defines no pipeline `{}`", args.pipeline),
             "run one of the pipelines under `pipelines:` in the spec",
-        );
+        ));
     }
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
-    runtime.block_on(async {
-        let connection = match args.target.connect().await {
-            Ok(connection) => connection,
-            Err(message) => return fail(&message),
-        };
-        let status = follow(&connection, &loaded.desired.target, &args).await;
-        connection.close().await;
-        status
+    session.connected(&args.target, async |connection, loaded| {
+        follow(connection, &loaded.desired.target, &args).await
     })
 }
 
@@ -151,24 +133,22 @@ async fn follow(
     connection: &Connection,
     target: &adf_core::FactoryTarget,
     args: &RunArgs,
-) -> ExitStatus {
+) -> Outcome {
     let parameters: Map<String, Value> = args.params.iter().cloned().collect();
-    let run_id =
-        match runs::start_run(&connection.client, target, &args.pipeline, &parameters).await {
-            Ok(run_id) => run_id,
-            Err(error) => {
-                return fail(&format!(
-                    "cannot start pipeline `{}`: {error}",
-                    args.pipeline
-                ));
-            }
-        };
+    let run_id = runs::start_run(&connection.client, target, &args.pipeline, &parameters)
+        .await
+        .map_err(|error| {
+            CliError::new(format!(
+                "cannot start pipeline `{}`: {error}",
+                args.pipeline
+            ))
+        })?;
     if args.no_wait {
         match args.format {
             RunFormat::Human => println!("{run_id}"),
             RunFormat::Json => print_json(serde_json::to_value(RunReport::started(&run_id))),
         }
-        return ExitStatus::Success;
+        return Ok(ExitStatus::Success);
     }
     eprintln!("Started run {run_id} of pipeline {}.", args.pipeline);
     let interrupt = async {
@@ -186,60 +166,59 @@ async fn follow(
         interrupt,
         print_status,
     )
-    .await;
+    .await
+    .map_err(|error| CliError::new(format!("cannot read run {run_id}: {error}")))?;
     let run = match end {
-        Ok(FollowEnd::Finished(run)) => run,
-        Ok(FollowEnd::TimedOut) => {
-            return fail_with_hint(
-                &format!(
+        FollowEnd::Finished(run) => run,
+        FollowEnd::TimedOut => {
+            return Err(CliError::with_hint(
+                format!(
                     "run {run_id} did not finish within {:?}; it was cancelled",
                     args.timeout
                 ),
                 "raise --timeout, or use --no-wait and `adfctl runs` to check on it later",
-            );
-        }
-        Ok(FollowEnd::Interrupted(Ok(()))) => {
-            eprintln!("Run {run_id} cancelled.");
-            return ExitStatus::Interrupted;
-        }
-        Ok(FollowEnd::Interrupted(Err(error))) => {
-            return fail(&format!("cannot cancel run {run_id}: {error}"));
-        }
-        Err(error) => return fail(&format!("cannot read run {run_id}: {error}")),
-    };
-    let activities = match runs::activity_runs(&connection.client, target, &run_id).await {
-        Ok(activities) => activities,
-        Err(error) => {
-            return fail(&format!(
-                "cannot read the activity runs of {run_id}: {error}"
             ));
         }
+        FollowEnd::Interrupted(Ok(())) => {
+            eprintln!("Run {run_id} cancelled.");
+            return Ok(ExitStatus::Interrupted);
+        }
+        FollowEnd::Interrupted(Err(error)) => {
+            return Err(CliError::new(format!(
+                "cannot cancel run {run_id}: {error}"
+            )));
+        }
     };
+    let activities = runs::activity_runs(&connection.client, target, &run_id)
+        .await
+        .map_err(|error| {
+            CliError::new(format!(
+                "cannot read the activity runs of {run_id}: {error}"
+            ))
+        })?;
     match args.format {
         RunFormat::Human => print!("{}", render_run(&run, &activities)),
         RunFormat::Json => print_json(serde_json::to_value(RunReport::finished(&run, &activities))),
     }
     if run.state() == Some(RunStatus::Succeeded) {
-        ExitStatus::Success
-    } else {
-        let failing = activities
-            .iter()
-            .find(|a| RunStatus::parse(&a.status) == Some(RunStatus::Failed));
-        match failing {
-            Some(activity) => eprintln!(
-                "error: run {run_id} {}: activity `{}` failed: {}",
-                run.status.to_lowercase(),
-                activity.activity_name,
-                activity.error_message.as_deref().unwrap_or("(no message)")
-            ),
-            None => eprintln!(
-                "error: run {run_id} {}: {}",
-                run.status.to_lowercase(),
-                run.message
-            ),
-        }
-        ExitStatus::Failure
+        return Ok(ExitStatus::Success);
     }
+    let failing = activities
+        .iter()
+        .find(|a| RunStatus::parse(&a.status) == Some(RunStatus::Failed));
+    Err(CliError::new(match failing {
+        Some(activity) => format!(
+            "run {run_id} {}: activity `{}` failed: {}",
+            run.status.to_lowercase(),
+            activity.activity_name,
+            activity.error_message.as_deref().unwrap_or("(no message)")
+        ),
+        None => format!(
+            "run {run_id} {}: {}",
+            run.status.to_lowercase(),
+            run.message
+        ),
+    }))
 }
 
 /// The run summary and its activity table.
@@ -325,53 +304,38 @@ fn bytes(value: f64) -> String {
 }
 
 /// Runs `adfctl runs`.
-pub fn list(args: RunsArgs) -> ExitStatus {
-    let loaded = match args.spec.load() {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
-    let runtime = match session::runtime() {
-        Ok(runtime) => runtime,
-        Err(status) => return status,
-    };
-    runtime.block_on(async {
-        let connection = match args.target.connect().await {
-            Ok(connection) => connection,
-            Err(message) => return fail(&message),
-        };
-        let result = runs::recent_runs(
+pub fn list(args: RunsArgs) -> Outcome {
+    let session = Session::open(&args.spec)?;
+    let found = session.connected(&args.target, async |connection, loaded| {
+        runs::recent_runs(
             &connection.client,
             &loaded.desired.target,
             args.days,
             args.pipeline.as_deref(),
             args.status.as_deref(),
         )
-        .await;
-        connection.close().await;
-        let found = match result {
-            Ok(found) => found,
-            Err(error) => return fail(&format!("cannot query runs: {error}")),
-        };
-        match args.format {
-            RunFormat::Json => print_json(serde_json::to_value(RunList::new(&found))),
-            RunFormat::Human => {
-                if found.is_empty() {
-                    eprintln!("No runs in the last {} days.", args.days);
-                }
-                for run in &found {
-                    println!(
-                        "{}  {:<24} {:<10} {:<28} {}",
-                        run.run_id,
-                        run.pipeline_name,
-                        run.status,
-                        run.run_start.as_deref().unwrap_or("-"),
-                        run.duration_ms.map(seconds).unwrap_or_else(|| "-".into())
-                    );
-                }
+        .await
+        .map_err(|error| CliError::new(format!("cannot query runs: {error}")))
+    })?;
+    match args.format {
+        RunFormat::Json => print_json(serde_json::to_value(RunList::new(&found))),
+        RunFormat::Human => {
+            if found.is_empty() {
+                eprintln!("No runs in the last {} days.", args.days);
+            }
+            for run in &found {
+                println!(
+                    "{}  {:<24} {:<10} {:<28} {}",
+                    run.run_id,
+                    run.pipeline_name,
+                    run.status,
+                    run.run_start.as_deref().unwrap_or("-"),
+                    run.duration_ms.map(seconds).unwrap_or_else(|| "-".into())
+                );
             }
         }
-        ExitStatus::Success
-    })
+    }
+    Ok(ExitStatus::Success)
 }
 
 /// Prints a versioned JSON document (one of adf-engine's report types) on stdout.

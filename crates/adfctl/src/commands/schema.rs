@@ -1,5 +1,6 @@
 //! `adfctl schema`: the JSON Schema of a spec file, for editors.
 
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 
 /// Arguments of `adfctl schema`.
@@ -10,13 +11,10 @@ use crate::exit::ExitStatus;
 pub struct SchemaArgs {}
 
 /// Prints the schema (JSON Schema draft 2020-12) on stdout.
-pub fn run(_args: SchemaArgs) -> ExitStatus {
+pub fn run(_args: SchemaArgs) -> Outcome {
     let schema = adf_spec::schema::json_schema();
-    match serde_json::to_string_pretty(&schema) {
-        Ok(text) => {
-            println!("{text}");
-            ExitStatus::Success
-        }
-        Err(error) => super::session::fail(&format!("cannot write the schema: {error}")),
-    }
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|error| CliError::new(format!("cannot write the schema: {error}")))?;
+    println!("{text}");
+    Ok(ExitStatus::Success)
 }

@@ -1,32 +1,64 @@
 //! What plan, apply and destroy share: load the spec, connect, refresh, plan, and the
 //! execution of a plan with progress on stderr.
 
-use super::target::Connection;
+use super::spec_args::SpecArgs;
+use super::target::{Connection, TargetArgs};
+use crate::error::CliError;
 use crate::exit::ExitStatus;
 use adf_core::DesiredState;
 use adf_engine::{ApplyEvent, ApplyOptions, ApplyReport, Phase, StepStatus};
 use adf_plan::{LiveState, Plan, PlanOptions};
+use adf_spec::Loaded;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 
+/// What the commands that talk to ARM share: the spec, loaded and validated (its warnings
+/// printed), and a connection for the length of one [`Session::connected`] call.
+pub struct Session {
+    /// The loaded spec.
+    pub loaded: Loaded,
+}
+
+impl Session {
+    /// Loads the spec, printing its diagnostics.
+    pub fn open(spec: &SpecArgs) -> Result<Session, CliError> {
+        Ok(Session {
+            loaded: spec.load()?,
+        })
+    }
+
+    /// [`connected`], with the loaded spec.
+    pub fn connected<T>(
+        &self,
+        target: &TargetArgs,
+        body: impl AsyncFnOnce(&Connection, &Loaded) -> Result<T, CliError>,
+    ) -> Result<T, CliError> {
+        connected(target, async |connection| {
+            body(connection, &self.loaded).await
+        })
+    }
+}
+
+/// Starts the async runtime, connects to `target`, runs `body` with the connection, and closes
+/// it (also when `body` fails).
+pub fn connected<T>(
+    target: &TargetArgs,
+    body: impl AsyncFnOnce(&Connection) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    runtime()?.block_on(async {
+        let connection = target.connect().await.map_err(CliError::new)?;
+        let result = body(&connection).await;
+        connection.close().await;
+        result
+    })
+}
+
 /// Builds the runtime the async commands run on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, ExitStatus> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|error| fail(&format!("cannot start the async runtime: {error}")))
-}
-
-/// Prints an error to stderr and returns `Failure`.
-pub fn fail(message: &str) -> ExitStatus {
-    eprintln!("error: {message}");
-    ExitStatus::Failure
-}
-
-/// Prints an error and a hint to stderr and returns `Failure`.
-pub fn fail_with_hint(message: &str, hint: &str) -> ExitStatus {
-    eprintln!("error: {message}\n  hint: {hint}");
-    ExitStatus::Failure
+        .map_err(|error| CliError::new(format!("cannot start the async runtime: {error}")))
 }
 
 /// Reads live state for the desired state's target.
@@ -34,7 +66,7 @@ pub async fn refresh(
     connection: &Connection,
     desired: &DesiredState,
     list_group: bool,
-) -> Result<LiveState, ExitStatus> {
+) -> Result<LiveState, CliError> {
     adf_engine::refresh(&connection.client, &desired.target, list_group)
         .await
         .map_err(|error| {
@@ -46,15 +78,15 @@ pub async fn refresh(
                 }
             );
             if unreachable {
-                fail_with_hint(
-                    &format!("{error}"),
-                    &format!(
+                CliError::with_hint(
+                    error.to_string(),
+                    format!(
                         "nothing answers at {}: check --endpoint (is `adfctl emulator` running there?), or use --local",
                         connection.client.endpoint()
                     ),
                 )
             } else {
-                fail(&format!("{error}"))
+                CliError::new(error.to_string())
             }
         })
 }
@@ -64,7 +96,7 @@ pub async fn make_plan(
     connection: &Connection,
     desired: &DesiredState,
     options: &PlanOptions,
-) -> Result<(LiveState, Plan), ExitStatus> {
+) -> Result<(LiveState, Plan), CliError> {
     let list_group = options.mode == adf_plan::PlanMode::Destroy;
     let live = refresh(connection, desired, list_group).await?;
     let group = adf_core::ResourceAddress::new(
@@ -75,8 +107,8 @@ pub async fn make_plan(
         && options.mode == adf_plan::PlanMode::Apply
         && live.get(&group).is_none()
     {
-        return Err(fail_with_hint(
-            &format!(
+        return Err(CliError::with_hint(
+            format!(
                 "resource group `{}` does not exist, and the spec says `managed: false` (adfctl may not create it)",
                 desired.target.resource_group
             ),
@@ -87,11 +119,11 @@ pub async fn make_plan(
     Ok((live, plan))
 }
 
-/// Asks "yes?" on the terminal. Without a terminal, refuses (the caller says to use
-/// `--auto-approve`).
-pub fn confirm(question: &str) -> Result<bool, ExitStatus> {
+/// Asks "yes?" on the terminal, after `question`. `Ok(())` when the answer is yes; an error
+/// otherwise, and without a terminal (which cannot answer: `--auto-approve` is the way).
+pub fn confirm(question: &str, what: &str) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() {
-        return Err(fail_with_hint(
+        return Err(CliError::with_hint(
             "cannot ask for confirmation: standard input is not a terminal",
             "review the plan, then run again with --auto-approve",
         ));
@@ -102,8 +134,13 @@ pub fn confirm(question: &str) -> Result<bool, ExitStatus> {
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|error| fail(&format!("cannot read the answer: {error}")))?;
-    Ok(answer.trim() == "yes")
+        .map_err(|error| CliError::new(format!("cannot read the answer: {error}")))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        eprintln!("{what} cancelled.");
+        Err(CliError::shown(ExitStatus::Failure))
+    }
 }
 
 /// Executes a plan with progress on stderr (a progress bar on a terminal, plain lines
@@ -114,14 +151,14 @@ pub async fn execute(
     desired: &DesiredState,
     live: &LiveState,
     parallelism: usize,
-) -> ExitStatus {
+) -> Result<ExitStatus, CliError> {
     let what = match plan.mode {
         adf_plan::PlanMode::Apply => "Apply",
         adf_plan::PlanMode::Destroy => "Destroy",
     };
     let steps = match adf_plan::compile(plan, desired, live, &mut adf_engine::random_salt) {
         Ok(steps) => steps,
-        Err(error) => return fail(&format!("cannot apply this plan: {error}")),
+        Err(error) => return Err(CliError::new(format!("cannot apply this plan: {error}"))),
     };
     let changes: usize = steps.waves.iter().map(Vec::len).sum();
     let bar = if std::io::stderr().is_terminal() {
@@ -184,11 +221,11 @@ fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
     }
 }
 
-fn print_report(report: &ApplyReport, what: &str) -> ExitStatus {
+fn print_report(report: &ApplyReport, what: &str) -> Result<ExitStatus, CliError> {
     let (applied, failed, skipped) = report.counts();
     if report.succeeded() {
         eprintln!("{what} complete: {applied} steps applied.");
-        return ExitStatus::Success;
+        return Ok(ExitStatus::Success);
     }
     eprintln!("{what} incomplete: {applied} steps applied, {failed} failed, {skipped} skipped.");
     for outcome in report.problems() {
@@ -205,5 +242,5 @@ fn print_report(report: &ApplyReport, what: &str) -> ExitStatus {
     eprintln!(
         "  hint: fix the cause and run apply again; it converges from wherever this stopped."
     );
-    ExitStatus::Failure
+    Err(CliError::shown(ExitStatus::Failure))
 }

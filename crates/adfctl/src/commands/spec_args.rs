@@ -1,5 +1,6 @@
 //! Shared spec arguments (`-f`, `--var`) and loading, flattened into every command that reads a spec.
 
+use crate::error::CliError;
 use crate::exit::ExitStatus;
 use adf_spec::{Diagnostic, LoadOptions, Loaded, Severity, SpecSource, StudioFolder, limits};
 use std::io::{IsTerminal, Read};
@@ -31,7 +32,7 @@ pub struct LoadOutcome {
 impl SpecArgs {
     /// Reads and loads the spec, printing every diagnostic (warnings too) to stderr.
     /// `Err(Failure)` when there is any error.
-    pub fn load(&self) -> Result<Loaded, ExitStatus> {
+    pub fn load(&self) -> Result<Loaded, CliError> {
         let outcome = self.load_quietly();
         match outcome.result {
             Ok(loaded) => {
@@ -47,7 +48,7 @@ impl SpecArgs {
                     if errors == 1 { "error" } else { "errors" },
                     self.display_files()
                 );
-                Err(ExitStatus::Failure)
+                Err(CliError::shown(ExitStatus::Failure))
             }
         }
     }

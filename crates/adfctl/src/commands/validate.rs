@@ -1,6 +1,7 @@
 //! `adfctl validate`
 
 use crate::commands::spec_args::{SpecArgs, print_diagnostics};
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
 
 /// Arguments of `adfctl validate`.
@@ -41,19 +42,17 @@ pub enum Format {
 }
 
 /// Runs `adfctl validate`.
-pub fn run(args: ValidateArgs) -> ExitStatus {
+pub fn run(args: ValidateArgs) -> Outcome {
     match args.format {
-        Format::Text => match args.spec.load() {
-            Ok(loaded) => {
-                println!(
-                    "{}: valid ({})",
-                    args.spec.display_files(),
-                    adf_spec::summary(&loaded.desired)
-                );
-                ExitStatus::Success
-            }
-            Err(status) => status,
-        },
+        Format::Text => {
+            let loaded = args.spec.load()?;
+            println!(
+                "{}: valid ({})",
+                args.spec.display_files(),
+                adf_spec::summary(&loaded.desired)
+            );
+            Ok(ExitStatus::Success)
+        }
         Format::Json => {
             let outcome = args.spec.load_quietly();
             let files: Vec<String> = args
@@ -86,15 +85,14 @@ pub fn run(args: ValidateArgs) -> ExitStatus {
             match serde_json::to_string_pretty(&document) {
                 Ok(text) => println!("{text}"),
                 Err(error) => {
-                    eprintln!("error: cannot render JSON: {error}");
                     print_diagnostics(diagnostics, &outcome.sources);
-                    return ExitStatus::Failure;
+                    return Err(CliError::new(format!("cannot render JSON: {error}")));
                 }
             }
             if valid {
-                ExitStatus::Success
+                Ok(ExitStatus::Success)
             } else {
-                ExitStatus::Failure
+                Err(CliError::shown(ExitStatus::Failure))
             }
         }
     }
