@@ -1,14 +1,15 @@
 //! The engine against a recording fake ARM (wiremock): ordering, failure handling, triggers.
 
-use adf_arm::{ArmClient, ArmClientOptions, RetryOptions};
+mod common;
+
 use adf_core::{
     DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState,
 };
 use adf_engine::{ApplyOptions, Phase, StepStatus};
 use adf_plan::{LiveResource, LiveState, PlanOptions};
+use common::client;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -68,16 +69,6 @@ fn live_factory() -> LiveState {
     }
 }
 
-async fn client(server: &MockServer) -> ArmClient {
-    let mut options = ArmClientOptions::new(url::Url::parse(&server.uri()).expect("url"));
-    options.retry = RetryOptions {
-        max_retries: 0,
-        initial_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(1),
-    };
-    ArmClient::new(options).expect("client")
-}
-
 #[tokio::test]
 async fn a_failure_skips_its_dependents_and_lets_the_rest_finish() {
     let server = MockServer::start().await;
@@ -97,7 +88,7 @@ async fn a_failure_skips_its_dependents_and_lets_the_rest_finish() {
     let desired = desired();
     let live = live_factory();
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
-    let client = client(&server).await;
+    let client = client(&server);
     let steps =
         adf_plan::compile(&plan, &desired, &live, &mut adf_engine::random_salt).expect("steps");
     let report =
@@ -154,7 +145,7 @@ async fn changes_run_in_dependency_order_and_a_started_trigger_is_stopped_first(
         json!({"name": "hourly", "etag": "1", "properties": {"type": "ScheduleTrigger", "runtimeState": "Started", "pipelines": [{"pipelineReference": {"referenceName": "standalone", "type": "PipelineReference"}}], "typeProperties": {"recurrence": {"frequency": "Hour", "interval": 1}}}}),
     ));
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
-    let client = client(&server).await;
+    let client = client(&server);
     let steps =
         adf_plan::compile(&plan, &desired, &live, &mut adf_engine::random_salt).expect("steps");
     let report = adf_engine::apply(

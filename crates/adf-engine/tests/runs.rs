@@ -1,9 +1,11 @@
 //! Following a run (`runs::follow_run`) against a fake ARM (wiremock): the end of a run, the
 //! timeout and the interrupt each end the follow, and the last two cancel the run.
 
-use adf_arm::{ArmClient, ArmClientOptions, RetryOptions};
+mod common;
+
 use adf_core::FactoryTarget;
 use adf_engine::runs::{FollowEnd, follow_run};
+use common::client;
 use serde_json::json;
 use std::time::Duration;
 use wiremock::matchers::{method, path_regex};
@@ -32,16 +34,6 @@ async fn server_with_run(status: &str) -> MockServer {
         .mount(&server)
         .await;
     server
-}
-
-fn client(server: &MockServer) -> ArmClient {
-    let mut options = ArmClientOptions::new(url::Url::parse(&server.uri()).expect("url"));
-    options.retry = RetryOptions {
-        max_retries: 0,
-        initial_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(1),
-    };
-    ArmClient::new(options).expect("client")
 }
 
 async fn cancels(server: &MockServer) -> usize {
