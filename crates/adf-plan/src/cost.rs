@@ -65,7 +65,8 @@ impl CostReport {
 }
 
 impl Estimate {
-    fn report(&self) -> EstimateReport {
+    /// The estimate as reported in JSON (cents rounded).
+    pub(crate) fn report(&self) -> EstimateReport {
         EstimateReport {
             monthly_usd: (self.monthly_usd() * 100.0).round() / 100.0,
             pipelines: self.pipelines,

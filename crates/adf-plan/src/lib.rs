@@ -39,6 +39,7 @@ pub mod fingerprint;
 pub mod merge;
 pub mod normalise;
 mod order;
+pub mod paths;
 pub mod render;
 pub mod saved;
 pub mod steps;

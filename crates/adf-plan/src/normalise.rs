@@ -157,16 +157,15 @@ fn remove_in(map: &mut Map<String, Value>, key: &str, fields: &[&str]) {
     }
 }
 
-/// The canonical form: object keys sorted, object members that are `null`, `{}` or `[]`
-/// removed (recursively, so an object emptied that way goes too), and integral floats written
-/// as integers. Array elements keep their positions.
+/// The canonical form: object members that are `null`, `{}` or `[]` removed (recursively, so
+/// an object emptied that way goes too), and integral floats written as integers. Keys keep
+/// their order (the spec's, shown to reviewers as written; object equality ignores order)
+/// and array elements their positions.
 pub fn canonical(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
             let mut out = Map::new();
-            for key in keys {
+            for key in map.keys() {
                 let child = canonical(&map[key]);
                 if !is_empty(&child) {
                     out.insert(key.clone(), child);
@@ -231,5 +230,18 @@ mod tests {
             Some(&json!({"properties": {"schema": []}})),
         );
         assert!(with.pointer("/properties/schema").is_some());
+    }
+}
+
+#[cfg(test)]
+mod key_order {
+    /// What keeping the spec's key order relies on.
+    #[test]
+    fn object_equality_ignores_key_order() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"a":1,"b":{"c":2,"d":3}}"#).unwrap_or_default();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"b":{"d":3,"c":2},"a":1}"#).unwrap_or_default();
+        assert_eq!(a, b);
     }
 }

@@ -136,3 +136,49 @@ fn control_characters_in_names_never_reach_the_terminal() {
     let markdown = render::markdown(&plan);
     assert!(!markdown.contains('\u{1b}'), "{markdown}");
 }
+
+/// A pipeline edited the ways reviewers meet: a nested activity's setting, an activity
+/// renamed, one moved, one added, one removed, and a multi-line script.
+#[test]
+fn human_plan_of_a_pipeline_names_activities_and_their_paths() {
+    let activity = |name: &str, depends: &[&str]| {
+        json!({"name": name, "type": "Wait",
+               "dependsOn": depends.iter().map(|d| json!({"activity": d, "dependencyConditions": ["Succeeded"]})).collect::<Vec<_>>(),
+               "typeProperties": {"waitTimeInSeconds": 1}})
+    };
+    let for_each = |batch: u32, script: &str| {
+        json!({"name": "ForEachTable", "type": "ForEach", "typeProperties": {
+            "batchCount": batch, "items": {"value": "@pipeline().parameters.tables", "type": "Expression"},
+            "activities": [{"name": "LoadTable", "type": "Script", "typeProperties": {"scripts": [{"type": "Query", "text": script}]}}]}})
+    };
+    let live_body = json!({"properties": {"activities": [
+        activity("Start", &[]), for_each(4, "SELECT 1\nFROM a\nWHERE x = 1"),
+        activity("Cleanup", &[]), activity("Notify", &[]), activity("Obsolete", &[])]}});
+    let desired_body = json!({"properties": {"activities": [
+        activity("Begin", &[]), activity("Notify", &[]), for_each(8, "SELECT 1\nFROM a\nWHERE x = 2"),
+        activity("Cleanup", &[]), activity("Audit", &["Cleanup"])]}});
+    let desired = state(vec![
+        group("eastus"),
+        factory("eastus"),
+        resource(Kind::Pipeline, "nightly", desired_body),
+    ]);
+    let mut live = applied(&state(vec![group("eastus"), factory("eastus")]));
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "nightly"),
+        live_body,
+    ));
+    let plan = plan(&desired, &live, &PlanOptions::apply());
+    let text = render::human(&plan, Style::plain());
+    insta::assert_snapshot!(text);
+    let json = render::json(&plan);
+    let paths = &json["changes"]
+        .as_array()
+        .and_then(|changes| changes.iter().find(|c| c["name"] == "nightly"))
+        .expect("the pipeline's change")["changed_paths"];
+    assert!(
+        paths
+            .as_array()
+            .is_some_and(|p| p.contains(&json!("activities[ForEachTable].typeProperties.batchCount"))),
+        "{paths:#}"
+    );
+}

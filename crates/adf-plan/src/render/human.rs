@@ -91,6 +91,7 @@ pub fn human(plan: &Plan, style: Style) -> String {
                 DiffLine::Removed(text) => painter.paint(RED, &format!("      - {text}")),
                 DiffLine::Added(text) => painter.paint(GREEN, &format!("      + {text}")),
                 DiffLine::Gap => painter.paint(DIM, "        ..."),
+                DiffLine::Changed(text) => painter.paint(YELLOW, &format!("      ~ {text}")),
             };
             let _ = writeln!(out, "{text}");
         }

@@ -24,25 +24,9 @@ struct JsonPlan {
 
 #[derive(Serialize)]
 struct JsonCharge {
-    now: JsonEstimate,
-    after: JsonEstimate,
+    now: crate::cost::EstimateReport,
+    after: crate::cost::EstimateReport,
     monthly_usd_per_inactive_pipeline: f64,
-}
-
-#[derive(Serialize)]
-struct JsonEstimate {
-    monthly_usd: f64,
-    pipelines: usize,
-    inactive_pipelines: Vec<String>,
-}
-
-fn estimate(estimate: &crate::cost::Estimate) -> JsonEstimate {
-    JsonEstimate {
-        // Cents, so that 3 × 0.80 prints as 2.4 and not 2.4000000000000004.
-        monthly_usd: (estimate.monthly_usd() * 100.0).round() / 100.0,
-        pipelines: estimate.pipelines,
-        inactive_pipelines: estimate.inactive.clone(),
-    }
 }
 
 #[derive(Serialize)]
@@ -68,6 +52,9 @@ struct JsonChange {
     name: String,
     action: &'static str,
     reason: Option<String>,
+    /// The changed properties' paths (`activities[Copy].policy.timeout`), for updates and
+    /// replacements.
+    changed_paths: Vec<String>,
     changed_secrets: Vec<String>,
     depends_on: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +79,10 @@ fn change(change: &ResourceChange) -> JsonChange {
         name: change.address.name.clone(),
         action: change.action.as_str(),
         reason: change.reason.clone(),
+        changed_paths: match (&change.before, &change.after) {
+            (Some(before), Some(after)) => crate::paths::changed_paths(before, after),
+            _ => Vec::new(),
+        },
         changed_secrets: change.changed_secrets.clone(),
         depends_on: change.depends_on.iter().map(ToString::to_string).collect(),
         runtime_state: change
@@ -135,8 +126,8 @@ pub fn json(plan: &Plan) -> Value {
         inactive_pipeline_charge: {
             let charge = crate::cost::of_plan(plan);
             JsonCharge {
-                now: estimate(&charge.now),
-                after: estimate(&charge.after),
+                now: charge.now.report(),
+                after: charge.after.report(),
                 monthly_usd_per_inactive_pipeline: crate::INACTIVE_PIPELINE_MONTHLY_USD,
             }
         },

@@ -77,6 +77,7 @@ pub fn markdown(plan: &Plan) -> String {
                 DiffLine::Removed(text) => writeln!(body, "- {text}"),
                 DiffLine::Added(text) => writeln!(body, "+ {text}"),
                 DiffLine::Gap => writeln!(body, "@@ … @@"),
+                DiffLine::Changed(text) => writeln!(body, "! {text}"),
             };
         }
         for pointer in &change.changed_secrets {

@@ -74,7 +74,7 @@ pub(crate) fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
 
-/// Pretty JSON (keys already sorted by normalisation), one value per line.
+/// Pretty JSON (in the body's key order), one value per line.
 pub(crate) fn pretty(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     text.push('\n');
@@ -92,34 +92,12 @@ pub(crate) enum DiffLine {
     Added(String),
     /// Unchanged lines left out between hunks.
     Gap,
+    /// A property changed in place, renamed or moved (`path: before → after`).
+    Changed(String),
 }
 
-/// The changed parts of `before` → `after` (pretty JSON), with `context` lines around them.
-pub(crate) fn diff_lines(before: &Value, after: &Value, context: usize) -> Vec<DiffLine> {
-    let old = pretty(before);
-    let new = pretty(after);
-    let diff = TextDiff::from_lines(&old, &new);
-    let mut lines = Vec::new();
-    for (index, group) in diff.grouped_ops(context).iter().enumerate() {
-        if index > 0 {
-            lines.push(DiffLine::Gap);
-        }
-        for op in group {
-            for change in diff.iter_changes(op) {
-                let text = change.value().trim_end_matches('\n').to_owned();
-                lines.push(match change.tag() {
-                    ChangeTag::Equal => DiffLine::Context(text),
-                    ChangeTag::Delete => DiffLine::Removed(text),
-                    ChangeTag::Insert => DiffLine::Added(text),
-                });
-            }
-        }
-    }
-    lines
-}
-
-/// The lines to show under a change: a create shows its body, an update or a replace the
-/// changed parts, a delete nothing.
+/// The lines to show under a change: a create shows its body, an update or a replace each
+/// changed property at its path ([`crate::paths`]), a delete nothing.
 pub(crate) fn body_lines(change: &ResourceChange) -> Vec<DiffLine> {
     match (change.action, &change.before, &change.after) {
         (Action::Create, _, Some(after)) => pretty(after)
@@ -127,10 +105,82 @@ pub(crate) fn body_lines(change: &ResourceChange) -> Vec<DiffLine> {
             .map(|l| DiffLine::Added(l.to_owned()))
             .collect(),
         (Action::Update | Action::Replace, Some(before), Some(after)) => {
-            diff_lines(before, after, 3)
+            property_lines(before, after)
         }
         _ => Vec::new(),
     }
+}
+
+/// At most this many characters of a value on one line.
+const VALUE_WIDTH: usize = 120;
+
+/// A value on one line: compact JSON, cut at [`VALUE_WIDTH`] characters.
+fn one_line(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() <= VALUE_WIDTH {
+        text
+    } else {
+        let head: String = text.chars().take(VALUE_WIDTH - 1).collect();
+        format!("{head}…")
+    }
+}
+
+/// One line per changed property; a changed multi-line string (a script, a long expression)
+/// as a line diff under its path.
+pub(crate) fn property_lines(before: &Value, after: &Value) -> Vec<DiffLine> {
+    use crate::paths::{PropertyChange, property_changes};
+    let mut lines = Vec::new();
+    for change in property_changes(before, after) {
+        match change {
+            PropertyChange::Changed {
+                path,
+                before: Value::String(old),
+                after: Value::String(new),
+            } if old.contains('\n') || new.contains('\n') => {
+                lines.push(DiffLine::Changed(format!("{path}:")));
+                let diff = TextDiff::from_lines(&old, &new);
+                for (index, group) in diff.grouped_ops(2).iter().enumerate() {
+                    if index > 0 {
+                        lines.push(DiffLine::Gap);
+                    }
+                    for op in group {
+                        for line in diff.iter_changes(op) {
+                            let text = format!("    {}", line.value().trim_end_matches('\n'));
+                            lines.push(match line.tag() {
+                                ChangeTag::Equal => DiffLine::Context(text),
+                                ChangeTag::Delete => DiffLine::Removed(text),
+                                ChangeTag::Insert => DiffLine::Added(text),
+                            });
+                        }
+                    }
+                }
+            }
+            PropertyChange::Changed {
+                path,
+                before,
+                after,
+            } => lines.push(DiffLine::Changed(format!(
+                "{path}: {} → {}",
+                one_line(&before),
+                one_line(&after)
+            ))),
+            PropertyChange::Added { path, value } => {
+                lines.push(DiffLine::Added(format!("{path}: {}", one_line(&value))));
+            }
+            PropertyChange::Removed { path, value } => {
+                lines.push(DiffLine::Removed(format!("{path}: {}", one_line(&value))));
+            }
+            PropertyChange::Renamed { path, from, to } => {
+                lines.push(DiffLine::Changed(format!("{path}: {from} renamed to {to}")));
+            }
+            PropertyChange::Moved { path, from, to } => lines.push(DiffLine::Changed(format!(
+                "{path}: moved from position {} to {}",
+                from + 1,
+                to + 1
+            ))),
+        }
+    }
+    lines
 }
 
 /// The text describing a trigger's runtime-state handling, if any.
