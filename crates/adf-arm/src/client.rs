@@ -1,26 +1,27 @@
-//! [`ArmClient`]: one ARM request = build URL, pace, authenticate, send, retry by policy,
-//! then interpret the response into an [`ArmResponse`] or a typed [`ArmError`].
+//! [`ArmClient`] and [`ArmClientOptions`]: the typed operations (get, head, put, patch,
+//! delete, post, list). Each builds its URL and [`Call`], hands it to the transport, and reads
+//! the answer with `wire`, following a long-running operation with a [`Poller`] when the answer
+//! started one. How a request is sent and retried is `transport`'s business; what a response
+//! means is `wire`'s.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
 use crate::cloud::Cloud;
-use crate::credential::{ChainCredential, Credential, LOCAL_TOKEN};
-use crate::error::{ArmError, parse_cloud_error, status_code_name};
+use crate::credential::{ChainSettings, Credential};
+use crate::endpoint::{self, is_loopback};
+use crate::error::ArmError;
 use crate::lro::{LroOptions, Poller};
-use crate::pacing::{Bucket, Pacer, PacingOptions};
-use crate::retry::{
-    Decision, Idempotency, Outcome, RetryOptions, RetryPolicy, parse_retry_after, random_unit,
-};
-use crate::secret::SecretString;
-use crate::stats::{Counters, RequestStats};
+use crate::pacing::PacingOptions;
+use crate::retry::{Idempotency, RetryOptions};
+use crate::stats::RequestStats;
+use crate::transport::{self, Call, Transport};
+use crate::wire::{self, ArmResponse, Expect, Raw};
 
 /// Settings of an [`ArmClient`].
 #[derive(Clone, Debug)]
@@ -68,216 +69,74 @@ impl ArmClientOptions {
     }
 
     /// Defaults for a cloud's ARM endpoint, with the credential chain for that cloud.
-    pub fn for_cloud(cloud: Cloud, chain: crate::credential::ChainSettings) -> ArmClientOptions {
+    pub fn for_cloud(cloud: Cloud, chain: ChainSettings) -> ArmClientOptions {
         // `Cloud::endpoint` returns constants that parse (guarded by a test).
         #[allow(clippy::expect_used)]
         let endpoint = Url::parse(cloud.endpoint()).expect("Cloud endpoints are valid URLs");
         let mut options = ArmClientOptions::new(endpoint);
-        options.credential = Credential::Chain(crate::credential::ChainSettings { cloud, ..chain });
+        options.credential = Credential::Chain(ChainSettings { cloud, ..chain });
         options
     }
 }
 
 impl Default for ArmClientOptions {
     fn default() -> Self {
-        ArmClientOptions::for_cloud(Cloud::Public, crate::credential::ChainSettings::default())
+        ArmClientOptions::for_cloud(Cloud::Public, ChainSettings::default())
     }
-}
-
-/// True for `localhost`, `127.0.0.0/8` and `::1`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(address)) => address.is_loopback(),
-        Some(url::Host::Ipv6(address)) => address.is_loopback(),
-        None => false,
-    }
-}
-
-/// A successful ARM response.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ArmResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// The JSON body; `Value::Null` when the body was empty.
-    pub body: Value,
-    /// The `ETag` header, else the body's `etag`/`eTag` (factories say `eTag`).
-    pub etag: Option<String>,
-    /// `x-ms-request-id`.
-    pub request_id: Option<String>,
-    /// `x-ms-correlation-request-id`.
-    pub correlation_id: Option<String>,
-    /// `Location`, when present.
-    pub location: Option<String>,
-    /// `Azure-AsyncOperation`, when present.
-    pub async_operation: Option<String>,
-    /// `Retry-After`, when present and valid.
-    pub retry_after: Option<Duration>,
-}
-
-/// What a response body must look like.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Expect {
-    /// A JSON object (GET, PUT, PATCH of a resource).
-    Object,
-    /// Empty, or any JSON (DELETE, POST actions, LRO polls).
-    Optional,
-}
-
-/// A response as it came off the wire.
-pub(crate) struct Raw {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
-
-impl Raw {
-    pub(crate) fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_string)
-    }
-
-    pub(crate) fn request_id(&self) -> Option<String> {
-        self.header("x-ms-request-id")
-    }
-
-    pub(crate) fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
-}
-
-/// One request to send.
-pub(crate) struct Call {
-    pub method: Method,
-    pub url: Url,
-    pub body: Option<Vec<u8>>,
-    pub if_match: Option<String>,
-    pub idempotency: Idempotency,
-}
-
-impl Call {
-    pub(crate) fn get(url: Url) -> Call {
-        Call {
-            method: Method::GET,
-            url,
-            body: None,
-            if_match: None,
-            idempotency: Idempotency::Idempotent,
-        }
-    }
-}
-
-// Built once per client; boxing the chain would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum TokenSource {
-    Local,
-    Static(SecretString),
-    Chain(ChainCredential),
-}
-
-impl fmt::Debug for TokenSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenSource::Local => f.write_str("Local"),
-            TokenSource::Static(_) => f.write_str("Static(<redacted>)"),
-            TokenSource::Chain(chain) => write!(f, "{chain:?}"),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Inner {
-    http: reqwest::Client,
-    options: ArmClientOptions,
-    token: TokenSource,
-    policy: RetryPolicy,
-    pacer: Pacer,
-    counters: Counters,
 }
 
 /// The ARM client. Cheap to clone; clones share the connection pool, credential, pacing state
 /// and stats.
 #[derive(Clone, Debug)]
 pub struct ArmClient {
-    inner: Arc<Inner>,
+    options: Arc<ArmClientOptions>,
+    transport: Arc<Transport>,
 }
 
 impl ArmClient {
     /// Builds a client. Refuses an `http://` endpoint that is not loopback (tokens would travel
     /// in clear).
     pub fn new(options: ArmClientOptions) -> Result<Self, ArmError> {
-        let endpoint = &options.endpoint;
-        match endpoint.scheme() {
-            "https" => {}
-            "http" if is_loopback(endpoint) => {}
-            "http" => {
-                return Err(ArmError::Config(format!(
-                    "refusing to send Azure credentials over plain http to {endpoint}; use an https endpoint, or a loopback address (http://127.0.0.1:PORT) for the local emulator"
-                )));
-            }
-            other => {
-                return Err(ArmError::Config(format!(
-                    "unsupported endpoint scheme '{other}' in {endpoint}; expected https"
-                )));
-            }
-        }
-        if endpoint.host().is_none() {
-            return Err(ArmError::Config(format!("endpoint {endpoint} has no host")));
-        }
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
-            .user_agent(options.user_agent.clone())
-            // A redirect would carry the bearer token somewhere we did not choose; ARM does not redirect.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| ArmError::Config(format!("cannot build the HTTP client: {error}")))?;
-        let token = match &options.credential {
-            Credential::None => TokenSource::Local,
-            Credential::Static(token) => TokenSource::Static(token.clone()),
-            Credential::Chain(settings) => {
-                TokenSource::Chain(ChainCredential::new(settings.clone()))
-            }
-        };
+        let transport = Transport::new(transport::Settings {
+            endpoint: &options.endpoint,
+            credential: &options.credential,
+            retry: &options.retry,
+            pacing: &options.pacing,
+            timeout: options.timeout,
+            connect_timeout: options.connect_timeout,
+            user_agent: &options.user_agent,
+        })?;
         Ok(ArmClient {
-            inner: Arc::new(Inner {
-                http,
-                policy: RetryPolicy::new(options.retry.clone()),
-                pacer: Pacer::new(options.pacing.clone()),
-                counters: Counters::default(),
-                token,
-                options,
-            }),
+            options: Arc::new(options),
+            transport: Arc::new(transport),
         })
     }
 
     /// The ARM endpoint.
     pub fn endpoint(&self) -> &Url {
-        &self.inner.options.endpoint
+        &self.options.endpoint
     }
 
     /// The options this client was built with.
     pub fn options(&self) -> &ArmClientOptions {
-        &self.inner.options
+        &self.options
     }
 
     /// Counts of what this client (and its clones) sent so far.
     pub fn stats(&self) -> RequestStats {
-        self.inner.counters.snapshot()
+        self.transport.stats()
     }
 
     /// Obtains a token now (e.g. to fail early, before a plan, when no credential works).
     pub async fn check_credential(&self) -> Result<(), ArmError> {
-        self.token().await.map(|_| ())
+        self.transport.token().await.map(|_| ())
     }
 
     /// GET a resource. A missing resource is an error with `is_not_found()`.
     pub async fn get(&self, path: &str, api_version: &str) -> Result<ArmResponse, ArmError> {
         let url = self.resource_url(path, api_version)?;
         let raw = self.execute(Call::get(url.clone())).await?;
-        self.interpret(raw, &Method::GET, &url, Expect::Object)
+        wire::interpret(raw, &Method::GET, &url, Expect::Object)
     }
 
     /// GET a resource; `None` when it (or its parent) does not exist.
@@ -304,7 +163,7 @@ impl ArmClient {
         match raw.status {
             200..=299 => Ok(true),
             404 => Ok(false),
-            _ => Err(self.error_from(raw, &Method::HEAD, &url)),
+            _ => Err(wire::error_from(raw, &Method::HEAD, &url)),
         }
     }
 
@@ -350,18 +209,10 @@ impl ArmClient {
             idempotency: Idempotency::Idempotent,
         };
         let raw = self.execute(call).await?;
-        let pending = raw.status == 202
-            || (raw.status == 201 && raw.headers.contains_key("azure-asyncoperation"));
-        if !pending {
-            return self.interpret(raw, &method, &url, Expect::Object);
+        if !wire::write_is_pending(&raw) {
+            return wire::interpret(raw, &method, &url, Expect::Object);
         }
-        let poller = Poller::start(
-            self.clone(),
-            method.clone(),
-            url.clone(),
-            raw,
-            Some(url.clone()),
-        )?;
+        let poller = self.poller(method.clone(), url.clone(), raw, Some(url.clone()))?;
         let done = poller.wait().await?;
         if done.body.is_object() {
             return Ok(done);
@@ -385,18 +236,13 @@ impl ArmClient {
         };
         let raw = self.execute(call).await?;
         match raw.status {
-            202 => Poller::start(self.clone(), Method::DELETE, url, raw, None),
-            404 => Ok(Poller::done(
-                self.clone(),
-                Method::DELETE,
-                &url,
-                response_from(raw, Value::Null),
-            )),
+            202 => self.poller(Method::DELETE, url, raw, None),
+            404 => Ok(self.finished(Method::DELETE, &url, wire::response_from(raw, Value::Null))),
             200..=299 => {
-                let response = self.interpret(raw, &Method::DELETE, &url, Expect::Optional)?;
-                Ok(Poller::done(self.clone(), Method::DELETE, &url, response))
+                let response = wire::interpret(raw, &Method::DELETE, &url, Expect::Optional)?;
+                Ok(self.finished(Method::DELETE, &url, response))
             }
-            _ => Err(self.error_from(raw, &Method::DELETE, &url)),
+            _ => Err(wire::error_from(raw, &Method::DELETE, &url)),
         }
     }
 
@@ -422,15 +268,11 @@ impl ArmClient {
             idempotency,
         };
         let raw = self.execute(call).await?;
-        // A 202 that names nothing to poll is the answer itself: the 2017 preview API answered
-        // createRun so (arm-recordings, test_pipeline_create).
-        let to_poll =
-            raw.header("location").is_some() || raw.header("azure-asyncoperation").is_some();
-        if raw.status == 202 && to_poll {
-            let poller = Poller::start(self.clone(), Method::POST, url, raw, None)?;
-            return poller.wait().await;
+        // A 202 that names nothing to poll is the answer itself (see `wire::post_is_pending`).
+        if wire::post_is_pending(&raw) {
+            return self.poller(Method::POST, url, raw, None)?.wait().await;
         }
-        self.interpret(raw, &Method::POST, &url, Expect::Optional)
+        wire::interpret(raw, &Method::POST, &url, Expect::Optional)
     }
 
     /// GET every item of an ARM list: follows `nextLink` verbatim until it is absent. Empty
@@ -448,49 +290,19 @@ impl ArmClient {
                     format!("nextLink loop: page {} was already fetched", url.path()),
                 ));
             }
-            if seen.len() > self.inner.options.max_pages {
+            if seen.len() > self.options.max_pages {
                 return Err(malformed_without_response(
                     &Method::GET,
                     &url,
-                    format!("more than {} pages", self.inner.options.max_pages),
+                    format!("more than {} pages", self.options.max_pages),
                 ));
             }
             let raw = self.execute(Call::get(url.clone())).await?;
-            let status = raw.status;
-            let request_id = raw.request_id();
-            let page = self
-                .interpret(raw, &Method::GET, &url, Expect::Object)?
-                .body;
-            let bad = |detail: String| ArmError::MalformedResponse {
-                method: "GET".into(),
-                path: url.path().to_string(),
-                status,
-                request_id: request_id.clone(),
-                detail,
-            };
-            match page.get("value") {
-                Some(Value::Array(values)) => items.extend(values.iter().cloned()),
-                // The official examples (ListResourceGroups, ListResources) answer `{}`.
-                None | Some(Value::Null) => {}
-                Some(other) => {
-                    return Err(bad(format!(
-                        "list `value` is {}, expected an array",
-                        json_type(other)
-                    )));
-                }
-            }
-            match page.get("nextLink") {
-                None | Some(Value::Null) => break,
-                Some(Value::String(link)) if link.is_empty() => break,
-                Some(Value::String(link)) => {
-                    url = self.follow_link(link).map_err(&bad)?;
-                }
-                Some(other) => {
-                    return Err(bad(format!(
-                        "`nextLink` is {}, expected a string",
-                        json_type(other)
-                    )));
-                }
+            let page = wire::page(raw, &url, self.endpoint())?;
+            items.extend(page.items);
+            match page.next {
+                Some(next) => url = next,
+                None => break,
             }
         }
         Ok(items)
@@ -498,281 +310,40 @@ impl ArmClient {
 
     /// `endpoint + path + ?api-version=`.
     pub fn resource_url(&self, path: &str, api_version: &str) -> Result<Url, ArmError> {
-        if !path.starts_with('/') {
-            return Err(ArmError::Config(format!(
-                "ARM path must start with '/': {path}"
-            )));
-        }
-        let base = self.inner.options.endpoint.as_str().trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}{path}"))
-            .map_err(|error| ArmError::Config(format!("invalid ARM path {path}: {error}")))?;
-        url.query_pairs_mut()
-            .append_pair("api-version", api_version);
-        Ok(url)
+        endpoint::resource_url(self.endpoint(), path, api_version).map_err(ArmError::Config)
     }
 
-    /// Parses a URL ARM handed us (`nextLink`, `Location`, `Azure-AsyncOperation`) and checks
-    /// it points at our endpoint, so the bearer token never goes to another host.
-    pub(crate) fn follow_link(&self, link: &str) -> Result<Url, String> {
-        let url =
-            Url::parse(link).map_err(|error| format!("link is not an absolute URL: {error}"))?;
-        if url.origin() != self.inner.options.endpoint.origin() {
-            return Err(format!(
-                "refusing to follow a link to {} (not the ARM endpoint {})",
-                url.origin().ascii_serialization(),
-                self.inner.options.endpoint.origin().ascii_serialization()
-            ));
-        }
-        Ok(url)
+    async fn execute(&self, call: Call) -> Result<Raw, ArmError> {
+        self.transport.execute(call).await
     }
 
-    async fn token(&self) -> Result<SecretString, ArmError> {
-        match &self.inner.token {
-            TokenSource::Local => Ok(SecretString::new(LOCAL_TOKEN)),
-            TokenSource::Static(token) => Ok(token.clone()),
-            TokenSource::Chain(chain) => Ok(chain.token().await?),
-        }
-    }
-
-    /// Sends `call`, retrying by policy. Returns whatever response came last (any status);
-    /// errors only when no response could be had.
-    pub(crate) async fn execute(&self, call: Call) -> Result<Raw, ArmError> {
-        let inner = &*self.inner;
-        let bucket = Bucket::of(&call.method);
-        let mut attempt: u32 = 0;
-        let mut token_refreshed = false;
-        loop {
-            if let Some(wait) = inner.pacer.reserve(bucket, tokio::time::Instant::now()) {
-                inner.counters.paced();
-                tracing::debug!(method = %call.method, path = call.url.path(), wait_ms = wait.as_millis() as u64, "pacing: ARM rate limit running low");
-                tokio::time::sleep(wait).await;
-            }
-            let token = self.token().await?;
-            let mut request = inner
-                .http
-                .request(call.method.clone(), call.url.clone())
-                .bearer_auth(token.expose())
-                .header("Accept", "application/json")
-                .header("x-ms-client-request-id", uuid::Uuid::new_v4().to_string());
-            if let Some(body) = &call.body {
-                request = request
-                    .header("Content-Type", "application/json")
-                    .body(body.clone());
-            } else if call.method == Method::POST {
-                // ARM's front door answers 411 to a bodiless POST without `Content-Length: 0`.
-                request = request.header("Content-Length", "0");
-            }
-            if let Some(etag) = &call.if_match
-                && let Ok(value) = HeaderValue::from_str(etag)
-            {
-                request = request.header("If-Match", value);
-            }
-            inner.counters.sent(&call.method);
-            let started = tokio::time::Instant::now();
-            let result = match request.send().await {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let headers = response.headers().clone();
-                    match response.bytes().await {
-                        Ok(body) => Ok(Raw {
-                            status,
-                            headers,
-                            body: body.to_vec(),
-                        }),
-                        Err(error) => Err(error),
-                    }
-                }
-                Err(error) => Err(error),
-            };
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            let outcome = match &result {
-                Ok(raw) => {
-                    inner.pacer.observe(bucket, &raw.headers);
-                    if raw.status == 429 {
-                        inner.counters.throttled();
-                    }
-                    tracing::debug!(
-                        method = %call.method,
-                        path = call.url.path(),
-                        status = raw.status,
-                        duration_ms = elapsed_ms,
-                        request_id = raw.request_id().as_deref().unwrap_or("-"),
-                        attempt,
-                        "ARM request"
-                    );
-                    Outcome::Response {
-                        status: raw.status,
-                        retry_after: raw
-                            .header("retry-after")
-                            .as_deref()
-                            .and_then(parse_retry_after),
-                    }
-                }
-                Err(error) => {
-                    tracing::debug!(
-                        method = %call.method,
-                        path = call.url.path(),
-                        duration_ms = elapsed_ms,
-                        attempt,
-                        error = %error.without_url_ref(),
-                        "ARM request failed"
-                    );
-                    if error.is_connect() {
-                        Outcome::ConnectFailed
-                    } else if error.is_timeout() {
-                        Outcome::TimedOut
-                    } else {
-                        Outcome::Interrupted
-                    }
-                }
-            };
-            // A 401 with a cached chain token (expired early, revoked, clock skew): drop the
-            // cache and try once more with a fresh token. ARM rejected the request before
-            // processing it, so this is safe even for a non-idempotent POST.
-            if let (Ok(raw), TokenSource::Chain(chain)) = (&result, &inner.token)
-                && raw.status == 401
-                && !token_refreshed
-            {
-                token_refreshed = true;
-                chain.invalidate().await;
-                inner.counters.retried();
-                tracing::debug!(method = %call.method, path = call.url.path(), "401: retrying once with a fresh token");
-                continue;
-            }
-            match inner
-                .policy
-                .decide(attempt, outcome, call.idempotency, random_unit())
-            {
-                Decision::Retry(delay) => {
-                    inner.counters.retried();
-                    tracing::debug!(method = %call.method, path = call.url.path(), delay_ms = delay.as_millis() as u64, "retrying");
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
-                }
-                Decision::Stop => {
-                    return result.map_err(|error| transport_error(&call, &error, outcome, inner));
-                }
-            }
-        }
-    }
-
-    /// Turns a response into an `ArmResponse` (2xx) or an error.
-    pub(crate) fn interpret(
+    /// Follows the operation the 201/202 `raw` started.
+    fn poller(
         &self,
+        method: Method,
+        url: Url,
         raw: Raw,
-        method: &Method,
-        url: &Url,
-        expect: Expect,
-    ) -> Result<ArmResponse, ArmError> {
-        if !raw.is_success() {
-            return Err(self.error_from(raw, method, url));
-        }
-        let body = parse_body(&raw, method, url, expect)?;
-        Ok(response_from(raw, body))
-    }
-
-    /// The error for a non-2xx response.
-    pub(crate) fn error_from(&self, raw: Raw, method: &Method, url: &Url) -> ArmError {
-        let request_id = raw.request_id();
-        let malformed = |detail: String| ArmError::MalformedResponse {
-            method: method.to_string(),
-            path: url.path().to_string(),
-            status: raw.status,
-            request_id: request_id.clone(),
-            detail,
-        };
-        if !(400..600).contains(&raw.status) {
-            return malformed(format!("unexpected status {}", raw.status));
-        }
-        let cloud_error = if raw.body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            match serde_json::from_slice::<Value>(&raw.body) {
-                Ok(body) => match parse_cloud_error(&body) {
-                    Some(error) => Some(error),
-                    None => {
-                        return malformed(format!(
-                            "error body is JSON but not an ARM error ({})",
-                            describe_body(&raw)
-                        ));
-                    }
-                },
-                Err(error) => {
-                    return malformed(format!(
-                        "error body is not JSON: {error} ({})",
-                        describe_body(&raw)
-                    ));
-                }
-            }
-        };
-        let (code, message, target) = match cloud_error {
-            Some(error) => (error.code, error.message, error.target),
-            None => (
-                status_code_name(raw.status),
-                "(no error details in the response)".to_string(),
-                None,
-            ),
-        };
-        ArmError::Api {
-            status: raw.status,
-            code,
-            message,
-            target,
-            request_id,
-            correlation_id: raw.header("x-ms-correlation-request-id"),
-            method: method.to_string(),
-            path: url.path().to_string(),
-        }
-    }
-
-    pub(crate) fn lro_options(&self) -> &LroOptions {
-        &self.inner.options.lro
-    }
-}
-
-/// reqwest's `without_url` consumes the error; this is the borrowed form for logging.
-trait WithoutUrlRef {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrlRef for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut text = self.to_string();
-        if let Some(url) = self.url() {
-            text = text
-                .replace(&format!(" ({url})"), "")
-                .replace(url.as_str(), url.path());
-        }
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
-    }
-}
-
-fn transport_error(
-    call: &Call,
-    error: &reqwest::Error,
-    outcome: Outcome,
-    inner: &Inner,
-) -> ArmError {
-    let method = call.method.to_string();
-    let path = call.url.path().to_string();
-    if outcome == Outcome::TimedOut {
-        return ArmError::Timeout {
+        resource: Option<Url>,
+    ) -> Result<Poller, ArmError> {
+        Poller::start(
+            self.transport.clone(),
+            self.options.lro.clone(),
             method,
-            path,
-            after: inner.options.timeout,
-        };
+            url,
+            raw,
+            resource,
+        )
     }
-    ArmError::Transport {
-        method,
-        path,
-        detail: error.without_url_ref(),
-        connect: outcome == Outcome::ConnectFailed,
+
+    /// An operation that finished with its first response.
+    fn finished(&self, method: Method, url: &Url, response: ArmResponse) -> Poller {
+        Poller::done(
+            self.transport.clone(),
+            self.options.lro.clone(),
+            method,
+            url,
+            response,
+        )
     }
 }
 
@@ -785,7 +356,7 @@ fn serialize(body: &Value, method: &Method, url: &Url) -> Result<Vec<u8>, ArmErr
     })
 }
 
-pub(crate) fn malformed_without_response(method: &Method, url: &Url, detail: String) -> ArmError {
+fn malformed_without_response(method: &Method, url: &Url, detail: String) -> ArmError {
     ArmError::MalformedResponse {
         method: method.to_string(),
         path: url.path().to_string(),
@@ -795,102 +366,9 @@ pub(crate) fn malformed_without_response(method: &Method, url: &Url, detail: Str
     }
 }
 
-pub(crate) fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn describe_body(raw: &Raw) -> String {
-    let content_type = raw
-        .header("content-type")
-        .unwrap_or_else(|| "no content-type".to_string());
-    format!("{content_type}, {} bytes", raw.body.len())
-}
-
-/// Parses a 2xx body. Never includes the body in an error (it may hold secrets).
-pub(crate) fn parse_body(
-    raw: &Raw,
-    method: &Method,
-    url: &Url,
-    expect: Expect,
-) -> Result<Value, ArmError> {
-    let malformed = |detail: String| ArmError::MalformedResponse {
-        method: method.to_string(),
-        path: url.path().to_string(),
-        status: raw.status,
-        request_id: raw.request_id(),
-        detail,
-    };
-    if raw.body.iter().all(u8::is_ascii_whitespace) {
-        return match expect {
-            Expect::Object if raw.status != StatusCode::NO_CONTENT.as_u16() => Err(malformed(
-                "empty body where a JSON object was expected".to_string(),
-            )),
-            _ => Ok(Value::Null),
-        };
-    }
-    let body: Value = serde_json::from_slice(&raw.body).map_err(|error| {
-        malformed(format!(
-            "body is not valid JSON: {error} ({})",
-            describe_body(raw)
-        ))
-    })?;
-    if expect == Expect::Object && !body.is_object() {
-        return Err(malformed(format!(
-            "body is {}, expected a JSON object",
-            json_type(&body)
-        )));
-    }
-    Ok(body)
-}
-
-pub(crate) fn response_from(raw: Raw, body: Value) -> ArmResponse {
-    let etag = raw.header("etag").or_else(|| {
-        ["etag", "eTag"]
-            .iter()
-            .find_map(|key| body.get(key).and_then(Value::as_str).map(str::to_string))
-    });
-    ArmResponse {
-        status: raw.status,
-        etag,
-        request_id: raw.request_id(),
-        correlation_id: raw.header("x-ms-correlation-request-id"),
-        location: raw.header("location"),
-        async_operation: raw.header("azure-asyncoperation"),
-        retry_after: raw
-            .header("retry-after")
-            .as_deref()
-            .and_then(parse_retry_after),
-        body,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_detection() {
-        for (text, expected) in [
-            ("http://127.0.0.1:8080", true),
-            ("http://127.1.2.3", true),
-            ("http://localhost:1", true),
-            ("http://LOCALHOST", true),
-            ("http://[::1]:9000", true),
-            ("http://10.0.0.1", false),
-            ("https://management.azure.com", false),
-            ("http://localhost.evil.example", false),
-        ] {
-            let url = Url::parse(text).expect("url");
-            assert_eq!(is_loopback(&url), expected, "{text}");
-        }
-    }
 
     #[test]
     fn cloud_endpoints_parse() {

@@ -63,7 +63,7 @@ impl Credential {
     /// The credential an endpoint needs: none for a loopback endpoint (the emulator), the chain
     /// otherwise.
     pub fn for_endpoint(endpoint: &url::Url, settings: ChainSettings) -> Credential {
-        if crate::client::is_loopback(endpoint) {
+        if crate::endpoint::is_loopback(endpoint) {
             Credential::None
         } else {
             Credential::Chain(settings)
@@ -613,6 +613,63 @@ impl ChainCredential {
             }
         }
         Err(CredentialError::NoCredential { attempts })
+    }
+}
+
+/// A [`Credential`] at run time: where the bearer token of each request comes from.
+// Built once per client; boxing the chain would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum TokenSource {
+    /// [`LOCAL_TOKEN`], for the loopback emulator.
+    Local,
+    /// A token obtained elsewhere.
+    Static(SecretString),
+    /// The credential chain, with its token cache.
+    Chain(ChainCredential),
+}
+
+impl fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenSource::Local => f.write_str("Local"),
+            TokenSource::Static(_) => f.write_str("Static(<redacted>)"),
+            TokenSource::Chain(chain) => write!(f, "{chain:?}"),
+        }
+    }
+}
+
+impl TokenSource {
+    pub(crate) fn new(credential: &Credential) -> Self {
+        match credential {
+            Credential::None => TokenSource::Local,
+            Credential::Static(token) => TokenSource::Static(token.clone()),
+            Credential::Chain(settings) => {
+                TokenSource::Chain(ChainCredential::new(settings.clone()))
+            }
+        }
+    }
+
+    /// The bearer token for the next request.
+    pub(crate) async fn token(&self) -> Result<SecretString, CredentialError> {
+        match self {
+            TokenSource::Local => Ok(SecretString::new(LOCAL_TOKEN)),
+            TokenSource::Static(token) => Ok(token.clone()),
+            TokenSource::Chain(chain) => chain.token().await,
+        }
+    }
+
+    /// True when a fresh token can be had after ARM answered 401 (the chain; a local or static
+    /// token stays what it is).
+    pub(crate) fn refreshable(&self) -> bool {
+        matches!(self, TokenSource::Chain(_))
+    }
+
+    /// Forgets a cached token (see [`ChainCredential::invalidate`]); a no-op when not
+    /// [`TokenSource::refreshable`].
+    pub(crate) async fn invalidate(&self) {
+        if let TokenSource::Chain(chain) = self {
+            chain.invalidate().await;
+        }
     }
 }
 

@@ -163,81 +163,9 @@ impl ArmError {
     }
 }
 
-/// The parts of an ARM error body we keep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct CloudError {
-    pub code: String,
-    pub message: String,
-    pub target: Option<String>,
-}
-
-/// Reads `{"error":{"code","message","target"}}` (ARM/RPC and ADF's CloudError) or the bare
-/// `{"code","message"}` some resource providers send. `None` when the value has neither shape.
-pub(crate) fn parse_cloud_error(body: &serde_json::Value) -> Option<CloudError> {
-    let inner = match body.get("error") {
-        Some(error) if error.is_object() => error,
-        Some(_) => return None,
-        None => body,
-    };
-    let code = inner.get("code")?.as_str()?.to_string();
-    let message = match inner.get("message") {
-        Some(serde_json::Value::String(text)) => text.trim_end().to_string(),
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(_) => return None,
-    };
-    let target = inner
-        .get("target")
-        .and_then(|target| target.as_str())
-        .map(str::to_string);
-    Some(CloudError {
-        code,
-        message,
-        target,
-    })
-}
-
-/// The HTTP reason phrase as a code: 404 -> `NotFound`.
-pub(crate) fn status_code_name(status: u16) -> String {
-    reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|status| status.canonical_reason())
-        .map(|reason| reason.split_whitespace().collect::<String>())
-        .unwrap_or_else(|| format!("Http{status}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn parses_arm_adf_and_bare_error_shapes() {
-        let adf = json!({"error":{"code":"TriggerEnabledCannotUpdate","message":"Cannot update enabled Trigger; the trigger needs to be disabled first. ","target":null,"details":null}});
-        assert_eq!(
-            parse_cloud_error(&adf),
-            Some(CloudError {
-                code: "TriggerEnabledCannotUpdate".into(),
-                message: "Cannot update enabled Trigger; the trigger needs to be disabled first."
-                    .into(),
-                target: None
-            })
-        );
-        let bare = json!({"code":"BadRequest","message":"nope","target":"pipeline/p"});
-        assert_eq!(
-            parse_cloud_error(&bare).map(|e| (e.code, e.target)),
-            Some(("BadRequest".into(), Some("pipeline/p".into())))
-        );
-        assert_eq!(parse_cloud_error(&json!({"error":"text"})), None);
-        assert_eq!(parse_cloud_error(&json!({"error":{"code":7}})), None);
-        assert_eq!(parse_cloud_error(&json!([1, 2])), None);
-    }
-
-    #[test]
-    fn status_names() {
-        assert_eq!(status_code_name(404), "NotFound");
-        assert_eq!(status_code_name(429), "TooManyRequests");
-        assert_eq!(status_code_name(599), "Http599");
-    }
 
     #[test]
     fn display_keeps_code_message_and_request_id() {

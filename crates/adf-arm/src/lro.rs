@@ -1,17 +1,17 @@
 //! Long-running operations: `Location` polling (202 while running, then 200/204) and
 //! `Azure-AsyncOperation` status polling (`InProgress` ... `Succeeded`/`Failed`/`Canceled`).
+//! The [`Poller`] is the state machine and the waits; it sends its GETs through the client's
+//! transport and leaves reading links and status bodies to `wire`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::Value;
 use url::Url;
 
-use crate::client::{
-    ArmClient, ArmResponse, Call, Expect, Raw, json_type, parse_body, response_from,
-};
 use crate::error::ArmError;
-use crate::retry::parse_retry_after;
+use crate::transport::{Call, Transport};
+use crate::wire::{self, ArmResponse, Expect, Monitor, OperationStatus, Raw};
 
 /// Polling settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +51,8 @@ enum State {
 /// Progress of a long-running operation started with a `begin_*` method.
 #[derive(Debug)]
 pub struct Poller {
-    client: ArmClient,
+    transport: Arc<Transport>,
+    options: LroOptions,
     method: Method,
     path: String,
     state: State,
@@ -60,14 +61,17 @@ pub struct Poller {
 }
 
 impl Poller {
+    /// An operation that finished with its first response.
     pub(crate) fn done(
-        client: ArmClient,
+        transport: Arc<Transport>,
+        options: LroOptions,
         method: Method,
         url: &Url,
         response: ArmResponse,
     ) -> Poller {
         Poller {
-            client,
+            transport,
+            options,
             method,
             path: url.path().to_string(),
             state: State::Done(response),
@@ -78,52 +82,28 @@ impl Poller {
 
     /// From the 201/202 that started the operation. `resource` is re-read at the end of a PUT.
     pub(crate) fn start(
-        client: ArmClient,
+        transport: Arc<Transport>,
+        options: LroOptions,
         method: Method,
         url: Url,
         raw: Raw,
         resource: Option<Url>,
     ) -> Result<Poller, ArmError> {
-        let request_id = raw.request_id();
-        let bad = |detail: String| ArmError::MalformedResponse {
-            method: method.to_string(),
-            path: url.path().to_string(),
-            status: raw.status,
-            request_id: request_id.clone(),
-            detail,
-        };
-        let location = raw
-            .header("location")
-            .map(|link| {
-                client
-                    .follow_link(&link)
-                    .map_err(|detail| bad(format!("Location: {detail}")))
-            })
-            .transpose()?;
-        let async_operation = raw
-            .header("azure-asyncoperation")
-            .map(|link| {
-                client
-                    .follow_link(&link)
-                    .map_err(|detail| bad(format!("Azure-AsyncOperation: {detail}")))
-            })
-            .transpose()?;
-        let state = match (async_operation, location) {
+        let state = match wire::monitor(&raw, &method, &url, transport.endpoint())? {
             // Like the Python SDK: the status monitor first, `Location` as the final result.
-            (Some(operation), location) => State::AsyncOperation {
+            Monitor::AsyncOperation {
+                url: operation,
+                location,
+            } => State::AsyncOperation {
                 url: operation,
                 final_url: resource.or(location),
             },
-            (None, Some(location)) => State::Location { url: location },
-            (None, None) => {
-                return Err(bad(
-                    "202 Accepted without a Location or Azure-AsyncOperation header".to_string(),
-                ));
-            }
+            Monitor::Location(location) => State::Location { url: location },
         };
-        let next_wait = wait_from(&raw, &client);
+        let next_wait = wait_from(&raw, &options);
         Ok(Poller {
-            client,
+            transport,
+            options,
             method,
             path: url.path().to_string(),
             state,
@@ -164,75 +144,36 @@ impl Poller {
             State::AsyncOperation { url, final_url } => (url.clone(), Some(final_url.clone())),
         };
         self.polls += 1;
-        let raw = self.client.execute(Call::get(url.clone())).await?;
+        let raw = self.transport.execute(Call::get(url.clone())).await?;
         if !raw.is_success() {
-            return Err(self.client.error_from(raw, &Method::GET, &url));
+            return Err(wire::error_from(raw, &Method::GET, &url));
         }
         match final_url {
             None => {
                 if raw.status == 202 {
-                    self.next_wait = wait_from(&raw, &self.client);
+                    self.next_wait = wait_from(&raw, &self.options);
                     return Ok(false);
                 }
-                let body = parse_body(&raw, &Method::GET, &url, Expect::Optional)?;
-                self.state = State::Done(response_from(raw, body));
+                let body = wire::parse_body(&raw, &Method::GET, &url, Expect::Optional)?;
+                self.state = State::Done(wire::response_from(raw, body));
                 Ok(true)
             }
             Some(final_url) => {
-                let body = parse_body(&raw, &Method::GET, &url, Expect::Object)?;
-                let request_id = raw.request_id();
-                let status = match body.get("status") {
-                    Some(Value::String(status)) => status.clone(),
-                    other => {
-                        return Err(ArmError::MalformedResponse {
-                            method: "GET".into(),
-                            path: url.path().to_string(),
-                            status: raw.status,
-                            request_id,
-                            detail: format!(
-                                "operation `status` is {}, expected a string",
-                                other.map_or("missing", json_type)
-                            ),
-                        });
-                    }
-                };
-                match status.to_ascii_lowercase().as_str() {
-                    "succeeded" => {
+                match wire::operation_status(&raw, &url, &self.method, &self.path)? {
+                    OperationStatus::Succeeded(body) => {
                         let response = match final_url {
                             Some(final_url) => {
-                                let raw = self.client.execute(Call::get(final_url.clone())).await?;
-                                self.client.interpret(
-                                    raw,
-                                    &Method::GET,
-                                    &final_url,
-                                    Expect::Optional,
-                                )?
+                                let raw =
+                                    self.transport.execute(Call::get(final_url.clone())).await?;
+                                wire::interpret(raw, &Method::GET, &final_url, Expect::Optional)?
                             }
-                            None => response_from(raw, body),
+                            None => wire::response_from(raw, body),
                         };
                         self.state = State::Done(response);
                         Ok(true)
                     }
-                    "failed" | "canceled" | "cancelled" => {
-                        let error = body.get("error");
-                        let field = |name: &str| {
-                            error
-                                .and_then(|error| error.get(name))
-                                .and_then(Value::as_str)
-                                .map(|text| text.trim_end().to_string())
-                        };
-                        Err(ArmError::OperationFailed {
-                            code: field("code").unwrap_or_else(|| format!("Operation{status}")),
-                            message: field("message")
-                                .unwrap_or_else(|| "(no error details in the response)".into()),
-                            status,
-                            request_id,
-                            method: self.method.to_string(),
-                            path: self.path.clone(),
-                        })
-                    }
-                    _ => {
-                        self.next_wait = wait_from(&raw, &self.client);
+                    OperationStatus::Running => {
+                        self.next_wait = wait_from(&raw, &self.options);
                         Ok(false)
                     }
                 }
@@ -243,7 +184,7 @@ impl Poller {
     /// Waits (honouring `Retry-After`) and polls until the operation finishes, or the LRO
     /// timeout passes.
     pub async fn wait(mut self) -> Result<ArmResponse, ArmError> {
-        let limit = self.client.lro_options().timeout;
+        let limit = self.options.timeout;
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let State::Done(response) = self.state {
@@ -262,11 +203,9 @@ impl Poller {
     }
 }
 
-fn wait_from(raw: &Raw, client: &ArmClient) -> Duration {
-    let options = client.lro_options();
-    raw.header("retry-after")
-        .as_deref()
-        .and_then(parse_retry_after)
+/// The wait before the next poll: `Retry-After` (capped), else the default interval.
+fn wait_from(raw: &Raw, options: &LroOptions) -> Duration {
+    raw.retry_after()
         .map_or(options.default_poll_interval, |wait| {
             wait.min(options.max_poll_interval)
         })

@@ -1,10 +1,10 @@
 //! The retry policy, kept apart from the request logic (kube-rs `error_policy` style): the
-//! client reports what happened, [`RetryPolicy::decide`] says whether and when to try again.
+//! transport reports what happened, [`RetryPolicy::decide`] says whether and when to try again.
 //!
-//! A small loop in the client drives it rather than `backon`: the decision depends on the HTTP
-//! status, on `Retry-After`, on whether the request provably never reached the server, and on
-//! the request's idempotency, and every retry must go through pacing and update the stats;
-//! `backon` would only own the sleep.
+//! The transport's loop (`transport.rs`) drives it rather than `backon`: the decision depends
+//! on the HTTP status, on `Retry-After`, on whether the request provably never reached the
+//! server, and on the request's idempotency, and every retry must go through pacing and update
+//! the stats; `backon` would only own the sleep.
 
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
@@ -129,11 +129,6 @@ impl RetryPolicy {
     }
 }
 
-/// Parses `Retry-After` as integer seconds, the only form ARM uses (RPC). Anything else is ignored.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
 /// A random number in `[0, 1)` without a random-number crate: std's `RandomState` is seeded
 /// randomly per instance.
 pub(crate) fn random_unit() -> f64 {
@@ -231,14 +226,6 @@ mod tests {
         assert_eq!(policy.delay(20, None, 1.0), Duration::from_secs(30));
         let jittered = policy.delay(1, None, 0.5);
         assert!(jittered > Duration::from_secs(1) && jittered < Duration::from_secs(2));
-    }
-
-    #[test]
-    fn retry_after_parsing() {
-        assert_eq!(parse_retry_after("15"), Some(Duration::from_secs(15)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
     }
 
     #[test]
