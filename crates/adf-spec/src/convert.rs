@@ -1,7 +1,9 @@
-//! Spanned YAML nodes to JSON: variable substitution, `secretFromEnv`, and secret slots.
+//! Spanned YAML nodes to JSON: variable substitution, `secretFromEnv`, secret slots, and the
+//! [`SourceMap`] of where each JSON value came from.
 
 use crate::interpolate::{Scope, substitute};
 use crate::sink::Sink;
+use crate::sourcemap::SourceMap;
 use crate::yaml::{self, Node, Value};
 use adf_core::SecretSlot;
 use adf_core::secret::escape_pointer_token;
@@ -10,16 +12,19 @@ use serde_json::{Map, Value as Json};
 /// The key that takes a secret from the environment: `{secretFromEnv: NAME}`.
 pub(crate) const SECRET_FROM_ENV: &str = "secretFromEnv";
 
-/// Converts nodes to JSON, collecting the secret slots it creates.
+/// Converts nodes to JSON, collecting the secret slots it creates and the position of every
+/// value it converts.
 pub(crate) struct Converter<'s, 'a, 'b> {
     pub scope: &'s Scope<'a>,
     pub sink: &'s mut Sink<'b>,
     pub secrets: Vec<SecretSlot>,
+    pub source_map: SourceMap,
 }
 
 impl Converter<'_, '_, '_> {
     /// Converts `node`, whose JSON pointer in the final body is `pointer`.
     pub fn convert(&mut self, node: &Node, pointer: &mut String) -> Json {
+        self.source_map.record(pointer, node.pos);
         match &node.value {
             Value::Null => Json::Null,
             Value::Bool(b) => Json::Bool(*b),
@@ -91,6 +96,7 @@ impl Converter<'_, '_, '_> {
             let mut pointer = pointer.to_owned();
             return self.convert(node, &mut pointer);
         };
+        self.source_map.record(pointer, node.pos);
         let (json, env_used) = self.string(node, text, *plain);
         if !env_used.is_empty() {
             let from_env = (env_used.len() == 1

@@ -15,27 +15,55 @@
 //! assert_eq!(adf_spec::summary(&loaded.desired), "1 resource group, 1 factory, 1 pipeline");
 //! ```
 //!
+//! # The loader, in three parts
+//!
+//! [`load()`] (module `load`) only orchestrates:
+//!
+//! 1. **Inputs** (`source`): [`SpecSource`] (a YAML spec or an ADF Studio JSON file, see
+//!    [`SourceForm`]), [`LoadOptions`] (environment and `--var`s) and the output [`Loaded`].
+//!    Each file is parsed into a positioned tree (`yaml`, or `studio` for Studio JSON) and the
+//!    trees are merged in order (`merge`).
+//! 2. **The reader of adfctl's own keys** (`reader`): the top level, `vars`, `subscription`,
+//!    `resourceGroup`, `factory` (with `globalParameters`) and the entity sections with their
+//!    wrappers. Short references are expanded on the tree (`refs`); then each entity's body
+//!    becomes JSON (`convert`: `${...}` substitution, `secretFromEnv`, secret slots) while a
+//!    source map (`sourcemap`) records the position of every value by JSON pointer. An entity
+//!    (`entity`) is its JSON body and its source map; the tree is not kept.
+//! 3. **The ADF checks** (`checks`): those of one entity as written (required types,
+//!    activities, expression syntax, inline credentials) run on its tree while it is read, so
+//!    that they see the text before substitution; those of the whole spec (duplicate names,
+//!    references, cycles, size limits) run on the entities' JSON and take positions from the
+//!    source maps.
+//!
+//! Every diagnostic goes to one sink (`sink`) that sorts them by file, line and column.
+//! Besides loading: [`schema`] (the JSON schema of a spec) and [`export`] (a live factory
+//! back to spec files).
+//!
 //! Architecture invariant: a pure function of its inputs. The files' text and the environment
 //! are passed in; this crate never reads the process environment, files or the clock.
 
+mod checks;
 mod convert;
 mod diagnostic;
 mod emit;
+mod entity;
 pub mod export;
 mod interpolate;
 pub mod limits;
 mod load;
 mod merge;
+mod reader;
 mod refs;
 pub mod schema;
 mod sink;
+mod source;
+mod sourcemap;
 mod studio;
 mod suggest;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity, render_plain};
-pub use load::{
-    FACTORY_KEYS, LoadOptions, Loaded, RESOURCE_GROUP_KEYS, SourceForm, SpecSource, load, summary,
-    top_level_keys,
-};
+pub use load::load;
+pub use reader::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
+pub use source::{LoadOptions, Loaded, SourceForm, SpecSource, summary};
 pub use studio::StudioFolder;

@@ -13,7 +13,7 @@
 //! `description`, `type`, `properties`, `additionalProperties`, `required`, `enum`, `anyOf`,
 //! `items`, `minLength`, `if`, `then`.
 
-use crate::load::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
+use crate::reader::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
 use adf_core::Kind;
 use serde_json::{Map, Value, json};
 
