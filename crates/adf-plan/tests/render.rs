@@ -49,6 +49,12 @@ fn human_plan() {
 }
 
 #[test]
+fn compact_plan() {
+    let (_, _, plan) = realistic();
+    insta::assert_snapshot!(render::compact(&plan, Style::plain()));
+}
+
+#[test]
 fn human_plan_in_colour_only_when_asked() {
     let (_, _, plan) = realistic();
     let plain = render::human(&plan, Style::plain());

@@ -163,3 +163,55 @@ fn clean(text: &str) -> String {
         })
         .collect()
 }
+
+/// The plan in one line per change: `~ pipeline/x: activities[Copy].policy.timeout,
+/// description` (updates name their changed paths, at most 8, then how many more), then the
+/// summary line. For a quick read of a large plan; `human` has every value.
+pub fn compact(plan: &Plan, style: Style) -> String {
+    const PATHS_SHOWN: usize = 8;
+    let painter = Painter {
+        colour: style.colour,
+    };
+    let mut out = String::new();
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let mut what: Vec<String> = match (&change.before, &change.after) {
+            (Some(before), Some(after)) if change.action != Action::Delete => {
+                crate::paths::changed_paths(before, after)
+            }
+            _ => Vec::new(),
+        };
+        what.extend(
+            change
+                .changed_secrets
+                .iter()
+                .map(|pointer| format!("{pointer} (secret changed)")),
+        );
+        let more = what.len().saturating_sub(PATHS_SHOWN);
+        what.truncate(PATHS_SHOWN);
+        if more > 0 {
+            what.push(format!("{more} more"));
+        }
+        if let Some(reason) = &change.reason
+            && change.action != Action::Update
+        {
+            what.insert(0, reason.clone());
+        }
+        let line = if what.is_empty() {
+            format!("{:>3} {}", change.action.symbol(), change.address)
+        } else {
+            format!(
+                "{:>3} {}: {}",
+                change.action.symbol(),
+                change.address,
+                what.join(", ")
+            )
+        };
+        let _ = writeln!(
+            out,
+            "{}",
+            painter.paint(action_colour(change.action), &clean(&line))
+        );
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    out
+}

@@ -6,7 +6,7 @@ mod human;
 mod json;
 mod markdown;
 
-pub use human::human;
+pub use human::{compact, human};
 pub use json::{FORMAT_VERSION, json};
 pub use markdown::markdown;
 

@@ -37,6 +37,11 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
+    /// Human format: one line per changed resource with the paths that change, instead of
+    /// every change in full.
+    #[arg(long)]
+    compact: bool,
+
     /// Save the plan to FILE, for `adfctl apply FILE` (secrets are not saved: apply reads
     /// them from the environment again).
     #[arg(long, value_name = "FILE")]
@@ -85,7 +90,11 @@ pub fn run(args: PlanArgs) -> Outcome {
             path.display()
         );
     }
-    print_plan(&plan, args.format);
+    if args.compact && args.format == PlanFormat::Human {
+        print!("{}", adf_plan::render::compact(&plan, style()));
+    } else {
+        print_plan(&plan, args.format);
+    }
     if args.detailed_exitcode && plan.has_changes() {
         Ok(ExitStatus::Changes)
     } else {
