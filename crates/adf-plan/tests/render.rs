@@ -176,6 +176,9 @@ fn human_plan_of_a_pipeline_names_activities_and_their_paths() {
     let plan = plan(&desired, &live, &PlanOptions::apply());
     let text = render::human(&plan, Style::plain());
     insta::assert_snapshot!(text);
+    // The pull-request view adds a graph of the activities, the changed ones marked.
+    let markdown = render::markdown(&plan);
+    insta::assert_snapshot!("markdown_pipeline_graph", markdown);
     let json = render::json(&plan);
     let paths = &json["changes"]
         .as_array()
@@ -187,4 +190,36 @@ fn human_plan_of_a_pipeline_names_activities_and_their_paths() {
             .is_some_and(|p| p.contains(&json!("activities[ForEachTable].typeProperties.batchCount"))),
         "{paths:#}"
     );
+}
+
+/// A one-property change to 1,000 pipelines fits a GitHub comment, and says what it left out.
+#[test]
+fn a_markdown_plan_of_a_thousand_changes_fits_a_comment() {
+    let pipeline = |name: &str, wait: u32| {
+        resource(
+            Kind::Pipeline,
+            name,
+            json!({"properties": {"activities": [{"name": "wait", "type": "Wait",
+                "typeProperties": {"waitTimeInSeconds": wait}}]}}),
+        )
+    };
+    let names: Vec<String> = (0..1_000).map(|i| format!("pipeline_{i:04}")).collect();
+    let mut before = vec![group("eastus"), factory("eastus")];
+    before.extend(names.iter().map(|n| pipeline(n, 1)));
+    let live = applied(&state(before));
+    let mut after = vec![group("eastus"), factory("eastus")];
+    after.extend(names.iter().map(|n| pipeline(n, 2)));
+    let plan = plan(&state(after), &live, &PlanOptions::apply());
+    assert_eq!(plan.summary().update, 1_000);
+    let text = render::markdown(&plan);
+    assert!(
+        text.chars().count() <= render::GITHUB_COMMENT_LIMIT,
+        "{} characters",
+        text.chars().count()
+    );
+    assert!(text.contains("**Cut to fit a comment:**"), "{}", &text[text.len() - 600..]);
+    assert!(text.contains("| 0 | 1000 | 0 | 0 | 2 |"), "the counts are whole");
+    // Small plans are not cut.
+    let (_, _, small) = realistic();
+    assert!(!render::markdown(&small).contains("Cut to fit"));
 }

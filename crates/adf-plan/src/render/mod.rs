@@ -8,7 +8,7 @@ mod markdown;
 
 pub use human::{compact, human};
 pub use json::{FORMAT_VERSION, json};
-pub use markdown::markdown;
+pub use markdown::{GITHUB_COMMENT_LIMIT, markdown, markdown_within};
 
 use crate::{Action, Plan, PlanMode, ResourceChange, Summary};
 use serde_json::Value;
