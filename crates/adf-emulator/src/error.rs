@@ -1,7 +1,7 @@
-//! Errors: [`EmulatorError`] for starting and running the emulator, and ARM error replies.
+//! Errors: [`EmulatorError`] for starting and running the emulator (ARM error replies are
+//! [`crate::wire::ArmError`]).
 
-use axum::http::StatusCode;
-use serde_json::{Value, json};
+use crate::wire::ArmError;
 use std::path::PathBuf;
 
 /// Why the emulator could not start or serve.
@@ -50,88 +50,8 @@ impl EmulatorError {
     }
 }
 
-/// An error reply in ARM's shape: `{"error": {"code", "message", …}}`.
-#[derive(Debug, Clone)]
-pub(crate) struct ArmError {
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
-    /// ADF-service errors carry `target` and `details` (often as explicit nulls, ARM-FACTS §3);
-    /// ARM front-door errors carry only code and message.
-    pub adf: Option<Option<String>>,
-    /// Headers to add (`Retry-After` on 429).
-    pub headers: Vec<(&'static str, String)>,
-}
-
-impl ArmError {
-    /// An error raised by ARM itself (code and message only).
-    pub fn arm(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ArmError {
-            status,
-            code: code.to_owned(),
-            message: message.into(),
-            adf: None,
-            headers: Vec::new(),
-        }
-    }
-
-    /// An error raised by the Data Factory service (`target` and `details` present).
-    pub fn adf(
-        status: StatusCode,
-        code: &str,
-        message: impl Into<String>,
-        target: Option<String>,
-    ) -> Self {
-        ArmError {
-            status,
-            code: code.to_owned(),
-            message: message.into(),
-            adf: Some(target),
-            headers: Vec::new(),
-        }
-    }
-
-    /// Adds a header to the reply.
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    /// The JSON body.
-    pub fn body(&self) -> Value {
-        match &self.adf {
-            None => json!({"error": {"code": self.code, "message": self.message}}),
-            Some(target) => json!({"error": {
-                "code": self.code, "message": self.message, "target": target, "details": null
-            }}),
-        }
-    }
-
-    /// 500 for a failure inside the emulator (the store); the cause is logged, not sent.
-    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        tracing::error!("emulator internal error: {cause}");
-        ArmError::arm(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "Encountered internal server error in the emulator.",
-        )
-    }
-}
-
-impl From<rusqlite::Error> for ArmError {
-    fn from(error: rusqlite::Error) -> Self {
-        ArmError::internal(&error)
-    }
-}
-
 impl From<EmulatorError> for ArmError {
     fn from(error: EmulatorError) -> Self {
-        ArmError::internal(&error)
-    }
-}
-
-impl From<serde_json::Error> for ArmError {
-    fn from(error: serde_json::Error) -> Self {
         ArmError::internal(&error)
     }
 }

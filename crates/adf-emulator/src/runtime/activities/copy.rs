@@ -11,8 +11,8 @@
 //! are in memory per copy, whatever the blob size. Bytes are copied as they are: no format
 //! conversion between DelimitedText settings (rows are counted, not parsed).
 
-use crate::blob::{BlobAccount, BlobClient, BlobError, BlobItem, block_id};
-use crate::executor::{ActivityError, Run};
+use crate::runtime::blob::{BlobAccount, BlobClient, BlobError, BlobItem, block_id};
+use crate::runtime::context::{ActivityError, Run};
 use adf_core::Kind;
 use adf_expr::Context as _;
 use serde_json::{Map, Value, json};
@@ -603,7 +603,7 @@ pub(crate) async fn execute(
             "source": {"type": source.linked_service_type},
             "sink": {"type": sink.linked_service_type},
             "status": "Succeeded",
-            "start": crate::service::timestamp(start_time),
+            "start": crate::wire::timestamp(start_time),
             "duration": elapsed.ceil() as u64,
             "usedDataIntegrationUnits": 4,
             "usedParallelCopies": 1,

@@ -1,12 +1,12 @@
 //! The HTTP edge: authentication, throttling, fault injection, latency, common headers and
-//! statistics around the synchronous [`crate::service::dispatch`].
+//! statistics around the synchronous [`crate::control::service::dispatch`] (through
+//! [`EmulatorState::dispatch`], which carries out its side effects).
 
-use crate::EmulatorState;
-use crate::arm::{ArmRequest, Reply, Route, parse_query, percent_decode};
-use crate::error::ArmError;
-use crate::service;
-use crate::stats::Injected;
-use crate::throttle::{Category, Take};
+use crate::control::arm::{ArmRequest, Reply, Route, parse_query, percent_decode};
+use crate::control::stats::Injected;
+use crate::control::throttle::{Category, Take};
+use crate::state::EmulatorState;
+use crate::wire::ArmError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
@@ -288,13 +288,4 @@ async fn handle(state: &EmulatorState, request: Request) -> (Outcome, Injected) 
         Some(_) => (Outcome::Drop, Injected::LostResponse),
         None => finish(reply, remaining, Injected::None),
     }
-}
-
-/// Runs `dispatch` for a request (used by the worker thread).
-pub(crate) fn dispatch_locked(
-    state: &EmulatorState,
-    request: &ArmRequest,
-    route: &Route,
-) -> Result<Reply, ArmError> {
-    state.with_store(|config, store| service::dispatch(config, store, request, route))
 }

@@ -4,11 +4,11 @@
 //! Error wordings come from ARM-FACTS.md §3 and §7 or from public issue threads quoting the
 //! live service; the ones marked UNVERIFIED are our best guess (clients should key on status).
 
-use crate::arm::{ApiFamily, ArmRequest, FactoryPath, Reply, Route, percent_encode};
 use crate::config::EmulatorConfig;
-use crate::error::ArmError;
-use crate::runs;
+use crate::control::arm::{ApiFamily, ArmRequest, FactoryPath, Reply, Route, percent_encode};
+use crate::control::runs_api as runs;
 use crate::store::{EntityRow, GroupRow, Operation, Scope, Store, fold};
+use crate::wire::{ArmError, decode_offset, encode_offset, factory_id, timestamp, unix_ms};
 use adf_core::{Kind, ResourceAddress, naming, rules, secret};
 use axum::http::{Method, StatusCode};
 use base64::Engine;
@@ -53,13 +53,30 @@ pub(crate) const RESOURCES_API_VERSIONS: &[&str] = &[
 /// The tenant the emulator reports for managed identities.
 const EMULATOR_TENANT: &str = "72f988bf-0000-0000-0000-00000000e001";
 
+/// What a request asks of the run engine, beyond the store: the service returns these with its
+/// reply, and the caller carries them out once the store's lock is released.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SideEffect {
+    /// A run was queued (createRun): the engine should look now, not at its next poll.
+    WakeEngine,
+    /// A run was cancelled through the API: stop its execution (and its child runs').
+    CancelRun(String),
+}
+
+/// A reply and the side effects the caller must carry out.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub reply: Reply,
+    pub effects: Vec<SideEffect>,
+}
+
 /// Runs one request against the store.
 pub(crate) fn dispatch(
     config: &EmulatorConfig,
     store: &mut Store,
     request: &ArmRequest,
     route: &Route,
-) -> Result<Reply, ArmError> {
+) -> Result<Answer, ArmError> {
     check_api_version(route.family(), request.query("api-version"))?;
     let now = config.clock.now();
     complete_due_deletions(store, now)?;
@@ -68,8 +85,13 @@ pub(crate) fn dispatch(
         store,
         request,
         now,
+        effects: Vec::new(),
     };
-    context.route(route)
+    let reply = context.route(route)?;
+    Ok(Answer {
+        reply,
+        effects: context.effects,
+    })
 }
 
 /// Checks `api-version` (ARM-FACTS §3 wordings).
@@ -118,20 +140,6 @@ fn complete_deletion(store: &mut Store, id: &str, operation: &Operation) -> Resu
         store.set_operation(id, 0, true)?;
         Ok(())
     })
-}
-
-pub(crate) fn unix_ms(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// ADF-style timestamps: `2018-06-16T00:37:44.6257014Z`.
-pub(crate) fn timestamp(at: OffsetDateTime) -> String {
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]Z"
-    );
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&format)
-        .unwrap_or_default()
 }
 
 /// Compares an `If-Match`/`If-None-Match` value with an etag: `*` matches anything; quotes,
@@ -259,6 +267,8 @@ struct Context<'a> {
     store: &'a mut Store,
     request: &'a ArmRequest,
     now: OffsetDateTime,
+    /// Side effects of the request, returned with its reply.
+    effects: Vec<SideEffect>,
 }
 
 impl Context<'_> {
@@ -338,7 +348,11 @@ impl Context<'_> {
                     now: self.now,
                 };
                 match action.as_str() {
-                    "cancel" => runs::cancel(ctx, &scope, run_id),
+                    "cancel" => {
+                        let reply = runs::cancel(ctx, &scope, run_id)?;
+                        self.effects.push(SideEffect::CancelRun(run_id.clone()));
+                        Ok(reply)
+                    }
                     "queryactivityruns" => {
                         runs::query_activity_runs(ctx, &scope, run_id, &self.request.json()?)
                     }
@@ -1034,7 +1048,9 @@ impl Context<'_> {
                     config: self.config,
                     now: self.now,
                 };
-                runs::create_run(ctx, &scope, &pipeline, parameters, reference)
+                let reply = runs::create_run(ctx, &scope, &pipeline, parameters, reference)?;
+                self.effects.push(SideEffect::WakeEngine);
+                Ok(reply)
             }
             _ => Err(not_emulated(action, &group.name, &factory.name)),
         }
@@ -1280,16 +1296,6 @@ fn group_json(subscription: &str, row: &GroupRow) -> Value {
     Value::Object(body)
 }
 
-/// A factory's ARM id (adf-core's one spelling of it).
-pub(crate) fn factory_id(subscription: &str, group: &str, factory: &str) -> String {
-    adf_core::FactoryTarget {
-        subscription: subscription.to_owned(),
-        resource_group: group.to_owned(),
-        factory: factory.to_owned(),
-    }
-    .factory_path()
-}
-
 /// A factory as ARM returns it: `eTag` (capital T) with a quoted value (ARM-FACTS §5).
 pub(crate) fn factory_json(subscription: &str, group: &str, row: &EntityRow) -> Value {
     let mut body = Map::new();
@@ -1335,20 +1341,6 @@ pub(crate) fn child_json(
     })
 }
 
-/// Opaque paging tokens: a base64 offset.
-pub(crate) fn encode_offset(offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
-}
-
-pub(crate) fn decode_offset(token: &str) -> Option<usize> {
-    let bytes = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).ok()?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix("offset:")?
-        .parse()
-        .ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1361,17 +1353,5 @@ mod tests {
         assert!(etag_matches("*", "abc"));
         assert!(etag_matches("x, \"abc\"", "abc"));
         assert!(!etag_matches("abd", "abc"));
-    }
-
-    #[test]
-    fn offsets_round_trip_and_garbage_is_rejected() {
-        assert_eq!(decode_offset(&encode_offset(150)), Some(150));
-        assert_eq!(decode_offset("nonsense"), None);
-    }
-
-    #[test]
-    fn timestamps_have_seven_fraction_digits() {
-        let at = time::macros::datetime!(2018-06-16 00:37:44.6257014 UTC);
-        assert_eq!(timestamp(at), "2018-06-16T00:37:44.6257014Z");
     }
 }

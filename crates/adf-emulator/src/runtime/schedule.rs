@@ -8,7 +8,7 @@
 //! (`recurrence.schedule`: hours, minutes, week days, month days) are not supported: such a
 //! trigger never fires, and the emulator logs why once.
 
-use crate::EmulatorState;
+use crate::state::EmulatorState;
 use adf_core::Kind;
 use serde_json::Value;
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! `resourceGroups`, `queryActivityruns`), so routing compares lowercased segments instead of
 //! using axum's (case-sensitive) router.
 
-use crate::error::ArmError;
+use crate::wire::ArmError;
 use adf_core::Kind;
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};

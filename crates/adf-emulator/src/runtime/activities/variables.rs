@@ -1,0 +1,62 @@
+//! Variable activities: SetVariable and AppendVariable.
+
+use super::{evaluated, property};
+use crate::runtime::context::{ActivityError, Run, lock};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// SetVariable: sets a pipeline variable (not a pipeline return value).
+pub(super) async fn set_variable(
+    run: Arc<Run>,
+    activity: &Value,
+    item: Option<&Value>,
+) -> Result<Value, ActivityError> {
+    let evaluated = |key: &str| evaluated(&run, activity, key, item);
+    if property(activity, "setSystemVariable").and_then(Value::as_bool) == Some(true) {
+        return Err(ActivityError::user(
+            "NotSupportedByEmulator",
+            "not supported by the emulator: SetVariable of a pipeline return value",
+        ));
+    }
+    let variable = evaluated("variableName")?;
+    let value = evaluated("value")?;
+    let Some(variable) = variable.as_str().filter(|v| !v.is_empty()) else {
+        return Err(ActivityError::user(
+            "BadRequest",
+            "variableName is required",
+        ));
+    };
+    lock(&run.variables).insert(variable.to_owned(), value.clone());
+    Ok(json!({"name": variable, "value": value}))
+}
+
+/// AppendVariable: appends to an Array variable.
+pub(super) async fn append_variable(
+    run: Arc<Run>,
+    activity: &Value,
+    item: Option<&Value>,
+) -> Result<Value, ActivityError> {
+    let evaluated = |key: &str| evaluated(&run, activity, key, item);
+    let variable = evaluated("variableName")?;
+    let value = evaluated("value")?;
+    let Some(variable) = variable.as_str().filter(|v| !v.is_empty()) else {
+        return Err(ActivityError::user(
+            "BadRequest",
+            "variableName is required",
+        ));
+    };
+    let mut variables = lock(&run.variables);
+    match variables.get_mut(variable) {
+        Some(Value::Array(items)) => items.push(value),
+        None | Some(Value::Null) => {
+            variables.insert(variable.to_owned(), json!([value]));
+        }
+        Some(_) => {
+            return Err(ActivityError::user(
+                "InvalidVariableType",
+                format!("The variable '{variable}' is not an Array; AppendVariable needs one."),
+            ));
+        }
+    }
+    Ok(json!({}))
+}
