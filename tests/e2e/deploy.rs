@@ -504,3 +504,40 @@ fn every_official_create_example_applies_and_plans_clean() {
         "the examples must plan clean after apply\n{stdout}\n{stderr}"
     );
 }
+
+/// A pipeline made in ADF Studio fails the drift check with `--fail-on-unmanaged`, and destroy
+/// says it goes although the spec does not have it.
+#[test]
+fn an_entity_made_outside_the_spec_fails_the_drift_check_when_asked() {
+    let emulator = EmulatorProcess::start(&[]);
+    let set = vec!["specs/quickstart.yaml".to_owned()];
+    let (code, _, stderr) = run(
+        &emulator,
+        &args("apply", &set, &["--auto-approve"]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let url = format!(
+        "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/DianesRG/providers/Microsoft.DataFactory/factories/DianesDF/pipelines/madeInStudio?api-version=2018-06-01",
+        emulator.endpoint
+    );
+    let body = serde_json::json!({"properties": {"activities": []}});
+    assert_eq!(http_request("PUT", &url, Some(&body)).0, 200);
+
+    let plan = |extra: &[&str]| run(&emulator, &args("plan", &set, extra), SPEC_ENV);
+    let (code, stdout, _) = plan(&["--detailed-exitcode"]);
+    assert_eq!(code, 0, "listed, not drift, by default:\n{stdout}");
+    assert!(stdout.contains("pipeline/madeInStudio"), "{stdout}");
+    let (code, _, _) = plan(&["--detailed-exitcode", "--fail-on-unmanaged"]);
+    assert_eq!(code, 2);
+    let (code, _, stderr) = plan(&["--fail-on-unmanaged"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("1 live resource is not in the spec"), "{stderr}");
+
+    let (code, stdout, stderr) = run(&emulator, &args("plan", &set, &["--destroy"]), SPEC_ENV);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("pipeline/madeInStudio (delete)\n      # not in the spec; goes with the factory"),
+        "{stdout}"
+    );
+}

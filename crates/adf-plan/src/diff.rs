@@ -107,7 +107,13 @@ fn plan_destroy(
                     }
                 }
             }
-            _ => changes.push(deletion(live_resource, desired)),
+            _ => {
+                let mut change = deletion(live_resource, desired);
+                if address.kind.is_factory_child() && desired.get(address).is_none() {
+                    change.reason = Some("not in the spec; goes with the factory".into());
+                }
+                changes.push(change);
+            }
         }
     }
     changes

@@ -37,6 +37,11 @@ pub struct PlanArgs {
     #[arg(long)]
     detailed_exitcode: bool,
 
+    /// Count live entities the spec does not define (made in ADF Studio, say) as drift: exit 2
+    /// with --detailed-exitcode, else fail. For the scheduled drift check.
+    #[arg(long)]
+    fail_on_unmanaged: bool,
+
     /// Human format: one line per changed resource with the paths that change, instead of
     /// every change in full.
     #[arg(long)]
@@ -95,7 +100,18 @@ pub fn run(args: PlanArgs) -> Outcome {
     } else {
         print_plan(&plan, args.format);
     }
-    if args.detailed_exitcode && plan.has_changes() {
+    let unmanaged = args.fail_on_unmanaged && !plan.unmanaged.is_empty();
+    if unmanaged && !args.detailed_exitcode {
+        return Err(CliError::with_hint(
+            format!(
+                "{} live resource{} not in the spec (--fail-on-unmanaged)",
+                plan.unmanaged.len(),
+                if plan.unmanaged.len() == 1 { " is" } else { "s are" }
+            ),
+            "add them to the spec, delete them in the factory, or plan with --prune to delete them",
+        ));
+    }
+    if args.detailed_exitcode && (plan.has_changes() || unmanaged) {
         Ok(ExitStatus::Changes)
     } else {
         Ok(ExitStatus::Success)
