@@ -299,20 +299,6 @@ fn planted_secrets_never_appear_in_output_logs_plans_or_files() {
 }
 
 /// A `tracing` writer that keeps everything in memory.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_static_access_token_is_never_logged_even_at_trace() {
     const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.PLANTED-token-c0ffee.sig";
@@ -325,13 +311,8 @@ fn a_static_access_token_is_never_logged_even_at_trace() {
     let debug = format!("{options:?}");
     assert!(!debug.contains("c0ffee"), "Debug of the options: {debug}");
 
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let captured = adf_testkit::CapturedLogs::default();
+    let subscriber = captured.subscriber();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -386,7 +367,7 @@ fn a_static_access_token_is_never_logged_even_at_trace() {
             assert!(!format!("{client:?}").contains("c0ffee"));
         });
     });
-    let logs = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
+    let logs = captured.text();
     assert!(!logs.is_empty(), "trace logging captured nothing");
     assert!(
         !logs.contains("c0ffee") && !logs.contains(TOKEN),

@@ -1,8 +1,7 @@
 //! With tracing at TRACE, neither tokens, client secrets nor request bodies reach the logs,
 //! while the one-line-per-request debug log is there.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use adf_arm::{ArmClient, ArmClientOptions, ChainSettings, Credential, SecretString};
 use azure_core::http::{AsyncRawResponse, HttpClient, Request, Transport};
@@ -10,19 +9,6 @@ use serde_json::json;
 use url::Url;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[derive(Debug)]
 struct ToMockServer(Url);
@@ -41,14 +27,8 @@ impl HttpClient for ToMockServer {
 
 #[tokio::test]
 async fn trace_logs_carry_no_token_secret_or_body() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = adf_testkit::CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
 
     let login = MockServer::start().await;
     Mock::given(method("POST"))
@@ -92,7 +72,7 @@ async fn trace_logs_carry_no_token_secret_or_body() {
         .expect_err("400");
     tracing::error!("{error}");
 
-    let logs = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let logs = captured.text();
     assert!(
         logs.contains("ARM request"),
         "the per-request debug line is missing:\n{logs}"
