@@ -8,7 +8,6 @@ use adf_spec::export::{ExportEntity, ExportInput, Layout, export};
 use adf_spec::{LoadOptions, SpecSource, load, render_plain};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use std::path::Path;
 
 fn input(entities: Vec<ExportEntity>) -> ExportInput {
     ExportInput {
@@ -107,24 +106,7 @@ proptest! {
     }
 }
 
-const EXAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/arm-examples/datafactory"
-);
-
-/// (file prefix, request parameter, kind), as in `round_trip.rs`.
-const KINDS: [(&str, &str, Kind); 6] = [
-    ("LinkedServices_", "linkedService", Kind::LinkedService),
-    ("Datasets_", "dataset", Kind::Dataset),
-    ("Pipelines_", "pipeline", Kind::Pipeline),
-    ("Triggers_", "trigger", Kind::Trigger),
-    ("DataFlows_", "dataFlow", Kind::DataFlow),
-    (
-        "IntegrationRuntimes_",
-        "integrationRuntime",
-        Kind::IntegrationRuntime,
-    ),
-];
+use adf_testkit::EXAMPLE_ENTITY_KINDS as KINDS;
 
 fn stub(kind: Kind, name: &str) -> Option<ExportEntity> {
     let properties = match kind {
@@ -141,22 +123,11 @@ fn stub(kind: Kind, name: &str) -> Option<ExportEntity> {
 
 #[test]
 fn every_official_example_entity_exports_and_loads_back_the_same() {
-    let dir = Path::new(EXAMPLES);
-    if !dir.is_dir() {
-        adf_testkit::skip(
-            module_path!(),
-            &format!("{EXAMPLES} is absent (the ARM examples live in ../shared)"),
-        );
+    let Some(files) = adf_testkit::arm_examples(module_path!()) else {
         return;
-    }
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
+    };
     let mut checked = 0;
-    for path in files {
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+    for (file, example) in &files {
         let Some((_, parameter, kind)) = KINDS
             .iter()
             .find(|(prefix, _, _)| file.starts_with(prefix))
@@ -167,8 +138,6 @@ fn every_official_example_entity_exports_and_loads_back_the_same() {
         if !(file.contains("_Create") || file.contains("_Update")) {
             continue;
         }
-        let example: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let Some(properties) = example["parameters"][parameter].get("properties") else {
             continue;
         };

@@ -7,26 +7,8 @@
 use adf_core::{Kind, ResourceAddress};
 use adf_spec::{LoadOptions, SpecSource, load, render_plain};
 use serde_json::{Value, json};
-use std::path::Path;
 
-const EXAMPLES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/arm-examples/datafactory"
-);
-
-/// (file prefix, request parameter, kind)
-const KINDS: [(&str, &str, Kind); 6] = [
-    ("LinkedServices_", "linkedService", Kind::LinkedService),
-    ("Datasets_", "dataset", Kind::Dataset),
-    ("Pipelines_", "pipeline", Kind::Pipeline),
-    ("Triggers_", "trigger", Kind::Trigger),
-    ("DataFlows_", "dataFlow", Kind::DataFlow),
-    (
-        "IntegrationRuntimes_",
-        "integrationRuntime",
-        Kind::IntegrationRuntime,
-    ),
-];
+use adf_testkit::EXAMPLE_ENTITY_KINDS as KINDS;
 
 const NAME: &str = "roundTrip";
 
@@ -92,28 +74,7 @@ fn body_after_load(kind: Kind, spec: &str, file: &str) -> adf_core::DesiredResou
 }
 
 fn examples() -> Option<Vec<(String, Value)>> {
-    let dir = Path::new(EXAMPLES);
-    if !dir.is_dir() {
-        adf_testkit::skip(
-            module_path!(),
-            &format!("{EXAMPLES} is absent (the ARM examples live in ../shared)"),
-        );
-        return None;
-    }
-    let mut files: Vec<(String, Value)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (
-                name,
-                serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    Some(files)
+    adf_testkit::arm_examples(module_path!())
 }
 
 #[test]

@@ -229,3 +229,46 @@ impl Write for CapturedLogs {
         Ok(())
     }
 }
+
+/// (file-name prefix, request parameter holding the body, kind) of the official examples of
+/// each entity kind (`../shared/arm-examples/datafactory/LinkedServices_Create.json`, …).
+pub const EXAMPLE_ENTITY_KINDS: [(&str, &str, adf_core::Kind); 6] = [
+    (
+        "LinkedServices_",
+        "linkedService",
+        adf_core::Kind::LinkedService,
+    ),
+    ("Datasets_", "dataset", adf_core::Kind::Dataset),
+    ("Pipelines_", "pipeline", adf_core::Kind::Pipeline),
+    ("Triggers_", "trigger", adf_core::Kind::Trigger),
+    ("DataFlows_", "dataFlow", adf_core::Kind::DataFlow),
+    (
+        "IntegrationRuntimes_",
+        "integrationRuntime",
+        adf_core::Kind::IntegrationRuntime,
+    ),
+];
+
+/// The official Data Factory REST examples (`../shared/arm-examples/datafactory/*.json`) as
+/// (file name, document), sorted by name; `None` after reporting that `test` skipped.
+pub fn arm_examples(test: &str) -> Option<Vec<(String, serde_json::Value)>> {
+    let dir = shared(test, "arm-examples/datafactory")?;
+    let mut files: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            let document = serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+            (name, document)
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Some(files)
+}
