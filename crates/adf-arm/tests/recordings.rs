@@ -16,7 +16,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A known, legitimate way the client does not take a recorded response as recorded.
 struct Listed {
-    /// Operation (`METHOD what`, see [`operation_of`]).
+    /// Operation (`METHOD what`, see `RecordedRequest::operation`).
     operation: &'static str,
     /// The difference, up to its `:`.
     difference: &'static str,
@@ -25,37 +25,6 @@ struct Listed {
 
 /// None left: the 2017 createRun 202 (a body, nothing to poll) is now the answer itself.
 const LISTED: &[Listed] = &[];
-
-/// `https://host/path?query` → (host, path).
-fn split_uri(uri: &str) -> (&str, &str) {
-    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let (host, path_and_query) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    let path = path_and_query
-        .split_once('?')
-        .map_or(path_and_query, |(path, _)| path);
-    (host, path)
-}
-
-/// `METHOD what`: `factory`, the lower-case collection of a child, or `collection/action`.
-fn operation_of(method: &str, path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let what = match segments
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case("factories"))
-    {
-        None => path.to_owned(),
-        Some(at) => match segments.get(at + 2..).unwrap_or_default() {
-            [] => "factory".to_owned(),
-            [collection] | [collection, _] => collection.to_ascii_lowercase(),
-            [collection, _, action] => format!("{}/{action}", collection.to_ascii_lowercase()),
-            rest => rest.join("/"),
-        },
-    };
-    format!("{method} {what}")
-}
 
 fn header_text(value: &serde_yaml::Value) -> String {
     match value {
@@ -210,11 +179,11 @@ async fn replay_cassette(file: &Path) -> Vec<Outcome> {
     let client = ArmClient::new(options).expect("client");
     let mut outcomes = Vec::new();
     for Interaction { request, response } in &cassette.interactions {
-        let (host, path) = split_uri(&request.uri);
-        if host.starts_with("login.") || path.contains("/oauth2/") {
-            continue; // AAD token requests
+        if request.is_token_request() {
+            continue;
         }
-        let operation = operation_of(&request.method, path);
+        let (_, path, _) = request.parts();
+        let operation = request.operation();
         let status = response.status.code;
         let result = call(&server, &client, request, path, response, status).await;
         let mut found = differences(response, status, &result);

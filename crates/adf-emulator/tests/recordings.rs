@@ -111,7 +111,7 @@ fn compare(recorded: &Value, actual: &Value, at: &str, out: &mut Vec<String>) {
 
 /// A known, legitimate difference between a recorded answer and the emulator's.
 struct Listed {
-    /// Operations (`METHOD what`, see [`operation_of`]) it applies to.
+    /// Operations (`METHOD what`, see `RecordedRequest::operation`) it applies to.
     operations: &'static [&'static str],
     /// The difference, as [`shape_differences`] (or the status check) names it, up to the `:`.
     difference: &'static str,
@@ -269,43 +269,6 @@ const TRANSLATED: &[(&str, &str)] = &[
     ),
 ];
 
-/// `https://host/path?query` → (host, path, query).
-fn split_uri(uri: &str) -> (&str, &str, &str) {
-    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let (host, path_and_query) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, ""),
-    };
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    (host, path, query)
-}
-
-/// AAD token requests (the cassettes start with them): not ARM.
-fn is_token_request(host: &str, path: &str) -> bool {
-    host.starts_with("login.") || path.contains("/oauth2/")
-}
-
-/// `METHOD what`: `factory`, the lower-case collection of a child (`integrationruntimes`), or
-/// `collection/action` (`pipelines/createRun`).
-fn operation_of(method: &str, path: &str) -> String {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let what = match segments
-        .iter()
-        .position(|s| s.eq_ignore_ascii_case("factories"))
-    {
-        None => path.to_owned(),
-        Some(at) => match segments.get(at + 2..).unwrap_or_default() {
-            [] => "factory".to_owned(),
-            [collection] | [collection, _] => collection.to_ascii_lowercase(),
-            [collection, _, action] => format!("{}/{action}", collection.to_ascii_lowercase()),
-            rest => rest.join("/"),
-        },
-    };
-    format!("{method} {what}")
-}
-
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -423,10 +386,11 @@ async fn replay_cassette(file: &Path) -> Vec<Outcome> {
     let mut run_ids: Vec<(String, String)> = Vec::new();
     let mut outcomes = Vec::new();
     for Interaction { request, response } in cassette.interactions {
-        let (host, path, query) = split_uri(&request.uri);
-        if is_token_request(host, path) {
+        if request.is_token_request() {
             continue;
         }
+        let operation = request.operation();
+        let (_, path, query) = request.parts();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         if !group_created {
             // The SDK tests' resource group was created outside the recording.
@@ -444,7 +408,6 @@ async fn replay_cassette(file: &Path) -> Vec<Outcome> {
         }
         let path = substitute(path, &run_ids);
         let body = request.body.as_deref().map(|b| substitute(b, &run_ids));
-        let operation = operation_of(&request.method, &path);
         let (method, path, body) = match equivalent(&operation, &path, query, body.as_deref()) {
             Some(translated) => translated,
             None => (request.method.parse::<Method>().unwrap(), path, body),
@@ -571,13 +534,12 @@ fn shape_differences_name_members_values_and_lengths() {
         ]
     );
     assert!(shape_differences(&recorded, &recorded).is_empty());
-    assert_eq!(
-        operation_of(
-            "POST",
-            "/subscriptions/s/resourceGroups/g/providers/Microsoft.DataFactory/factories/f/integrationRuntimes/ir1/getStatus"
-        ),
-        "POST integrationruntimes/getStatus"
-    );
+    let request = adf_testkit::cassette::RecordedRequest {
+        method: "POST".into(),
+        uri: "https://h/subscriptions/s/resourceGroups/g/providers/Microsoft.DataFactory/factories/f/integrationRuntimes/ir1/getStatus?api-version=x".into(),
+        body: None,
+    };
+    assert_eq!(request.operation(), "POST integrationruntimes/getStatus");
 }
 
 // ------------------------------------------------------------------------------------------

@@ -83,6 +83,50 @@ pub mod cassette {
         pub body: Option<String>,
     }
 
+    impl RecordedRequest {
+        /// (host, path, query) of the URI.
+        pub fn parts(&self) -> (&str, &str, &str) {
+            let uri = self.uri.as_str();
+            let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+            let (host, path_and_query) = match rest.find('/') {
+                Some(at) => rest.split_at(at),
+                None => (rest, ""),
+            };
+            let (path, query) = path_and_query
+                .split_once('?')
+                .unwrap_or((path_and_query, ""));
+            (host, path, query)
+        }
+
+        /// An AAD token request (the cassettes start with them), not ARM.
+        pub fn is_token_request(&self) -> bool {
+            let (host, path, _) = self.parts();
+            host.starts_with("login.") || path.contains("/oauth2/")
+        }
+
+        /// `METHOD what`: `factory`, the lower-case collection of a child
+        /// (`integrationruntimes`), or `collection/action` (`pipelines/createRun`).
+        pub fn operation(&self) -> String {
+            let (_, path, _) = self.parts();
+            let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            let what = match segments
+                .iter()
+                .position(|s| s.eq_ignore_ascii_case("factories"))
+            {
+                None => path.to_owned(),
+                Some(at) => match segments.get(at + 2..).unwrap_or_default() {
+                    [] => "factory".to_owned(),
+                    [collection] | [collection, _] => collection.to_ascii_lowercase(),
+                    [collection, _, action] => {
+                        format!("{}/{action}", collection.to_ascii_lowercase())
+                    }
+                    rest => rest.join("/"),
+                },
+            };
+            format!("{} {what}", self.method)
+        }
+    }
+
     /// A recorded response.
     #[derive(Deserialize)]
     pub struct RecordedResponse {
