@@ -454,3 +454,69 @@ fn two_concurrent_applies_of_the_same_spec_both_finish_cleanly() {
     assert_converged(&emulator.endpoint, &spec);
     assert_eq!(spec.entity_count(), 8 + 24 + 32 + 6);
 }
+
+/// SIGINT (or SIGTERM: a cancelled CI job) during apply: no new step starts, the requests in
+/// flight finish, the summary says what was and was not applied, exit 130; a rerun converges.
+#[test]
+fn an_interrupted_apply_finishes_what_is_in_flight_and_says_what_it_did() {
+    let spec = Spec::new("rel-sigint");
+    let emulator = EmulatorProcess::start(&["--latency-ms", "100"]);
+    let mut interrupted = 0;
+    for signal in ["-INT", "-TERM"] {
+        let before = writes_so_far(&emulator.stats());
+        let mut child = adfctl(
+            &emulator.endpoint,
+            &[
+                "apply",
+                "-f",
+                &spec.path(),
+                "--auto-approve",
+                "--parallelism",
+                "2",
+            ],
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn adfctl");
+        let waiting = Instant::now();
+        while writes_so_far(&emulator.stats()) < before + 2 {
+            assert!(
+                waiting.elapsed() < Duration::from_secs(60),
+                "the apply never wrote"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status();
+        if !sent.is_ok_and(|s| s.success()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            adf_testkit::skip(module_path!(), "no `kill` command to send the signal");
+            return;
+        }
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() {
+            // The apply had already finished its last step: nothing to interrupt.
+            continue;
+        }
+        assert_eq!(output.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("Interrupted: no new step starts"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("Apply interrupted: "), "{stderr}");
+        assert!(stderr.contains(" not started"), "{stderr}");
+        assert!(
+            !stderr.contains("interrupted before it started"),
+            "not listed one by one: {stderr}"
+        );
+        interrupted += 1;
+    }
+    assert!(interrupted > 0, "no signal landed during an apply");
+    let output = apply(&emulator.endpoint, &spec);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_converged(&emulator.endpoint, &spec);
+}

@@ -348,9 +348,7 @@ async fn apply_timed(
         .expect("the benchmark's plan belongs to its spec");
     let before = client.stats();
     let started = Instant::now();
-    let options = ApplyOptions {
-        parallelism: settings.parallelism,
-    };
+    let options = ApplyOptions::with_parallelism(settings.parallelism);
     let report = adf_engine::apply(client, &steps, &options, observer).await;
     let wall = started.elapsed();
     let after = client.stats();

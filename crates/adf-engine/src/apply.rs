@@ -12,6 +12,7 @@ use adf_core::ResourceAddress;
 pub use adf_plan::Phase;
 use adf_plan::{Action, Request, Step, Steps};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -21,13 +22,32 @@ use tokio::task::JoinSet;
 pub struct ApplyOptions {
     /// Changes of one wave that may run at once.
     pub parallelism: usize,
+    /// Set it (on SIGINT or SIGTERM, say) to stop starting steps: those in flight finish, the
+    /// others are reported as skipped.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 16 }
+        ApplyOptions {
+            parallelism: 16,
+            stop: Arc::default(),
+        }
     }
 }
+
+impl ApplyOptions {
+    /// Options with `parallelism` and a stop flag nobody sets.
+    pub fn with_parallelism(parallelism: usize) -> Self {
+        ApplyOptions {
+            parallelism,
+            ..ApplyOptions::default()
+        }
+    }
+}
+
+/// Why a step was skipped when the apply was asked to stop.
+pub const INTERRUPTED: &str = "interrupted before it started";
 
 /// Progress, for the CLI to show.
 #[derive(Debug, Clone)]
@@ -165,11 +185,12 @@ pub async fn apply(
         report: Mutex::new(ApplyReport::default()),
     });
     let parallelism = options.parallelism.max(1);
-    run_parallel(&shared, &steps.stops, parallelism).await;
+    let stop = &options.stop;
+    run_parallel(&shared, &steps.stops, parallelism, stop).await;
     for wave in &steps.waves {
-        run_parallel(&shared, wave, parallelism).await;
+        run_parallel(&shared, wave, parallelism, stop).await;
     }
-    run_parallel(&shared, &steps.starts, parallelism).await;
+    run_parallel(&shared, &steps.starts, parallelism, stop).await;
     shared
         .report
         .lock()
@@ -178,17 +199,28 @@ pub async fn apply(
 }
 
 /// Runs independent steps, `parallelism` at a time, and waits for all of them.
-async fn run_parallel(shared: &Arc<Shared>, steps: &[Step], parallelism: usize) {
+async fn run_parallel(
+    shared: &Arc<Shared>,
+    steps: &[Step],
+    parallelism: usize,
+    stop: &Arc<AtomicBool>,
+) {
     let semaphore = Arc::new(Semaphore::new(parallelism));
     let mut tasks = JoinSet::new();
     for step in steps {
         let shared = shared.clone();
         let semaphore = semaphore.clone();
         let step = step.clone();
+        let stop = stop.clone();
         tasks.spawn(async move {
             let Ok(_permit) = semaphore.acquire_owned().await else {
                 return;
             };
+            if stop.load(Ordering::SeqCst) {
+                let status = StepStatus::Skipped(INTERRUPTED.into());
+                shared.finish(&step.address, step.action, step.phase, status);
+                return;
+            }
             run_step(&shared, step).await;
         });
     }

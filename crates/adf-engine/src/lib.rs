@@ -10,8 +10,8 @@ mod refresh;
 pub mod runs;
 
 pub use apply::{
-    ApplyEvent, ApplyOptions, ApplyReport, Observer, Phase, StepOutcome, StepStatus, apply,
-    random_salt,
+    ApplyEvent, ApplyOptions, ApplyReport, INTERRUPTED, Observer, Phase, StepOutcome, StepStatus,
+    apply, random_salt,
 };
 pub use refresh::refresh;
 

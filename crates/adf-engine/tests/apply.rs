@@ -151,7 +151,7 @@ async fn changes_run_in_dependency_order_and_a_started_trigger_is_stopped_first(
     let report = adf_engine::apply(
         &client,
         &steps,
-        &ApplyOptions { parallelism: 1 },
+        &ApplyOptions::with_parallelism(1),
         Arc::new(|_| {}),
     )
     .await;

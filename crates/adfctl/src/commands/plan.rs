@@ -106,7 +106,11 @@ pub fn run(args: PlanArgs) -> Outcome {
             format!(
                 "{} live resource{} not in the spec (--fail-on-unmanaged)",
                 plan.unmanaged.len(),
-                if plan.unmanaged.len() == 1 { " is" } else { "s are" }
+                if plan.unmanaged.len() == 1 {
+                    " is"
+                } else {
+                    "s are"
+                }
             ),
             "add them to the spec, delete them in the factory, or plan with --prune to delete them",
         ));

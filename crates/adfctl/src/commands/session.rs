@@ -185,6 +185,8 @@ pub async fn execute(
                 match &outcome.status {
                     StepStatus::Applied => format!("{}: {verb}", outcome.address),
                     StepStatus::Failed(why) => format!("{}: {verb} FAILED: {why}", outcome.address),
+                    // Not started because of an interrupt: counted in the report, not listed.
+                    StepStatus::Skipped(why) if why == adf_engine::INTERRUPTED => return,
                     StepStatus::Skipped(why) => format!("{}: skipped ({why})", outcome.address),
                 }
             }
@@ -201,12 +203,40 @@ pub async fn execute(
             None => eprintln!("{line}"),
         }
     });
-    let options = ApplyOptions { parallelism };
+    let options = ApplyOptions::with_parallelism(parallelism);
+    let stop = options.stop.clone();
+    let watcher = tokio::spawn(async move {
+        interrupt_signal().await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("Interrupted: no new step starts; waiting for the requests in flight...");
+    });
     let report = adf_engine::apply(&connection.client, &steps, &options, observer).await;
+    watcher.abort();
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    print_report(&report, what)
+    let interrupted = options.stop.load(std::sync::atomic::Ordering::SeqCst);
+    print_report(&report, what, interrupted)
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (what a cancelled CI job sends first).
+async fn interrupt_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
@@ -221,13 +251,35 @@ fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
     }
 }
 
-fn print_report(report: &ApplyReport, what: &str) -> Result<ExitStatus, CliError> {
+fn print_report(
+    report: &ApplyReport,
+    what: &str,
+    interrupted: bool,
+) -> Result<ExitStatus, CliError> {
     let (applied, failed, skipped) = report.counts();
     if report.succeeded() {
-        eprintln!("{what} complete: {applied} steps applied.");
+        eprintln!(
+            "{what} complete: {applied} step{} applied.",
+            plural(applied)
+        );
         return Ok(ExitStatus::Success);
     }
-    eprintln!("{what} incomplete: {applied} steps applied, {failed} failed, {skipped} skipped.");
+    let not_started = report
+        .problems()
+        .filter(|o| matches!(&o.status, StepStatus::Skipped(why) if why == adf_engine::INTERRUPTED))
+        .count();
+    if interrupted {
+        eprintln!(
+            "{what} interrupted: {applied} step{} applied, {failed} failed, {not_started} not started, {} skipped.",
+            plural(applied),
+            skipped - not_started
+        );
+    } else {
+        eprintln!(
+            "{what} incomplete: {applied} step{} applied, {failed} failed, {skipped} skipped.",
+            plural(applied)
+        );
+    }
     for outcome in report.problems() {
         match &outcome.status {
             StepStatus::Failed(why) => eprintln!(
@@ -235,6 +287,7 @@ fn print_report(report: &ApplyReport, what: &str) -> Result<ExitStatus, CliError
                 outcome.address,
                 outcome.phase.as_str()
             ),
+            StepStatus::Skipped(why) if why == adf_engine::INTERRUPTED => {}
             StepStatus::Skipped(why) => eprintln!("  skipped: {} ({why})", outcome.address),
             StepStatus::Applied => {}
         }
@@ -242,5 +295,13 @@ fn print_report(report: &ApplyReport, what: &str) -> Result<ExitStatus, CliError
     eprintln!(
         "  hint: fix the cause and run apply again; it converges from wherever this stopped."
     );
-    Err(CliError::shown(ExitStatus::Failure))
+    Err(CliError::shown(if interrupted {
+        ExitStatus::Interrupted
+    } else {
+        ExitStatus::Failure
+    }))
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
 }
