@@ -81,6 +81,11 @@ impl RetryPolicy {
         RetryPolicy { options }
     }
 
+    /// How many attempts a request gets at most (the first, and the retries).
+    pub fn max_attempts(&self) -> u32 {
+        self.options.max_retries.saturating_add(1)
+    }
+
     /// Whether to retry after attempt number `attempt` (0 = the first try) ended in `outcome`.
     pub fn decide(
         &self,

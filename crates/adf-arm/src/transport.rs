@@ -134,7 +134,17 @@ impl Transport {
             {
                 Decision::Retry(delay) => {
                     self.counters.retried();
-                    tracing::debug!(method = %call.method, path = call.url.path(), delay_ms = delay.as_millis() as u64, "retrying");
+                    // At the CLI's default level: a bad endpoint or a throttled apply must not
+                    // look like a hang.
+                    tracing::warn!(
+                        "retrying {} {} in {:.1} s (attempt {} of {}): {}",
+                        call.method,
+                        call.url.path(),
+                        delay.as_secs_f64(),
+                        attempt + 2,
+                        self.policy.max_attempts(),
+                        describe(outcome)
+                    );
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -276,5 +286,15 @@ impl WithoutUrlRef for reqwest::Error {
             source = cause.source();
         }
         text
+    }
+}
+
+/// What went wrong with an attempt, in a few words.
+fn describe(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Response { status, .. } => format!("HTTP {status}"),
+        Outcome::ConnectFailed => "cannot connect".to_owned(),
+        Outcome::TimedOut => "timed out".to_owned(),
+        Outcome::Interrupted => "connection lost".to_owned(),
     }
 }

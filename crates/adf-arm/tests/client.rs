@@ -111,8 +111,18 @@ async fn retries_honour_retry_after_and_then_succeed() {
         .mount(&server)
         .await;
     let client = client(&server);
+    let logs = adf_testkit::CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
     let started = Instant::now();
     client.get(PIPELINE, API).await.expect("get after retry");
+    // The retry shows at the CLI's default level (WARN), with its wait and the reason.
+    let text = logs.text();
+    assert!(
+        text.contains("WARN")
+            && text.contains("in 1.0 s (attempt 2 of ")
+            && text.contains("HTTP 503"),
+        "{text}"
+    );
     // A lower bound only: the client waited the second ARM asked for, not the 1 ms backoff.
     assert!(
         started.elapsed() >= Duration::from_millis(900),
