@@ -140,6 +140,7 @@ fn a_broken_spec_fails_with_positions_and_hints() {
         .expect("run adfctl");
     assert_eq!(output.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON on stdout");
+    assert_eq!(report["format_version"], "1");
     assert_eq!(report["valid"], false);
     assert_eq!(report["diagnostics"][0]["code"], "dangling-reference");
     assert_eq!(report["diagnostics"][0]["line"], 7);

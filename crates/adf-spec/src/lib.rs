@@ -65,5 +65,5 @@ mod yaml;
 pub use diagnostic::{Diagnostic, Severity, render_plain};
 pub use load::load;
 pub use reader::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
-pub use source::{LoadOptions, Loaded, SourceForm, SpecSource, summary};
+pub use source::{LoadOptions, Loaded, SourceForm, SpecSource, ValidationReport, summary};
 pub use studio::StudioFolder;

@@ -157,3 +157,49 @@ pub fn summary(desired: &DesiredState) -> String {
     }
     parts.join(", ")
 }
+
+/// `adfctl validate --format json`: whether the spec is valid, what it defines, and every
+/// diagnostic (errors, or the warnings of a valid spec).
+#[derive(Debug, serde::Serialize)]
+pub struct ValidationReport<'a> {
+    /// `"1"`: a new version only when a field changes meaning or goes away.
+    pub format_version: &'static str,
+    /// Whether the spec loaded without errors.
+    pub valid: bool,
+    /// The files given, in order.
+    pub files: Vec<String>,
+    /// What the spec defines (`1 factory, 3 pipelines`), when valid.
+    pub summary: Option<String>,
+    /// The addresses it defines (`pipeline/copyPipeline`), when valid.
+    pub resources: Vec<String>,
+    /// Every diagnostic, with file, line, column and hint.
+    pub diagnostics: &'a [crate::Diagnostic],
+}
+
+impl<'a> ValidationReport<'a> {
+    /// The report of a load of `files`.
+    pub fn new(files: Vec<String>, result: &'a Result<Loaded, Vec<crate::Diagnostic>>) -> Self {
+        let (valid, summary, resources, diagnostics) = match result {
+            Ok(loaded) => (
+                true,
+                Some(summary(&loaded.desired)),
+                loaded
+                    .desired
+                    .resources
+                    .iter()
+                    .map(|r| r.address.to_string())
+                    .collect(),
+                loaded.warnings.as_slice(),
+            ),
+            Err(diagnostics) => (false, None, Vec::new(), diagnostics.as_slice()),
+        };
+        ValidationReport {
+            format_version: "1",
+            valid,
+            files,
+            summary,
+            resources,
+            diagnostics,
+        }
+    }
+}

@@ -61,27 +61,9 @@ pub fn run(args: ValidateArgs) -> Outcome {
                 .iter()
                 .map(|f| f.display().to_string())
                 .collect();
-            let (valid, summary, resources, diagnostics) = match &outcome.result {
-                Ok(loaded) => (
-                    true,
-                    Some(adf_spec::summary(&loaded.desired)),
-                    loaded
-                        .desired
-                        .resources
-                        .iter()
-                        .map(|r| r.address.to_string())
-                        .collect(),
-                    loaded.warnings.as_slice(),
-                ),
-                Err(diagnostics) => (false, None, Vec::new(), diagnostics.as_slice()),
-            };
-            let document = serde_json::json!({
-                "valid": valid,
-                "files": files,
-                "summary": summary,
-                "resources": resources,
-                "diagnostics": diagnostics,
-            });
+            let document = adf_spec::ValidationReport::new(files, &outcome.result);
+            let valid = document.valid;
+            let diagnostics = document.diagnostics;
             match serde_json::to_string_pretty(&document) {
                 Ok(text) => println!("{text}"),
                 Err(error) => {
