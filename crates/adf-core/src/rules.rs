@@ -36,6 +36,19 @@ pub fn max_object_bytes(kind: Kind) -> Option<usize> {
     }
 }
 
+/// The properties an entity of `kind` must have (the swagger's `required`, beyond the
+/// name): `type` for every child kind but pipelines and global parameters, and a dataset's
+/// `linkedServiceName`.
+pub fn required_properties(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::ResourceGroup | Kind::Factory | Kind::Pipeline | Kind::GlobalParameters => &[],
+        Kind::Dataset => &["type", "linkedServiceName"],
+        Kind::IntegrationRuntime | Kind::LinkedService | Kind::DataFlow | Kind::Trigger => {
+            &["type"]
+        }
+    }
+}
+
 /// At most this many entities per factory (the same limits page).
 pub const MAX_ENTITIES_PER_FACTORY: usize = 5_000;
 
@@ -62,5 +75,10 @@ mod tests {
         assert_eq!(location("East US 2"), "eastus2");
         assert_eq!(max_object_bytes(Kind::LinkedService), Some(102_400));
         assert_eq!(max_object_bytes(Kind::Trigger), None);
+        assert_eq!(
+            required_properties(Kind::Dataset),
+            ["type", "linkedServiceName"]
+        );
+        assert!(required_properties(Kind::Pipeline).is_empty());
     }
 }

@@ -899,19 +899,18 @@ impl Context<'_> {
             ));
         };
         let mut properties = properties.clone();
-        let needs_type = !matches!(kind, Kind::Pipeline | Kind::GlobalParameters);
-        if needs_type && !properties.get("type").is_some_and(Value::is_string) {
-            // UNVERIFIED wording; the swagger marks `type` required for this kind.
-            return Err(bad_request(
-                format!("The {} must have a 'type' property.", kind.label()),
-                target,
-            ));
-        }
-        if kind == Kind::Dataset && !properties.contains_key("linkedServiceName") {
-            return Err(bad_request(
-                "The dataset must have a 'linkedServiceName' property.",
-                target,
-            ));
+        for field in rules::required_properties(kind) {
+            let present = match *field {
+                "type" => properties.get("type").is_some_and(Value::is_string),
+                field => properties.contains_key(field),
+            };
+            if !present {
+                // UNVERIFIED wording; the swagger marks the field required for this kind.
+                return Err(bad_request(
+                    format!("The {} must have a '{field}' property.", kind.label()),
+                    target,
+                ));
+            }
         }
         let scope = scope_of(at);
         let existing = self.store.entity(&scope, kind, name)?;

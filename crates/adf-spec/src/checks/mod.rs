@@ -21,6 +21,9 @@ const MAX_SUGGESTION_CANDIDATES: usize = 2_000;
 
 /// The hint for a missing `type`, for the kinds that need one.
 pub(crate) fn type_hint(kind: Kind) -> Option<&'static str> {
+    if !adf_core::rules::required_properties(kind).contains(&"type") {
+        return None;
+    }
     match kind {
         Kind::LinkedService => Some("add the connector type, such as `type: AzureBlobStorage`"),
         Kind::Dataset => {

@@ -89,13 +89,22 @@ impl Checker<'_, '_> {
                 Some(_) => {}
             }
         }
-        if kind == Kind::Dataset && properties.get("linkedServiceName").is_none() {
-            self.sink.error(
-                "missing-key",
-                name.pos,
-                format!("dataset `{}` has no `linkedServiceName`", name.text),
-                Some("name the linked service that holds the data, as in `linkedServiceName: storageLinkedService`".into()),
-            );
+        let others = adf_core::rules::required_properties(kind)
+            .iter()
+            .filter(|field| **field != "type");
+        for field in others {
+            if properties.get(field).is_none() {
+                let hint = match *field {
+                    "linkedServiceName" => "name the linked service that holds the data, as in `linkedServiceName: storageLinkedService`".to_owned(),
+                    field => format!("add `{field}:`"),
+                };
+                self.sink.error(
+                    "missing-key",
+                    name.pos,
+                    format!("{label} `{}` has no `{field}`", name.text),
+                    Some(hint),
+                );
+            }
         }
         if kind == Kind::Pipeline {
             self.check_pipeline(name, properties);
