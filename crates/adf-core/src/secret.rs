@@ -19,35 +19,37 @@ pub fn is_secure_string(value: &Value) -> bool {
 /// JSON pointers (RFC 6901) to the `value` of every `SecureString` object inside `body`.
 pub fn secure_string_pointers(body: &Value) -> Vec<String> {
     let mut pointers = Vec::new();
-    walk(body, &mut String::new(), &mut pointers);
+    visit_pointers(body, &mut String::new(), &mut |pointer, value| {
+        let secure = is_secure_string(value) && value.get("value").is_some();
+        if secure {
+            pointers.push(format!("{pointer}/value"));
+        }
+        !secure
+    });
     pointers
 }
 
-fn walk(value: &Value, pointer: &mut String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if is_secure_string(value) && map.contains_key("value") {
-                out.push(format!("{pointer}/value"));
-                return;
-            }
-            for (key, child) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer_token(key));
-                walk(child, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (index, child) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-                walk(child, pointer, out);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
+/// Calls `visit` with the JSON pointer of every value inside `value` (itself included), depth
+/// first; `visit` answers whether to look inside the value.
+fn visit_pointers(
+    value: &Value,
+    pointer: &mut String,
+    visit: &mut dyn FnMut(&str, &Value) -> bool,
+) {
+    if !visit(pointer, value) {
+        return;
+    }
+    let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
+        Value::Object(map) => Box::new(map.iter().map(|(k, v)| (escape_pointer_token(k), v))),
+        Value::Array(items) => Box::new(items.iter().enumerate().map(|(i, v)| (i.to_string(), v))),
+        _ => return,
+    };
+    for (token, child) in children {
+        let len = pointer.len();
+        pointer.push('/');
+        pointer.push_str(&token);
+        visit_pointers(child, pointer, visit);
+        pointer.truncate(len);
     }
 }
 
@@ -89,7 +91,7 @@ pub fn strip_connection_string_credentials(body: &mut Value) {
 /// (`/properties/typeProperties/connectionString#AccountKey`). Never print the values.
 pub fn connection_string_credentials(body: &Value) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    walk_connection_strings(body, &mut String::new(), &mut |pointer, text| {
+    walk_connection_strings(body, &mut |pointer, text| {
         for (key, value) in connection_string::credentials(text) {
             found.push((format!("{pointer}#{key}"), value.to_owned()));
         }
@@ -98,35 +100,15 @@ pub fn connection_string_credentials(body: &Value) -> Vec<(String, String)> {
 }
 
 /// Calls `visit` with the JSON pointer and text of every plain-string `connectionString`.
-pub fn walk_connection_strings(
-    value: &Value,
-    pointer: &mut String,
-    visit: &mut dyn FnMut(&str, &str),
-) {
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&escape_pointer_token(key));
-                match child {
-                    Value::String(text) if key == connection_string::KEY => visit(pointer, text),
-                    _ => walk_connection_strings(child, pointer, visit),
-                }
-                pointer.truncate(len);
-            }
+pub fn walk_connection_strings(value: &Value, visit: &mut dyn FnMut(&str, &str)) {
+    let suffix = format!("/{}", connection_string::KEY);
+    visit_pointers(value, &mut String::new(), &mut |pointer, value| {
+        match value {
+            Value::String(text) if pointer.ends_with(&suffix) => visit(pointer, text),
+            _ => {}
         }
-        Value::Array(items) => {
-            for (index, child) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&index.to_string());
-                walk_connection_strings(child, pointer, visit);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+        true
+    });
 }
 
 /// Replaces every plain-string `connectionString` in `value` by what `rewrite` makes of it.

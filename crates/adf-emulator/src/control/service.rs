@@ -1199,7 +1199,7 @@ fn keep_stored_credentials(
         }
     }
     let mut restore = Vec::new();
-    secret::walk_connection_strings(&body, &mut String::new(), &mut |at, text| {
+    secret::walk_connection_strings(&body, &mut |at, text| {
         if !secret::connection_string::credentials(text).is_empty() {
             return;
         }
