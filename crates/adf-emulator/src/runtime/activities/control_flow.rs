@@ -76,13 +76,7 @@ pub(super) async fn for_each(
     item: Option<&Value>,
 ) -> Result<Value, ActivityError> {
     let evaluated = |key: &str| evaluated(&run, activity, key, item);
-    let items = evaluated("items")?;
-    let Value::Array(items) = items else {
-        return Err(ActivityError::user(
-            "InvalidTemplate",
-            "The ForEach items expression must evaluate to an array.",
-        ));
-    };
+    let items = items_of(evaluated("items")?, "ForEach")?;
     let sequential = evaluated("isSequential")?.as_bool().unwrap_or(false);
     let batch = if sequential {
         1
@@ -190,13 +184,7 @@ pub(super) async fn filter(
     item: Option<&Value>,
 ) -> Result<Value, ActivityError> {
     let evaluated = |key: &str| evaluated(&run, activity, key, item);
-    let items = evaluated("items")?;
-    let Value::Array(items) = items else {
-        return Err(ActivityError::user(
-            "InvalidTemplate",
-            "The Filter items expression must evaluate to an array.",
-        ));
-    };
+    let items = items_of(evaluated("items")?, "Filter")?;
     let condition = property(activity, "condition")
         .cloned()
         .unwrap_or(json!(true));
@@ -211,4 +199,15 @@ pub(super) async fn filter(
         "FilteredItemsCount": kept.len(),
         "Value": kept,
     }))
+}
+
+/// The evaluated `items` of a ForEach or a Filter (`activity_type`), which must be an array.
+fn items_of(items: Value, activity_type: &str) -> Result<Vec<Value>, ActivityError> {
+    match items {
+        Value::Array(items) => Ok(items),
+        _ => Err(ActivityError::user(
+            "InvalidTemplate",
+            format!("The {activity_type} items expression must evaluate to an array."),
+        )),
+    }
 }
