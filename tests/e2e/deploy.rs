@@ -532,12 +532,44 @@ fn an_entity_made_outside_the_spec_fails_the_drift_check_when_asked() {
     assert_eq!(code, 2);
     let (code, _, stderr) = plan(&["--fail-on-unmanaged"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("1 live resource is not in the spec"), "{stderr}");
+    assert!(
+        stderr.contains("1 live resource is not in the spec"),
+        "{stderr}"
+    );
 
     let (code, stdout, stderr) = run(&emulator, &args("plan", &set, &["--destroy"]), SPEC_ENV);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("pipeline/madeInStudio (delete)\n      # not in the spec; goes with the factory"),
+        stdout.contains(
+            "pipeline/madeInStudio (delete)\n      # not in the spec; goes with the factory"
+        ),
         "{stdout}"
     );
+}
+
+/// Destroy needs no secret values (deletes send no bodies): a CI job without them can clean up.
+#[test]
+fn destroy_works_without_the_secret_values() {
+    let emulator = EmulatorProcess::start(&[]);
+    let set = vec!["specs/quickstart.yaml".to_owned()];
+    let (code, _, stderr) = run(
+        &emulator,
+        &args("apply", &set, &["--auto-approve"]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    if std::env::var_os("STORAGE_CONNECTION_STRING").is_some() {
+        adf_testkit::skip(
+            module_path!(),
+            "STORAGE_CONNECTION_STRING is set in the test's environment",
+        );
+        return;
+    }
+    let (code, stdout, stderr) = run(&emulator, &args("destroy", &set, &["--auto-approve"]), &[]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("warning: environment variable `STORAGE_CONNECTION_STRING`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Destroy complete"), "{stderr}");
 }

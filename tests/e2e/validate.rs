@@ -83,10 +83,17 @@ fn quickstart_summary() {
 }
 
 #[test]
-fn a_missing_secret_variable_is_an_error_with_a_hint() {
+fn a_missing_secret_variable_is_an_error_for_plan_and_a_warning_for_validate() {
+    // plan needs the value (it fails while loading, before connecting anywhere).
     let output = adfctl()
         .env_remove("STORAGE_CONNECTION_STRING")
-        .args(["validate", "-f", "specs/quickstart.yaml"])
+        .args([
+            "plan",
+            "-f",
+            "specs/quickstart.yaml",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ])
         .output()
         .expect("run adfctl");
     assert_eq!(output.status.code(), Some(1));
@@ -97,6 +104,18 @@ fn a_missing_secret_variable_is_an_error_with_a_hint() {
     );
     assert!(
         stderr.contains("  hint: export STORAGE_CONNECTION_STRING="),
+        "{stderr}"
+    );
+    // validate does not (a pull request from a fork has no secrets): a warning.
+    let output = adfctl()
+        .env_remove("STORAGE_CONNECTION_STRING")
+        .args(["validate", "-f", "specs/quickstart.yaml"])
+        .output()
+        .expect("run adfctl");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("specs/quickstart.yaml:23:41: warning: environment variable `STORAGE_CONNECTION_STRING` (a secret) is not set"),
         "{stderr}"
     );
 }

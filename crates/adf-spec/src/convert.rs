@@ -19,6 +19,8 @@ pub(crate) struct Converter<'s, 'a, 'b> {
     pub sink: &'s mut Sink<'b>,
     pub secrets: Vec<SecretSlot>,
     pub source_map: SourceMap,
+    /// An unset secret variable is a warning ([`crate::LoadOptions::secrets_optional`]).
+    pub secrets_optional: bool,
 }
 
 impl Converter<'_, '_, '_> {
@@ -150,6 +152,14 @@ impl Converter<'_, '_, '_> {
         } else {
             match self.scope.env.get(name) {
                 Some(value) => secret.clone_from(value),
+                None if self.secrets_optional => self.sink.warning(
+                    "unset-env",
+                    value.pos,
+                    format!("environment variable `{name}` (a secret) is not set"),
+                    Some(format!(
+                        "fine here; plan and apply need it: export {name}=... before them"
+                    )),
+                ),
                 None => self.sink.error(
                     "unset-env",
                     value.pos,

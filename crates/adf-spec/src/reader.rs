@@ -94,6 +94,7 @@ pub(crate) fn read(
         env: &options.env,
         vars: BTreeMap::new(),
         studio_only,
+        secrets_optional: options.secrets_optional,
     };
     reader.spec(root, options)
 }
@@ -147,6 +148,8 @@ struct Reader<'a, 's, 'b> {
     vars: BTreeMap<String, String>,
     /// Only ADF Studio JSON files were given: the target must come from an overlay.
     studio_only: bool,
+    /// See [`LoadOptions::secrets_optional`].
+    secrets_optional: bool,
 }
 
 impl Reader<'_, '_, '_> {
@@ -248,6 +251,7 @@ impl Reader<'_, '_, '_> {
             sink: &mut *self.sink,
             secrets: Vec::new(),
             source_map: SourceMap::default(),
+            secrets_optional: self.secrets_optional,
         };
         let mut pointer = pointer.to_owned();
         let json = converter.convert(node, &mut pointer);

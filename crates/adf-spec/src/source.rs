@@ -109,6 +109,10 @@ pub struct LoadOptions {
     pub env: BTreeMap<String, String>,
     /// `--var key=value`: override the spec's `vars:` block.
     pub vars: BTreeMap<String, String>,
+    /// A `secretFromEnv` variable that is not set is a warning, not an error (its secret is
+    /// then empty): `validate` and `destroy` need no secret values, and a pull request from a
+    /// fork has none.
+    pub secrets_optional: bool,
 }
 
 impl std::fmt::Debug for LoadOptions {
@@ -116,6 +120,7 @@ impl std::fmt::Debug for LoadOptions {
         f.debug_struct("LoadOptions")
             .field("env", &self.env.keys().collect::<Vec<_>>())
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
+            .field("secrets_optional", &self.secrets_optional)
             .finish()
     }
 }

@@ -56,6 +56,7 @@ mod tests {
             sink: &mut sink,
             secrets: Vec::new(),
             source_map: SourceMap::default(),
+            secrets_optional: false,
         };
         let json = converter.convert(&root, &mut "/properties".to_owned());
         assert_eq!(json["list"][1]["tilde~"], "substituted");

@@ -17,6 +17,7 @@ fn options(env: &[(&str, &str)], vars: &[(&str, &str)]) -> LoadOptions {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        ..LoadOptions::default()
     }
 }
 
@@ -311,4 +312,21 @@ fn a_credential_in_a_plain_connection_string_is_a_warning_that_never_shows_it() 
     assert!(warnings[1].message.contains("Password"));
     let text = render_plain(&loaded.warnings);
     assert!(!text.contains("PLANTED"), "{text}");
+}
+
+#[test]
+fn an_unset_secret_is_a_warning_when_secrets_are_optional() {
+    let spec = format!(
+        "{HEADER}linkedServices:\n  ls:\n    type: AzureBlobStorage\n    typeProperties:\n      \
+         connectionString: {{secretFromEnv: NOT_SET_ANYWHERE}}\n"
+    );
+    let sources = [SpecSource::new("f.yaml", spec.as_str())];
+    let strict = load(&sources, &LoadOptions::default()).unwrap_err();
+    assert!(strict.iter().any(|d| d.is_error() && d.code == "unset-env"));
+    let lenient = LoadOptions {
+        secrets_optional: true,
+        ..LoadOptions::default()
+    };
+    let loaded = load(&sources, &lenient).unwrap();
+    assert!(loaded.warnings.iter().any(|d| d.code == "unset-env"));
 }

@@ -58,6 +58,7 @@ fn spec_of(args: &ApplyArgs) -> SpecArgs {
     SpecArgs {
         files: args.files.clone(),
         vars: args.vars.clone(),
+        secrets_optional: false,
     }
 }
 

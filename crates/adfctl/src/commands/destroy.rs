@@ -27,7 +27,9 @@ pub struct DestroyArgs {
 }
 
 /// Runs `adfctl destroy`.
-pub fn run(args: DestroyArgs) -> Outcome {
+pub fn run(mut args: DestroyArgs) -> Outcome {
+    // Deletes need no bodies, so no secret values either.
+    args.spec.secrets_optional = true;
     let session = Session::open(&args.spec)?;
     session.connected(&args.target, async |connection, loaded| {
         let (live, plan) =

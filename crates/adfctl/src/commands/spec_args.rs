@@ -19,6 +19,11 @@ pub struct SpecArgs {
     /// Repeatable.
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+
+    /// Set by the commands that need no secret values (validate, destroy): an unset
+    /// `secretFromEnv` variable is then a warning.
+    #[arg(skip)]
+    pub secrets_optional: bool,
 }
 
 /// What loading produced: the sources read (for snippets) and the result.
@@ -88,6 +93,7 @@ impl SpecArgs {
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
             vars: self.vars.iter().cloned().collect(),
+            secrets_optional: self.secrets_optional,
         }
     }
 
