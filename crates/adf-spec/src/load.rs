@@ -92,7 +92,12 @@ fn parse_and_merge(sources: &[SpecSource], sink: &mut Sink<'_>) -> Option<Node> 
             Ok(root) if root.as_map().is_some() => {
                 merged = Some(match merged {
                     None => root,
-                    Some(base) => merge(base, root),
+                    Some(base) => {
+                        if source.form == SourceForm::Spec {
+                            check_patches(&base, &root, sink);
+                        }
+                        merge(base, root)
+                    }
                 });
             }
             Ok(root) => {
@@ -114,4 +119,43 @@ fn parse_and_merge(sources: &[SpecSource], sink: &mut Sink<'_>) -> Option<Node> 
         }
     }
     merged.filter(|_| !unreadable)
+}
+
+/// An overlay that patches a pipeline no earlier file defines (no `activities`, no full ADF
+/// form) is an error: a typo in the name would otherwise deploy an empty pipeline. (The other
+/// kinds need a `type`, whose absence is reported anyway.)
+fn check_patches(base: &Node, overlay: &Node, sink: &mut Sink<'_>) {
+    let kind = adf_core::Kind::Pipeline;
+    let Some(section) = kind.spec_key() else {
+        return;
+    };
+    let Some(entries) = overlay.get(section).and_then(Node::as_map) else {
+        return;
+    };
+    let defined: Vec<&str> = base
+        .get(section)
+        .and_then(Node::as_map)
+        .map(|entries| entries.iter().map(|(k, _)| k.text.as_str()).collect())
+        .unwrap_or_default();
+    for (name, body) in entries {
+        let is_patch = body.as_map().is_some()
+            && body.get("activities").is_none()
+            && body.get("properties").is_none();
+        if is_patch && !defined.contains(&name.text.as_str()) {
+            let hint = crate::suggest::hint(&name.text, &defined).map_or_else(
+                || "define it fully (with `activities`) in this file, or fix the name".to_owned(),
+                |suggestion| format!("{suggestion} (or define it fully, with `activities`)"),
+            );
+            sink.error(
+                "patch-of-nothing",
+                name.pos,
+                format!(
+                    "{} `{}` is patched here, but no earlier file defines it",
+                    kind.label(),
+                    name.text
+                ),
+                Some(hint),
+            );
+        }
+    }
 }

@@ -330,3 +330,39 @@ fn an_unset_secret_is_a_warning_when_secrets_are_optional() {
     let loaded = load(&sources, &lenient).unwrap();
     assert!(loaded.warnings.iter().any(|d| d.code == "unset-env"));
 }
+
+#[test]
+fn an_overlay_that_patches_a_pipeline_no_earlier_file_defines_is_an_error() {
+    let base = format!(
+        "{HEADER}pipelines:\n  copyPipeline:\n    activities: [{{name: w, type: Wait, typeProperties: {{waitTimeInSeconds: 1}}}}]\n"
+    );
+    let typo = "pipelines:\n  copyPipelne:\n    description: prod\n";
+    let sources = [
+        SpecSource::new("base.yaml", base.as_str()),
+        SpecSource::new("prod.yaml", typo),
+    ];
+    let errors = load(&sources, &LoadOptions::default()).unwrap_err();
+    let error = errors
+        .iter()
+        .find(|d| d.code == "patch-of-nothing")
+        .unwrap_or_else(|| panic!("{errors:?}"));
+    assert_eq!(
+        (error.file.as_str(), error.line, error.column),
+        ("prod.yaml", 2, 3)
+    );
+    assert!(
+        error
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `copyPipeline`?"),
+        "{error:?}"
+    );
+    // A patch of a defined pipeline, and a new pipeline defined in full, are fine.
+    let fine = "pipelines:\n  copyPipeline:\n    description: prod\n  extra:\n    activities: []\n";
+    let sources = [
+        SpecSource::new("base.yaml", base.as_str()),
+        SpecSource::new("prod.yaml", fine),
+    ];
+    assert!(load(&sources, &LoadOptions::default()).is_ok());
+}
