@@ -185,9 +185,9 @@ fn human_plan_of_a_pipeline_names_activities_and_their_paths() {
         .and_then(|changes| changes.iter().find(|c| c["name"] == "nightly"))
         .expect("the pipeline's change")["changed_paths"];
     assert!(
-        paths
-            .as_array()
-            .is_some_and(|p| p.contains(&json!("activities[ForEachTable].typeProperties.batchCount"))),
+        paths.as_array().is_some_and(
+            |p| p.contains(&json!("activities[ForEachTable].typeProperties.batchCount"))
+        ),
         "{paths:#}"
     );
 }
@@ -217,8 +217,15 @@ fn a_markdown_plan_of_a_thousand_changes_fits_a_comment() {
         "{} characters",
         text.chars().count()
     );
-    assert!(text.contains("**Cut to fit a comment:**"), "{}", &text[text.len() - 600..]);
-    assert!(text.contains("| 0 | 1000 | 0 | 0 | 2 |"), "the counts are whole");
+    assert!(
+        text.contains("**Cut to fit a comment:**"),
+        "{}",
+        &text[text.len() - 600..]
+    );
+    assert!(
+        text.contains("| 0 | 1000 | 0 | 0 | 2 |"),
+        "the counts are whole"
+    );
     // Small plans are not cut.
     let (_, _, small) = realistic();
     assert!(!render::markdown(&small).contains("Cut to fit"));

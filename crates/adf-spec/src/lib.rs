@@ -59,7 +59,7 @@ mod sink;
 mod source;
 mod sourcemap;
 mod studio;
-mod suggest;
+pub mod suggest;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Severity, render_plain};

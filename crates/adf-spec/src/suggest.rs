@@ -2,7 +2,7 @@
 
 /// The candidate closest to `word`, if it is close enough to be a likely typo: equal ignoring
 /// case, or within an edit distance of about a third of the word's length.
-pub(crate) fn did_you_mean<'a>(
+pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -25,7 +25,7 @@ pub(crate) fn did_you_mean<'a>(
 }
 
 /// A hint suggesting the closest candidate, or listing them when there are few.
-pub(crate) fn hint(word: &str, candidates: &[&str]) -> Option<String> {
+pub fn hint(word: &str, candidates: &[&str]) -> Option<String> {
     if let Some(best) = did_you_mean(word, candidates.iter().copied()) {
         return Some(format!("did you mean `{best}`?"));
     }

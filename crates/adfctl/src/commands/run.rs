@@ -119,9 +119,17 @@ pub fn run(args: RunArgs) -> Outcome {
     let session = Session::open(&args.spec)?;
     let address = adf_core::ResourceAddress::new(adf_core::Kind::Pipeline, &args.pipeline);
     if session.loaded.desired.get(&address).is_none() {
+        let pipelines: Vec<&str> = session
+            .loaded
+            .desired
+            .of_kind(adf_core::Kind::Pipeline)
+            .map(|r| r.address.name.as_str())
+            .collect();
         return Err(CliError::with_hint(
             format!("the spec defines no pipeline `{}`", args.pipeline),
-            "run one of the pipelines under `pipelines:` in the spec",
+            adf_spec::suggest::hint(&args.pipeline, &pipelines).unwrap_or_else(|| {
+                "run one of the pipelines under `pipelines:` in the spec".into()
+            }),
         ));
     }
     session.connected(&args.target, async |connection, loaded| {
@@ -322,6 +330,11 @@ pub fn list(args: RunsArgs) -> Outcome {
         RunFormat::Human => {
             if found.is_empty() {
                 eprintln!("No runs in the last {} days.", args.days);
+            } else {
+                println!(
+                    "{:<36}  {:<24} {:<10} {:<28} DURATION",
+                    "RUN ID", "PIPELINE", "STATUS", "STARTED"
+                );
             }
             for run in &found {
                 println!(
