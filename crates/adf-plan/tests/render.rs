@@ -124,7 +124,35 @@ fn json_format_is_versioned_with_the_promised_fields() {
     for change in json["changes"].as_array().expect("changes") {
         assert!(change["address"].is_string() && change["action"].is_string());
         assert!(change.get("before").is_some() && change.get("after").is_some());
+        if change["action"] == "no-op" {
+            assert!(
+                change["before"].is_null() && change["after"].is_null(),
+                "{change:#}"
+            );
+        }
     }
+    // Terraform's shapes, where tools look for them.
+    let terraform = json["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
+    assert_eq!(
+        terraform.len(),
+        json["changes"].as_array().map_or(0, Vec::len)
+    );
+    let storage = terraform
+        .iter()
+        .find(|c| c["name"] == "AzureStorageLinkedService")
+        .expect("the linked service");
+    assert_eq!(storage["change"]["actions"], json!(["update"]));
+    assert_eq!(
+        storage["change"]["after_sensitive"]["properties"]["typeProperties"]["connectionString"]["value"],
+        true
+    );
+    assert!(terraform.iter().all(|c| {
+        c["change"]["actions"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    }));
 }
 
 #[test]

@@ -16,6 +16,8 @@ struct JsonPlan {
     target: JsonTarget,
     summary: JsonSummary,
     changes: Vec<JsonChange>,
+    /// The same changes in the shape Terraform's JSON plan gives them, for tools that read it.
+    resource_changes: Vec<TerraformChange>,
     unmanaged: Vec<String>,
     notes: Vec<String>,
     /// The inactive-pipeline charge now and after (see `crate::cost`).
@@ -64,6 +66,80 @@ struct JsonChange {
 }
 
 #[derive(Serialize)]
+struct TerraformChange {
+    address: String,
+    mode: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+    change: TerraformBody,
+}
+
+#[derive(Serialize)]
+struct TerraformBody {
+    /// `["create"]`, `["update"]`, `["delete", "create"]` (a replace), `["delete"]`, `["no-op"]`.
+    actions: Vec<&'static str>,
+    before: Option<Value>,
+    after: Option<Value>,
+    /// `true` where the value is a secret (shown as `(sensitive value)`), mirroring the body.
+    before_sensitive: Value,
+    after_sensitive: Value,
+}
+
+/// Terraform's sensitivity map of a body: `true` at every redacted value, objects and arrays
+/// holding only what has one, `false` when nothing is.
+fn sensitive(value: Option<&Value>) -> Value {
+    fn walk(value: &Value) -> Option<Value> {
+        match value {
+            Value::String(text) if text == adf_core::secret::REDACTED => Some(Value::Bool(true)),
+            Value::Object(map) => {
+                let inner: serde_json::Map<String, Value> = map
+                    .iter()
+                    .filter_map(|(k, v)| walk(v).map(|s| (k.clone(), s)))
+                    .collect();
+                (!inner.is_empty()).then_some(Value::Object(inner))
+            }
+            Value::Array(items) => {
+                let inner: Vec<Value> = items
+                    .iter()
+                    .map(|v| walk(v).unwrap_or(Value::Bool(false)))
+                    .collect();
+                inner
+                    .iter()
+                    .any(|v| v != &Value::Bool(false))
+                    .then_some(Value::Array(inner))
+            }
+            _ => None,
+        }
+    }
+    value.and_then(walk).unwrap_or(Value::Bool(false))
+}
+
+fn terraform(change: &ResourceChange) -> TerraformChange {
+    let actions = match change.action {
+        crate::Action::Create => vec!["create"],
+        crate::Action::Update => vec!["update"],
+        crate::Action::Replace => vec!["delete", "create"],
+        crate::Action::Delete => vec!["delete"],
+        crate::Action::NoOp => vec!["no-op"],
+    };
+    let noop = change.action == crate::Action::NoOp;
+    TerraformChange {
+        address: change.address.to_string(),
+        mode: "managed",
+        kind: change.kind().arm_type(),
+        name: change.address.name.clone(),
+        change: TerraformBody {
+            actions,
+            before: change.before.clone().filter(|_| !noop),
+            after: change.after.clone().filter(|_| !noop),
+            before_sensitive: sensitive(change.before.as_ref()),
+            after_sensitive: sensitive(change.after.as_ref()),
+        },
+    }
+}
+
+#[derive(Serialize)]
 struct JsonRuntimeState {
     before: Option<&'static str>,
     after: Option<&'static str>,
@@ -93,8 +169,15 @@ fn change(change: &ResourceChange) -> JsonChange {
                 stop: change.needs_stop,
                 start: change.needs_start,
             }),
-        before: change.before.clone(),
-        after: change.after.clone(),
+        // A no-op's bodies say nothing a reviewer needs: left out (null).
+        before: change
+            .before
+            .clone()
+            .filter(|_| change.action != crate::Action::NoOp),
+        after: change
+            .after
+            .clone()
+            .filter(|_| change.action != crate::Action::NoOp),
     }
 }
 
@@ -121,6 +204,7 @@ pub fn json(plan: &Plan) -> Value {
             noop: summary.noop,
         },
         changes: plan.changes.iter().map(change).collect(),
+        resource_changes: plan.changes.iter().map(terraform).collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         notes: plan.notes.clone(),
         inactive_pipeline_charge: {
