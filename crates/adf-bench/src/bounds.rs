@@ -132,6 +132,7 @@ mod tests {
             },
             mode: adf_plan::PlanMode::Apply,
             unmanaged: Vec::new(),
+            kept: Vec::new(),
             notes: Vec::new(),
         };
         assert_eq!(dependency_levels(&plan), vec![2, 2, 1]);

@@ -14,17 +14,26 @@ use std::collections::{HashMap, HashSet};
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
     let mut notes = Vec::new();
     let mut unmanaged = Vec::new();
+    let mut kept = Vec::new();
     let changes = match options.mode {
-        PlanMode::Apply => plan_apply(desired, live, options.prune, &mut unmanaged, &mut notes),
+        PlanMode::Apply => plan_apply(
+            desired,
+            live,
+            options,
+            (&mut unmanaged, &mut kept),
+            &mut notes,
+        ),
         PlanMode::Destroy => plan_destroy(desired, live, &mut notes),
     };
     let changes = order::order(changes, desired, live, &mut notes);
     unmanaged.sort();
+    kept.sort();
     Plan {
         target: desired.target.clone(),
         mode: options.mode,
         changes,
         unmanaged,
+        kept,
         notes,
     }
 }
@@ -32,10 +41,18 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
 fn plan_apply(
     desired: &DesiredState,
     live: &LiveState,
-    prune: bool,
-    unmanaged: &mut Vec<ResourceAddress>,
+    options: &PlanOptions,
+    (unmanaged, kept): (&mut Vec<ResourceAddress>, &mut Vec<ResourceAddress>),
     notes: &mut Vec<String>,
 ) -> Vec<ResourceChange> {
+    let prune = options.prune;
+    // Entities owned elsewhere (`prune.keep`): neither pruned nor drift.
+    let is_kept = |address: &ResourceAddress| {
+        options
+            .keep_unmanaged
+            .iter()
+            .any(|pattern| crate::keep_matches(pattern, address))
+    };
     let mut resources: Vec<&DesiredResource> = desired.resources.iter().collect();
     // The resource group and the factory decide whether their children are recreated.
     resources.sort_by_key(|r| r.address.kind);
@@ -77,6 +94,8 @@ fn plan_apply(
             change.reason = Some(format!("deleted with {parent}"));
             change.needs_stop = false;
             changes.push(change);
+        } else if is_kept(address) {
+            kept.push(address.clone());
         } else if prune {
             changes.push(deletion(live_resource, desired));
         } else {

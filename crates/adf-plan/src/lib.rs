@@ -205,6 +205,45 @@ pub struct PlanOptions {
     /// Apply mode: delete live factory children the spec does not define (`--prune`). Without
     /// it they are listed in [`Plan::unmanaged`] and left alone.
     pub prune: bool,
+    /// Patterns (`pipeline/Legacy*`, `*/teamB_*`) of live entities the spec does not define
+    /// but that are owned elsewhere: never pruned, listed in [`Plan::kept`] rather than in
+    /// [`Plan::unmanaged`] (so they are no drift either). See [`keep_matches`].
+    pub keep_unmanaged: Vec<String>,
+}
+
+/// Whether a `prune.keep` pattern (`KIND/NAME`, where `KIND` is an address prefix or `*` and
+/// `NAME` may hold `*` for any run of characters; names compare without case) matches
+/// `address`.
+pub fn keep_matches(pattern: &str, address: &ResourceAddress) -> bool {
+    let Some((kind, name)) = pattern.split_once('/') else {
+        return false;
+    };
+    let kind_matches = kind == "*" || kind.eq_ignore_ascii_case(address.kind.address_prefix());
+    kind_matches
+        && glob(
+            &adf_core::naming::fold(name),
+            &adf_core::naming::fold(&address.name),
+        )
+}
+
+/// `*`-only glob matching (no other special characters).
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
+        return false;
+    }
+    let mut rest = &text[first.len()..text.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
 }
 
 impl PlanOptions {
@@ -213,6 +252,7 @@ impl PlanOptions {
         PlanOptions {
             mode: PlanMode::Apply,
             prune: false,
+            keep_unmanaged: Vec::new(),
         }
     }
 
@@ -221,6 +261,7 @@ impl PlanOptions {
         PlanOptions {
             mode: PlanMode::Apply,
             prune: true,
+            keep_unmanaged: Vec::new(),
         }
     }
 
@@ -229,6 +270,7 @@ impl PlanOptions {
         PlanOptions {
             mode: PlanMode::Destroy,
             prune: false,
+            keep_unmanaged: Vec::new(),
         }
     }
 }
@@ -403,6 +445,9 @@ pub struct Plan {
     pub changes: Vec<ResourceChange>,
     /// Apply without prune: live children the spec does not define, left alone.
     pub unmanaged: Vec<ResourceAddress>,
+    /// Live children the spec does not define but that match a `prune.keep` pattern: owned
+    /// elsewhere, never pruned, not drift.
+    pub kept: Vec<ResourceAddress>,
     /// Display-only remarks: kept resource group, dependency cycles, dangling references.
     pub notes: Vec<String>,
 }

@@ -146,6 +146,7 @@ impl SavedPlan {
         PlanOptions {
             mode: self.plan.mode,
             prune: self.prune,
+            keep_unmanaged: Vec::new(),
         }
     }
 
@@ -201,7 +202,8 @@ impl SavedPlan {
         }
         for resource in &live.resources {
             let known = self.plan.get(&resource.address).is_some()
-                || self.plan.unmanaged.contains(&resource.address);
+                || self.plan.unmanaged.contains(&resource.address)
+                || self.plan.kept.contains(&resource.address);
             // A spec that does not describe its resource group plans nothing for it.
             if !known && resource.address.kind != Kind::ResourceGroup {
                 changed.push(format!("{}: created", resource.address));
@@ -391,6 +393,7 @@ impl SavedPlan {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            kept: self.plan.kept.iter().map(ToString::to_string).collect(),
             notes: self.plan.notes.clone(),
         }
     }
@@ -524,6 +527,9 @@ struct SavedFile {
     desired: Vec<SavedDesired>,
     changes: Vec<SavedChange>,
     unmanaged: Vec<String>,
+    /// Live entities kept by `prune.keep` (absent in files written before it existed).
+    #[serde(default)]
+    kept: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -665,12 +671,18 @@ impl SavedFile {
             .iter()
             .map(|a| parse_address(a))
             .collect::<Result<Vec<_>, _>>()?;
+        let kept = self
+            .kept
+            .iter()
+            .map(|a| parse_address(a))
+            .collect::<Result<Vec<_>, _>>()?;
         let saved = SavedPlan {
             plan: Plan {
                 target,
                 mode,
                 changes,
                 unmanaged,
+                kept,
                 notes: self.notes,
             },
             prune: self.prune,

@@ -497,3 +497,50 @@ fn a_tumbling_window_start_time_change_replaces_the_trigger() {
     busier.resources[6].body["properties"]["typeProperties"]["maxConcurrency"] = json!(4);
     check(&busier, &live, PlanOptions::apply(), "~ trigger/window");
 }
+
+#[test]
+fn prune_keep_patterns_protect_entities_owned_elsewhere() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    for name in ["teamB_ingest", "legacy_1", "madeInStudio"] {
+        live.resources.push(LiveResource::new(
+            adf_core::ResourceAddress::new(Kind::Pipeline, name),
+            json!({"properties": {"activities": []}}),
+        ));
+    }
+    let options = PlanOptions {
+        keep_unmanaged: vec!["*/TEAMB_*".into(), "pipeline/legacy*".into()],
+        ..PlanOptions::apply_with_prune()
+    };
+    check(&desired, &live, options.clone(), "- pipeline/madeInStudio");
+    let plan = adf_plan::plan(&desired, &live, &options);
+    let kept: Vec<String> = plan.kept.iter().map(ToString::to_string).collect();
+    assert_eq!(kept, ["pipeline/legacy_1", "pipeline/teamB_ingest"]);
+    // Without --prune, kept entities are not listed as unmanaged (they are no drift).
+    let plan = adf_plan::plan(
+        &desired,
+        &live,
+        &PlanOptions {
+            prune: false,
+            ..options
+        },
+    );
+    let unmanaged: Vec<String> = plan.unmanaged.iter().map(ToString::to_string).collect();
+    assert_eq!(unmanaged, ["pipeline/madeInStudio"]);
+    assert!(adf_plan::keep_matches(
+        "linkedService/*",
+        &adf_core::ResourceAddress::new(Kind::LinkedService, "x")
+    ));
+    assert!(!adf_plan::keep_matches(
+        "dataset/*",
+        &adf_core::ResourceAddress::new(Kind::LinkedService, "x")
+    ));
+    assert!(adf_plan::keep_matches(
+        "*/a*b*c",
+        &adf_core::ResourceAddress::new(Kind::Pipeline, "aXbYc")
+    ));
+    assert!(!adf_plan::keep_matches(
+        "*/a*b*c",
+        &adf_core::ResourceAddress::new(Kind::Pipeline, "aXcYb")
+    ));
+}

@@ -41,6 +41,7 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         .all(|s| matches!(s.form, SourceForm::Studio(_)));
     let read = reader::read(&root, options, studio_only, &mut sink);
     checks::spec(&mut sink, &read.entities);
+    let prune_keep = read.prune_keep.clone();
     let state = read.into_desired();
     if state.is_none() && sink.error_count() == 0 {
         // Every path that gives up reports why; this keeps the promise if one ever does not.
@@ -51,6 +52,7 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         Some(desired) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Loaded {
             desired,
             warnings: diagnostics,
+            prune_keep,
         }),
         _ => Err(diagnostics),
     }

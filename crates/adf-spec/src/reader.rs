@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 pub fn top_level_keys() -> Vec<&'static str> {
     let mut keys = vec!["subscription", "vars", "resourceGroup", "factory"];
     keys.extend(Kind::ENTITIES.into_iter().filter_map(Kind::spec_key));
+    keys.push("prune");
     keys
 }
 
@@ -65,6 +66,8 @@ pub(crate) struct Read {
     factory: Option<FactorySpec>,
     /// The factory's global parameters (if any), then the entities in section order.
     pub entities: Vec<Entity>,
+    /// `prune.keep`: patterns of live entities owned elsewhere.
+    pub prune_keep: Vec<String>,
 }
 
 struct Group {
@@ -215,12 +218,67 @@ impl Reader<'_, '_, '_> {
             }
             let _ = key;
         }
+        let prune_keep = self.prune_keep(root.get_entry("prune"));
         Read {
             subscription,
             group,
             factory,
             entities,
+            prune_keep,
         }
+    }
+
+    /// `prune: {keep: [KIND/NAME, ...]}`: live entities the spec does not define but that are
+    /// owned elsewhere (`--prune` leaves them, they are no drift). `KIND` is an entity kind as
+    /// in addresses (`pipeline`, `linkedService`, ...) or `*`; `NAME` may hold `*`.
+    fn prune_keep(&mut self, entry: Option<&(Key, Node)>) -> Vec<String> {
+        let Some((key, node)) = entry else {
+            return Vec::new();
+        };
+        let Some(node) = self.require_map(key, node, "`prune`") else {
+            return Vec::new();
+        };
+        self.check_keys(node, &["keep"], "in `prune`");
+        let Some(list) = node.get("keep") else {
+            return Vec::new();
+        };
+        let Value::Seq(items) = &list.value else {
+            self.sink.error(
+                "wrong-type",
+                list.pos,
+                format!(
+                    "`prune.keep` must be a list of patterns, not {}",
+                    list.type_name()
+                ),
+                Some("write `keep: [\"pipeline/Legacy*\", \"linkedService/shared*\"]`".into()),
+            );
+            return Vec::new();
+        };
+        let kinds: Vec<&str> = Kind::CHILDREN.iter().map(|k| k.address_prefix()).collect();
+        let mut patterns = Vec::new();
+        for item in items {
+            let Some(text) = self.string(item, "a `prune.keep` pattern") else {
+                continue;
+            };
+            let kind_ok = text.split_once('/').is_some_and(|(kind, name)| {
+                !name.is_empty()
+                    && (kind == "*" || kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
+            });
+            if kind_ok {
+                patterns.push(text);
+            } else {
+                self.sink.error(
+                    "invalid-value",
+                    item.pos,
+                    format!("`{text}` is not a pattern of the form KIND/NAME"),
+                    Some(format!(
+                        "KIND is `*` or one of {}; NAME may hold `*`, as in `pipeline/Legacy*`",
+                        kinds.join(", ")
+                    )),
+                );
+            }
+        }
+        patterns
     }
 
     // ----- helpers ---------------------------------------------------------------------------

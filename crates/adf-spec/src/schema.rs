@@ -177,6 +177,19 @@ pub fn json_schema() -> Value {
             ),
         ),
         (
+            "prune",
+            describe(
+                nullable(strict(props(&[(
+                    "keep",
+                    describe(
+                        json!({"type": "array", "items": {"type": "string", "minLength": 3}}),
+                        "Patterns KIND/NAME (`pipeline/Legacy*`, `*/teamB_*`) of live entities the spec does not define but that are owned elsewhere: `--prune` leaves them, and they are no drift.",
+                    ),
+                )]))),
+                "What `--prune` must leave alone.",
+            ),
+        ),
+        (
             "resourceGroup",
             describe(
                 nullable(resource_group),

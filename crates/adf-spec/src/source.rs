@@ -132,6 +132,10 @@ pub struct Loaded {
     pub desired: DesiredState,
     /// Warnings (the spec is usable, but something looks wrong).
     pub warnings: Vec<Diagnostic>,
+    /// `prune.keep`: patterns (`pipeline/Legacy*`) of live entities the spec does not define
+    /// but that are owned elsewhere; planning passes them on
+    /// (`adf_plan::PlanOptions::keep_unmanaged`).
+    pub prune_keep: Vec<String>,
 }
 
 /// A one-line summary of what a desired state holds: `1 resource group, 1 factory, 2 datasets`.

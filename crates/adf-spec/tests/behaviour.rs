@@ -366,3 +366,20 @@ fn an_overlay_that_patches_a_pipeline_no_earlier_file_defines_is_an_error() {
     ];
     assert!(load(&sources, &LoadOptions::default()).is_ok());
 }
+
+#[test]
+fn prune_keep_patterns_are_read_and_checked() {
+    let spec = format!("{HEADER}prune:\n  keep: [\"pipeline/Legacy*\", \"*/teamB_*\"]\n");
+    let loaded = ok_with(&[&spec], &LoadOptions::default());
+    assert_eq!(loaded.prune_keep, ["pipeline/Legacy*", "*/teamB_*"]);
+    let found = errors("prune:\n  keep: [\"pipelines/x\", \"nokind\"]\n");
+    let bad: Vec<_> = found.iter().filter(|d| d.code == "invalid-value").collect();
+    assert_eq!(bad.len(), 2, "{found:?}");
+    assert!(
+        bad[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("pipeline/Legacy*")
+    );
+}

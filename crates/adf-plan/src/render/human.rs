@@ -119,6 +119,18 @@ pub fn human(plan: &Plan, style: Style) -> String {
         }
         out.push('\n');
     }
+    if !plan.kept.is_empty() {
+        let _ = writeln!(
+            out,
+            "Kept: {} live resource{} not in the spec but owned elsewhere (prune.keep), never pruned:",
+            plan.kept.len(),
+            super::plural(plan.kept.len())
+        );
+        for address in &plan.kept {
+            let _ = writeln!(out, "    {}", clean(&address.to_string()));
+        }
+        out.push('\n');
+    }
     for note in &plan.notes {
         let _ = writeln!(out, "note: {}", clean(note));
     }

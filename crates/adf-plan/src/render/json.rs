@@ -19,6 +19,8 @@ struct JsonPlan {
     /// The same changes in the shape Terraform's JSON plan gives them, for tools that read it.
     resource_changes: Vec<TerraformChange>,
     unmanaged: Vec<String>,
+    /// Live entities not in the spec that `prune.keep` says are owned elsewhere.
+    kept_unmanaged: Vec<String>,
     notes: Vec<String>,
     /// The inactive-pipeline charge now and after (see `crate::cost`).
     inactive_pipeline_charge: JsonCharge,
@@ -206,6 +208,7 @@ pub fn json(plan: &Plan) -> Value {
         changes: plan.changes.iter().map(change).collect(),
         resource_changes: plan.changes.iter().map(terraform).collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
+        kept_unmanaged: plan.kept.iter().map(ToString::to_string).collect(),
         notes: plan.notes.clone(),
         inactive_pipeline_charge: {
             let charge = crate::cost::of_plan(plan);

@@ -116,6 +116,14 @@ pub fn markdown_within(plan: &Plan, limit: usize) -> String {
             }
         );
     }
+    if !plan.kept.is_empty() {
+        let _ = writeln!(
+            footer,
+            "Kept (not in the spec, owned elsewhere: `prune.keep`): {} resource{}\n",
+            plan.kept.len(),
+            super::plural(plan.kept.len())
+        );
+    }
     for note in plan.notes.iter().take(20) {
         let _ = writeln!(footer, "> note: {}", escape(note));
     }

@@ -77,6 +77,7 @@ fn apply_spec(args: &ApplyArgs) -> Outcome {
     let session = Session::open(&spec_of(args))?;
     let options = PlanOptions {
         prune: args.prune,
+        keep_unmanaged: session.loaded.prune_keep.clone(),
         ..PlanOptions::apply()
     };
     session.connected(&args.target, async |connection, loaded| {

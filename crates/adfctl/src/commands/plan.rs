@@ -70,6 +70,7 @@ pub fn run(args: PlanArgs) -> Outcome {
     } else {
         PlanOptions {
             prune: args.prune,
+            keep_unmanaged: session.loaded.prune_keep.clone(),
             ..PlanOptions::apply()
         }
     };
