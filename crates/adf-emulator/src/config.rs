@@ -149,3 +149,10 @@ impl EmulatorConfig {
         }
     }
 }
+
+/// The HTTP settings for Blob endpoints. Azurite (Node.js) closes idle keep-alive connections
+/// after 5 s; a pooled connection idle for longer would fail its next request, so the pool
+/// drops them first.
+pub fn blob_http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2))
+}

@@ -44,8 +44,11 @@
 mod config;
 mod error;
 mod ledger;
+mod rng;
 mod state;
+mod stats;
 mod store;
+mod throttle;
 mod wire;
 
 // The two rooms.

@@ -7,16 +7,12 @@
 //! after the lock is released.
 
 use crate::config::EmulatorConfig;
-use crate::control::arm::{ArmRequest, Reply, Route};
-use crate::control::rng::XorShift;
-use crate::control::service::{self, SideEffect};
-use crate::control::stats::{Injected, Stats};
-use crate::control::throttle::Throttle;
 use crate::error::EmulatorError;
 use crate::ledger::{self, ActivityRunRecord, InvokedBy, PipelineRun, PipelineRunInfo, RunStatus};
-use crate::runtime::blob;
+use crate::rng::XorShift;
+use crate::stats::{Injected, Stats};
 use crate::store::{Scope, Store};
-use crate::wire::ArmError;
+use crate::throttle::Throttle;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,7 +81,7 @@ impl EmulatorState {
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
         let throttle = Throttle::new(config.throttle_limits);
-        let http = blob::http_client_builder()
+        let http = crate::config::blob_http_client_builder()
             .build()
             .map_err(|e| EmulatorError::Server(format!("cannot build the HTTP client: {e}")))?;
         Ok(EmulatorState {
@@ -127,19 +123,6 @@ impl EmulatorState {
 
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&EmulatorConfig, &mut Store) -> T) -> T {
         f(&self.inner.config, &mut lock(&self.inner.store))
-    }
-
-    /// Answers one ARM request, then carries out its side effects (outside the store's lock).
-    pub(crate) fn dispatch(&self, request: &ArmRequest, route: &Route) -> Result<Reply, ArmError> {
-        let answer =
-            self.with_store(|config, store| service::dispatch(config, store, request, route))?;
-        for effect in answer.effects {
-            match effect {
-                SideEffect::WakeEngine => self.wake_engine(),
-                SideEffect::CancelRun(run_id) => self.signal_cancel(&run_id),
-            }
-        }
-        Ok(answer.reply)
     }
 
     // ---------- the run engine's bookkeeping ----------

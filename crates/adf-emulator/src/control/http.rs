@@ -3,9 +3,9 @@
 //! [`EmulatorState::dispatch`], which carries out its side effects).
 
 use crate::control::arm::{ArmRequest, Reply, Route, parse_query, percent_decode};
-use crate::control::stats::Injected;
-use crate::control::throttle::{Category, Take};
 use crate::state::EmulatorState;
+use crate::stats::Injected;
+use crate::throttle::{Category, Take};
 use crate::wire::ArmError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -271,9 +271,10 @@ async fn handle(state: &EmulatorState, request: Request) -> (Outcome, Injected) 
         body,
     };
     let worker_state = state.clone();
-    let reply = tokio::task::spawn_blocking(move || worker_state.dispatch(&request, &route))
-        .await
-        .unwrap_or_else(|e| Err(ArmError::internal(&e)));
+    let reply =
+        tokio::task::spawn_blocking(move || super::dispatch(&worker_state, &request, &route))
+            .await
+            .unwrap_or_else(|e| Err(ArmError::internal(&e)));
     let reply = reply.unwrap_or_else(Reply::from);
 
     match lost {

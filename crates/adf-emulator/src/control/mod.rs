@@ -5,8 +5,27 @@
 
 pub(crate) mod arm;
 pub(crate) mod http;
-pub(crate) mod rng;
 pub(crate) mod runs_api;
 pub(crate) mod service;
-pub(crate) mod stats;
-pub(crate) mod throttle;
+
+use crate::state::EmulatorState;
+use crate::wire::ArmError;
+use arm::{ArmRequest, Reply, Route};
+use service::SideEffect;
+
+/// Answers one ARM request, then carries out its side effects (outside the store's lock).
+pub(crate) fn dispatch(
+    state: &EmulatorState,
+    request: &ArmRequest,
+    route: &Route,
+) -> Result<Reply, ArmError> {
+    let answer =
+        state.with_store(|config, store| service::dispatch(config, store, request, route))?;
+    for effect in answer.effects {
+        match effect {
+            SideEffect::WakeEngine => state.wake_engine(),
+            SideEffect::CancelRun(run_id) => state.signal_cancel(&run_id),
+        }
+    }
+    Ok(answer.reply)
+}

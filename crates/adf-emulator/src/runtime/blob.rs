@@ -479,11 +479,9 @@ impl BlobClient {
     }
 }
 
-/// The HTTP settings for Blob endpoints. Azurite (Node.js) closes idle keep-alive connections
-/// after 5 s; a pooled connection idle for longer would fail its next request, so the pool
-/// drops them first.
+/// The HTTP settings for Blob endpoints ([`crate::config::blob_http_client_builder`]).
 pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder().pool_idle_timeout(std::time::Duration::from_secs(2))
+    crate::config::blob_http_client_builder()
 }
 
 /// A block id: base64 of a fixed-width counter (all ids of a blob must have the same length).
