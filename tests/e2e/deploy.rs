@@ -57,6 +57,19 @@ fn create_unmanaged_group(emulator: &EmulatorProcess, set: &[String]) {
     assert_eq!(status, 201, "{body}");
 }
 
+/// An emulator with `specs/quickstart.yaml` applied, and that spec's file set.
+fn applied_quickstart() -> (EmulatorProcess, Vec<String>) {
+    let emulator = EmulatorProcess::start(&[]);
+    let set = vec!["specs/quickstart.yaml".to_owned()];
+    let (code, _, stderr) = run(
+        &emulator,
+        &args("apply", &set, &["--auto-approve"]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    (emulator, set)
+}
+
 #[test]
 fn every_example_spec_plans_applies_converges_and_destroys() {
     let sets = spec_sets();
@@ -141,14 +154,7 @@ fn every_example_spec_plans_applies_converges_and_destroys() {
 
 #[test]
 fn a_change_behind_our_back_shows_as_exactly_that_update() {
-    let emulator = EmulatorProcess::start(&[]);
-    let set = vec!["specs/quickstart.yaml".to_owned()];
-    let (code, _, stderr) = run(
-        &emulator,
-        &args("apply", &set, &["--auto-approve"]),
-        SPEC_ENV,
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (emulator, set) = applied_quickstart();
 
     let url = format!(
         "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/DianesRG/providers/Microsoft.DataFactory/factories/DianesDF/pipelines/copyPipeline?api-version=2018-06-01",
@@ -182,14 +188,7 @@ fn a_change_behind_our_back_shows_as_exactly_that_update() {
 
 #[test]
 fn a_saved_plan_goes_stale_when_live_state_changes() {
-    let emulator = EmulatorProcess::start(&[]);
-    let set = vec!["specs/quickstart.yaml".to_owned()];
-    let (code, _, stderr) = run(
-        &emulator,
-        &args("apply", &set, &["--auto-approve"]),
-        SPEC_ENV,
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (emulator, set) = applied_quickstart();
     let dir = tempfile::tempdir().expect("temp dir");
     let planfile = dir.path().join("plan.json");
     let planfile_arg = planfile.display().to_string();
@@ -310,14 +309,7 @@ fn secrets_never_leak_and_a_changed_secret_shows_as_changed() {
 
 #[test]
 fn destroy_keeps_a_resource_group_that_holds_something_else() {
-    let emulator = EmulatorProcess::start(&[]);
-    let set = vec!["specs/quickstart.yaml".to_owned()];
-    let (code, _, stderr) = run(
-        &emulator,
-        &args("apply", &set, &["--auto-approve"]),
-        SPEC_ENV,
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (emulator, set) = applied_quickstart();
     let other = format!(
         "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/DianesRG/providers/Microsoft.DataFactory/factories/SomeoneElsesFactory?api-version=2018-06-01",
         emulator.endpoint
@@ -509,14 +501,7 @@ fn every_official_create_example_applies_and_plans_clean() {
 /// says it goes although the spec does not have it.
 #[test]
 fn an_entity_made_outside_the_spec_fails_the_drift_check_when_asked() {
-    let emulator = EmulatorProcess::start(&[]);
-    let set = vec!["specs/quickstart.yaml".to_owned()];
-    let (code, _, stderr) = run(
-        &emulator,
-        &args("apply", &set, &["--auto-approve"]),
-        SPEC_ENV,
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (emulator, set) = applied_quickstart();
     let url = format!(
         "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/DianesRG/providers/Microsoft.DataFactory/factories/DianesDF/pipelines/madeInStudio?api-version=2018-06-01",
         emulator.endpoint
@@ -550,14 +535,7 @@ fn an_entity_made_outside_the_spec_fails_the_drift_check_when_asked() {
 /// Destroy needs no secret values (deletes send no bodies): a CI job without them can clean up.
 #[test]
 fn destroy_works_without_the_secret_values() {
-    let emulator = EmulatorProcess::start(&[]);
-    let set = vec!["specs/quickstart.yaml".to_owned()];
-    let (code, _, stderr) = run(
-        &emulator,
-        &args("apply", &set, &["--auto-approve"]),
-        SPEC_ENV,
-    );
-    assert_eq!(code, 0, "{stderr}");
+    let (emulator, set) = applied_quickstart();
     if std::env::var_os("STORAGE_CONNECTION_STRING").is_some() {
         adf_testkit::skip(
             module_path!(),
