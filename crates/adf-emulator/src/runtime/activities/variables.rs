@@ -18,14 +18,8 @@ pub(super) async fn set_variable(
             "not supported by the emulator: SetVariable of a pipeline return value",
         ));
     }
-    let variable = evaluated("variableName")?;
-    let value = evaluated("value")?;
-    let Some(variable) = variable.as_str().filter(|v| !v.is_empty()) else {
-        return Err(ActivityError::user(
-            "BadRequest",
-            "variableName is required",
-        ));
-    };
+    let (variable, value) = name_and_value(&evaluated)?;
+    let variable = variable.as_str();
     lock(&run.variables).insert(variable.to_owned(), value.clone());
     Ok(json!({"name": variable, "value": value}))
 }
@@ -37,14 +31,8 @@ pub(super) async fn append_variable(
     item: Option<&Value>,
 ) -> Result<Value, ActivityError> {
     let evaluated = |key: &str| evaluated(&run, activity, key, item);
-    let variable = evaluated("variableName")?;
-    let value = evaluated("value")?;
-    let Some(variable) = variable.as_str().filter(|v| !v.is_empty()) else {
-        return Err(ActivityError::user(
-            "BadRequest",
-            "variableName is required",
-        ));
-    };
+    let (variable, value) = name_and_value(&evaluated)?;
+    let variable = variable.as_str();
     let mut variables = lock(&run.variables);
     match variables.get_mut(variable) {
         Some(Value::Array(items)) => items.push(value),
@@ -59,4 +47,19 @@ pub(super) async fn append_variable(
         }
     }
     Ok(json!({}))
+}
+
+/// The evaluated `variableName` (required, not empty) and `value` of a variable activity.
+fn name_and_value(
+    evaluated: &dyn Fn(&str) -> Result<Value, ActivityError>,
+) -> Result<(String, Value), ActivityError> {
+    let variable = evaluated("variableName")?;
+    let value = evaluated("value")?;
+    match variable.as_str().filter(|v| !v.is_empty()) {
+        Some(name) => Ok((name.to_owned(), value)),
+        None => Err(ActivityError::user(
+            "BadRequest",
+            "variableName is required",
+        )),
+    }
 }
