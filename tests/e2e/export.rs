@@ -363,6 +363,27 @@ fn cost_counts_pipelines_no_started_trigger_reaches() {
         stdout.contains("Live (factory adf-sales-emulator): estimated inactive-pipeline charge $1.60/month (2 of 2 pipelines inactive)"),
         "{stdout}"
     );
+    // A pipeline that ran this month is billed no inactive charge, whatever the run's outcome.
+    let (code, _, stderr) = run(
+        &emulator,
+        &strings(&[
+            "run",
+            "-f",
+            REPO,
+            "-f",
+            OVERLAY,
+            "copyRawOrders",
+            "--no-wait",
+        ]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, stdout, _) = run(&emulator, &args, SPEC_ENV);
+    assert!(
+        stdout.contains("Live (factory adf-sales-emulator): estimated inactive-pipeline charge $0.80/month (1 of 2 pipelines inactive)")
+            && stdout.contains("  inactive: nightlySales\n"),
+        "{stdout}"
+    );
     let (code, stdout, stderr) = run(
         &emulator,
         &strings(&["plan", "-f", REPO, "-f", OVERLAY, "-f", &started_path]),

@@ -116,7 +116,7 @@ fn the_seed_scenario_copies_the_file_byte_for_byte() {
 
     let (output, document) = json_run(&emulator, &["-f", "specs/quickstart.yaml", "copyPipeline"]);
     let (_, stderr) = ok(&output);
-    assert!(stderr.contains("Succeeded"), "{stderr}");
+    assert!(stderr.contains("Started run"), "{stderr}");
     assert_eq!(document["run"]["status"], "Succeeded", "{document:#}");
     let activities = document["activityRuns"].as_array().expect("activity runs");
     assert_eq!(activities.len(), 1);
@@ -130,12 +130,14 @@ fn the_seed_scenario_copies_the_file_byte_for_byte() {
 
     // The human form: the activity table with the copy's numbers.
     let output = emulator.adfctl(&["run", "-f", "specs/quickstart.yaml", "copyPipeline"], ENV);
-    let (stdout, _) = ok(&output);
+    let (stdout, stderr) = ok(&output);
     assert!(
-        stdout.contains("copyBlobtoBlob") && stdout.contains("Succeeded"),
+        stdout.contains("copyBlobtoBlob") && stdout.contains(": Succeeded in "),
         "{stdout}"
     );
-    assert!(stdout.contains("18 B") || stdout.contains("18"), "{stdout}");
+    assert!(stdout.contains("read 18 B, written 18 B"), "{stdout}");
+    // The end is told once, with the run's own duration: stderr follows, stdout concludes.
+    assert!(!stderr.contains("Succeeded"), "{stderr}");
 }
 
 /// specs/foreach.yaml: ForEach (batchCount 4) over a parameter array, ExecutePipeline per file.

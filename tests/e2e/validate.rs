@@ -126,7 +126,7 @@ fn a_broken_spec_fails_with_positions_and_hints() {
     let spec = dir.path().join("broken.yaml");
     std::fs::write(
         &spec,
-        "subscription: s\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n\
+        "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n\
          datasets:\n  ds:\n    type: Binary\n    linkedServiceName: nope\npipelnes: {}\n",
     )
     .expect("write spec");

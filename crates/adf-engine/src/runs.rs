@@ -295,6 +295,27 @@ pub async fn recent_runs(
     Ok(items.into_iter().map(PipelineRun::from_json).collect())
 }
 
+/// The names of the pipelines with a run since the first of this month (UTC): ADF bills no
+/// inactive-pipeline charge for a pipeline that ran in the month, whatever the run's outcome.
+pub async fn pipelines_run_this_month(
+    client: &ArmClient,
+    target: &FactoryTarget,
+) -> Result<std::collections::BTreeSet<String>, ArmError> {
+    let now = OffsetDateTime::now_utc();
+    let month_start = now
+        .replace_day(1)
+        .unwrap_or(now)
+        .replace_time(time::Time::MIDNIGHT);
+    let format = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let path = format!("{}/queryPipelineRuns", target.factory_path());
+    let range = (format(month_start), format(now + time::Duration::days(1)));
+    let items = query_all(client, &path, range, Vec::new(), "RunStart").await?;
+    Ok(items
+        .into_iter()
+        .map(|item| PipelineRun::from_json(item).pipeline_name)
+        .collect())
+}
+
 fn window(days: i64) -> (String, String) {
     let now = OffsetDateTime::now_utc();
     let format = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();

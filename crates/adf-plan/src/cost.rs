@@ -175,9 +175,14 @@ pub fn of_desired(desired: &DesiredState) -> Estimate {
     facts.estimate()
 }
 
-/// The estimate for a live factory (a trigger counts when ARM reports it `Started`).
-pub fn of_live(live: &LiveState) -> Estimate {
+/// The estimate for a live factory: a trigger counts when ARM reports it `Started`, and a
+/// pipeline in `ran` (names of the pipelines that ran this month) is active, as are those it
+/// executes.
+pub fn of_live(live: &LiveState, ran: &BTreeSet<String>) -> Estimate {
     let mut facts = Facts::default();
+    facts
+        .triggered
+        .extend(ran.iter().map(|name| name.to_lowercase()));
     for resource in &live.resources {
         match resource.address.kind {
             Kind::Pipeline => facts.pipeline(&resource.address.name, &resource.body),
@@ -417,10 +422,25 @@ mod tests {
     fn live_state_counts_only_started_triggers() {
         let desired = state();
         let live = live_of(&desired, &["hourly"]);
-        let estimate = of_live(&live);
+        let estimate = of_live(&live, &BTreeSet::new());
         assert_eq!(estimate.inactive, ["lonely", "stoppedOnly", "window"]);
-        let all_started = of_live(&live_of(&desired, &["hourly", "paused", "windowed"]));
+        let all_started = of_live(
+            &live_of(&desired, &["hourly", "paused", "windowed"]),
+            &BTreeSet::new(),
+        );
         assert_eq!(all_started.inactive, ["lonely"]);
+    }
+
+    #[test]
+    fn a_pipeline_that_ran_this_month_is_active_with_what_it_executes() {
+        let live = live_of(&state(), &[]);
+        assert_eq!(of_live(&live, &BTreeSet::new()).inactive.len(), 6);
+        // A run of `parent` (any case) this month: it and what it executes are active; a run
+        // of a pipeline since deleted changes nothing.
+        let ran = BTreeSet::from(["PARENT".to_owned(), "gone-since".to_owned()]);
+        let estimate = of_live(&live, &ran);
+        assert_eq!(estimate.pipelines, 6);
+        assert_eq!(estimate.inactive, ["lonely", "stoppedOnly", "window"]);
     }
 
     #[test]

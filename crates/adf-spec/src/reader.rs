@@ -164,7 +164,22 @@ impl Reader<'_, '_, '_> {
         }
 
         let subscription = match root.get_entry("subscription") {
-            Some((_, node)) => self.string(node, "`subscription`"),
+            Some((_, node)) => {
+                let errors = self.sink.error_count();
+                let subscription = self.string(node, "`subscription`");
+                if let Some(id) = &subscription
+                    && self.sink.error_count() == errors
+                    && !is_guid(id)
+                {
+                    self.sink.warning(
+                        "subscription-id",
+                        node.pos,
+                        format!("`subscription` is `{id}`, not a subscription id: Azure answers 400 InvalidSubscriptionId (only the local emulator takes any name)"),
+                        Some("write the subscription's id, a GUID such as `00000000-0000-0000-0000-000000000000` (`az account show --query id`), or `${env:AZURE_SUBSCRIPTION_ID}`".into()),
+                    );
+                }
+                subscription
+            }
             None => {
                 self.sink.error(
                     "missing-key",
@@ -887,4 +902,14 @@ impl Reader<'_, '_, '_> {
             }
         }
     }
+}
+
+/// Whether `text` has a GUID's shape (`8-4-4-4-12` hexadecimal digits), as a subscription id does.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
 }

@@ -5,7 +5,7 @@ use adf_core::{DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
 use adf_spec::{Diagnostic, LoadOptions, Loaded, SpecSource, load, render_plain};
 use serde_json::json;
 
-const HEADER: &str = "subscription: sub\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
+const HEADER: &str = "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
 
 fn options(env: &[(&str, &str)], vars: &[(&str, &str)]) -> LoadOptions {
     LoadOptions {
@@ -148,7 +148,7 @@ fn overlays_merge_replace_and_remove() {
 
 #[test]
 fn factory_fields_and_global_parameters() {
-    let spec = "subscription: sub\nresourceGroup: {name: rg, managed: false}\nfactory:\n  name: fac\n  location: eastus\n  \
+    let spec = "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, managed: false}\nfactory:\n  name: fac\n  location: eastus\n  \
                 identity: {type: SystemAssigned}\n  publicNetworkAccess: Disabled\n  properties: {futureSetting: 1}\n  \
                 globalParameters:\n    region: {type: String, value: eu}\n";
     let desired = ok_with(&[spec], &LoadOptions::default()).desired;
@@ -381,5 +381,25 @@ fn prune_keep_patterns_are_read_and_checked() {
             .as_deref()
             .unwrap_or("")
             .contains("pipeline/Legacy*")
+    );
+}
+
+#[test]
+fn a_subscription_that_is_not_a_guid_is_a_warning_that_names_it() {
+    let spec = "subscription: my-sub\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
+    let loaded = ok_with(&[spec], &LoadOptions::default());
+    let codes: Vec<_> = loaded.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["subscription-id"], "{:?}", loaded.warnings);
+    assert_eq!(
+        (loaded.warnings[0].line, loaded.warnings[0].column),
+        (1, 15)
+    );
+    assert!(loaded.warnings[0].message.contains("`my-sub`"));
+
+    let upper = "subscription: ABCDEF01-2345-6789-abcd-ef0123456789\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
+    assert!(
+        ok_with(&[upper], &LoadOptions::default())
+            .warnings
+            .is_empty()
     );
 }

@@ -28,7 +28,7 @@ fn check(text: &str) -> String {
     }
 }
 
-const HEADER: &str = "subscription: s\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
+const HEADER: &str = "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n";
 
 #[test]
 fn a_spec_with_many_mistakes_reports_every_one() {

@@ -233,7 +233,7 @@ fn large_specs_stay_fast_enough() {
     assert!(diagnostics.len() >= 60_000);
 
     let mut chain = String::from(
-        "subscription: s\nresourceGroup: {name: rg, location: x}\nfactory: {name: fac, location: x}\npipelines:\n",
+        "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: x}\nfactory: {name: fac, location: x}\npipelines:\n",
     );
     let n = 2000;
     for i in 0..n {

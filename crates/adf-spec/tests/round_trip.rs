@@ -38,7 +38,7 @@ fn spec_for(kind: Kind, entity: &str, references: &[ResourceAddress]) -> String 
         }
     }
     let mut spec = String::from(
-        "subscription: s\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n",
+        "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac, location: eastus}\n",
     );
     for section_kind in Kind::CHILDREN {
         let entries: Vec<&String> = sections

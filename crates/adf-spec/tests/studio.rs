@@ -5,7 +5,7 @@ use adf_core::{Kind, ResourceAddress, TriggerRuntimeState};
 use adf_spec::{LoadOptions, SpecSource, StudioFolder, load};
 use serde_json::json;
 
-const TARGET: &str = "subscription: sub\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: prod-factory}\n";
+const TARGET: &str = "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: prod-factory}\n";
 
 fn studio(folder: &str, file: &str, text: &str) -> SpecSource {
     SpecSource::new(format!("repo/{folder}/{file}"), text)

@@ -38,6 +38,22 @@ enum Auth {
     Anonymous,
 }
 
+/// The message for a blob endpoint that does not answer: it names the endpoint (never a
+/// key: keys and SAS tokens are not in it) and, for a local one, says to start Azurite.
+fn unreachable(endpoint: &str, cause: &str) -> String {
+    let local = reqwest::Url::parse(endpoint)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .is_some_and(|host| matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]" | "::1"));
+    let mut message = format!("cannot reach the blob endpoint {endpoint}: {cause}");
+    if local {
+        message.push_str(
+            "; is Azurite running there? Start it with `npx azurite-blob --blobPort PORT` and give the emulator `--blob-endpoint http://127.0.0.1:PORT/devstoreaccount1`",
+        );
+    }
+    message
+}
+
 /// Where a storage account is and how to sign for it. `Debug` never shows the key or SAS.
 #[derive(Clone)]
 pub struct BlobAccount {
@@ -308,11 +324,11 @@ impl BlobClient {
         Ok(builder.header("Content-Length", content_length))
     }
 
-    async fn send(builder: reqwest::RequestBuilder) -> Result<reqwest::Response, BlobError> {
+    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::Response, BlobError> {
         let response = builder.send().await.map_err(|e| BlobError {
             status: 0,
             code: "ConnectionFailed".into(),
-            message: format!("cannot reach the blob endpoint: {}", e.without_url()),
+            message: unreachable(&self.account.endpoint, &e.without_url().to_string()),
         })?;
         if response.status().is_success() {
             return Ok(response);
@@ -348,7 +364,7 @@ impl BlobClient {
                 query.push(("marker", marker.as_str()));
             }
             let builder = self.request(reqwest::Method::GET, container, None, &query, &[], 0)?;
-            let body = Self::send(builder).await?.text().await.map_err(|e| {
+            let body = self.send(builder).await?.text().await.map_err(|e| {
                 config_error(format!("cannot read a blob listing: {}", e.without_url()))
             })?;
             let mut rest = body.as_str();
@@ -386,7 +402,7 @@ impl BlobClient {
             &[],
             0,
         )?;
-        match Self::send(builder).await {
+        match self.send(builder).await {
             Ok(_) => Ok(true),
             Err(error) if error.status == 404 => Ok(false),
             Err(error) => Err(error),
@@ -403,7 +419,7 @@ impl BlobClient {
             &[],
             0,
         )?;
-        match Self::send(builder).await {
+        match self.send(builder).await {
             Ok(_) => Ok(()),
             Err(error) if error.status == 409 => Ok(()),
             Err(error) => Err(error),
@@ -413,7 +429,7 @@ impl BlobClient {
     /// Starts a download; read it with `chunk()`.
     pub async fn get(&self, container: &str, blob: &str) -> Result<reqwest::Response, BlobError> {
         let builder = self.request(reqwest::Method::GET, container, Some(blob), &[], &[], 0)?;
-        Self::send(builder).await
+        self.send(builder).await
     }
 
     /// Uploads a whole (small) blob in one Put Blob.
@@ -432,7 +448,7 @@ impl BlobClient {
             &headers,
             data.len(),
         )?;
-        Self::send(builder.body(data)).await.map(|_| ())
+        self.send(builder.body(data)).await.map(|_| ())
     }
 
     /// Stages one block.
@@ -451,7 +467,7 @@ impl BlobClient {
             &[],
             data.len(),
         )?;
-        Self::send(builder.body(data)).await.map(|_| ())
+        self.send(builder.body(data)).await.map(|_| ())
     }
 
     /// Commits staged blocks as the blob's content.
@@ -475,7 +491,7 @@ impl BlobClient {
             &headers,
             body.len(),
         )?;
-        Self::send(builder.body(body)).await.map(|_| ())
+        self.send(builder.body(body)).await.map(|_| ())
     }
 }
 
@@ -651,6 +667,24 @@ mod tests {
         assert_eq!(error.status, 0);
         assert!(!error.to_string().contains("SECRETSIG"), "{error}");
         assert!(!format!("{client:?}").contains("SECRETSIG"));
+        // It says where it went and, for a local endpoint, what to start.
+        let text = error.to_string();
+        assert!(
+            text.contains(&format!(
+                "cannot reach the blob endpoint http://127.0.0.1:{port}/acct: "
+            )),
+            "{text}"
+        );
+        assert!(text.contains("is Azurite running there?"), "{text}");
+    }
+
+    #[test]
+    fn a_remote_endpoint_is_named_without_the_azurite_hint() {
+        let text = unreachable("https://acct.blob.core.windows.net", "dns error");
+        assert_eq!(
+            text,
+            "cannot reach the blob endpoint https://acct.blob.core.windows.net: dns error"
+        );
     }
 
     #[test]

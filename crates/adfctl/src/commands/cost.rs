@@ -3,9 +3,12 @@
 use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
-use crate::error::Outcome;
+use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
+use adf_core::Kind;
+use adf_engine::runs;
 use adf_plan::cost::{self, Estimate};
+use std::collections::BTreeSet;
 
 /// Arguments of `adfctl cost`.
 #[derive(Debug, clap::Args)]
@@ -43,10 +46,24 @@ pub fn run(args: CostArgs) -> Outcome {
     let loaded = &session.loaded;
     let desired = cost::of_desired(&loaded.desired);
     let live = if args.live {
-        let live = session.connected(&args.target, async |connection, loaded| {
-            session::refresh(connection, &loaded.desired, false).await
+        let (live, ran) = session.connected(&args.target, async |connection, loaded| {
+            let live = session::refresh(connection, &loaded.desired, false).await?;
+            let has_factory = live
+                .resources
+                .iter()
+                .any(|r| r.address.kind == Kind::Factory);
+            let ran = if has_factory {
+                runs::pipelines_run_this_month(&connection.client, &loaded.desired.target)
+                    .await
+                    .map_err(|error| {
+                        CliError::new(format!("cannot read this month's pipeline runs: {error}"))
+                    })?
+            } else {
+                BTreeSet::new()
+            };
+            Ok((live, ran))
         })?;
-        Some(cost::of_live(&live))
+        Some(cost::of_live(&live, &ran))
     } else {
         None
     };
@@ -61,6 +78,11 @@ pub fn run(args: CostArgs) -> Outcome {
                 "ADF bills ${:.2} a month for each pipeline that no trigger and no run uses; a pipeline counts as active here when a started trigger runs it, directly or through ExecutePipeline.",
                 adf_plan::INACTIVE_PIPELINE_MONTHLY_USD
             );
+            if live.is_some() {
+                println!(
+                    "Live, a pipeline that ran this month counts as active too, with the pipelines it executes."
+                );
+            }
         }
         CostFormat::Json => {
             let report = cost::CostReport::new(factory, &desired, live.as_ref());

@@ -163,8 +163,12 @@ async fn follow(
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("Interrupted: cancelling run {run_id}...");
     };
+    // The end is printed once, with the run's own duration (ARM's `durationInMs`), not
+    // this client's clock as well.
     let print_status = |run: &PipelineRun, after: Duration| {
-        eprintln!("  {} after {:.1}s", run.status, after.as_secs_f64());
+        if !run.is_terminal() {
+            eprintln!("  {} after {:.1}s", run.status, after.as_secs_f64());
+        }
     };
     let end = runs::follow_run(
         &connection.client,
