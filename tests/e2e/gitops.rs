@@ -1,5 +1,6 @@
-//! The GitOps workflows in docs/gitops/ parse as YAML, and every `adfctl` command in them is
-//! one the CLI accepts, with spec files that exist.
+//! The GitOps workflows in docs/gitops/ parse as YAML, every `adfctl` command in them is one
+//! the CLI accepts, with spec files that exist, and they install the released binary instead of
+//! building adfctl from source.
 
 use crate::support::{adfctl_bin, workspace_root};
 use std::process::Command;
@@ -11,7 +12,6 @@ fn adfctl_commands(value: &serde_yaml::Value, out: &mut Vec<String>) {
             for line in text.lines() {
                 let line = line.trim();
                 if let Some(start) = line.find("adfctl ")
-                    && !line.contains("cargo install")
                     && (start == 0 || line[..start].ends_with(' '))
                 {
                     out.push(line[start..].to_owned());
@@ -83,4 +83,98 @@ fn workflows_parse_and_their_commands_exist() {
         }
     }
     assert!(checked >= 6, "checked {checked} commands");
+}
+
+fn yaml(path: &str) -> (String, serde_yaml::Value) {
+    let text = std::fs::read_to_string(workspace_root().join(path)).expect(path);
+    let document =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
+    (text, document)
+}
+
+#[test]
+fn workflows_install_the_release_binary() {
+    for path in [
+        "docs/gitops/github-actions.yml",
+        "docs/gitops/azure-pipelines.yml",
+    ] {
+        let (text, _) = yaml(path);
+        for build in ["cargo install", "cargo build"] {
+            assert!(
+                !text.contains(build),
+                "{path} builds adfctl from source ({build})"
+            );
+        }
+    }
+
+    // GitHub Actions: each job installs adfctl once, with this repository's setup-adfctl
+    // action pinned to a full commit sha, passing only inputs the action declares, every
+    // required one included; all jobs agree on the pin and the version.
+    let (_, action) = yaml(".github/actions/setup-adfctl/action.yml");
+    let inputs = action["inputs"]
+        .as_mapping()
+        .expect("setup-adfctl declares inputs");
+    let (_, workflow) = yaml("docs/gitops/github-actions.yml");
+    let jobs = workflow["jobs"].as_mapping().expect("jobs");
+    let mut pins = std::collections::BTreeSet::new();
+    for (job, spec) in jobs {
+        let job = job.as_str().unwrap_or_default();
+        let steps = spec["steps"].as_sequence().expect("steps");
+        let setups: Vec<&serde_yaml::Value> = steps
+            .iter()
+            .filter(|step| {
+                step["uses"].as_str().is_some_and(|uses| {
+                    uses.starts_with("adfctl/adfctl/.github/actions/setup-adfctl@")
+                })
+            })
+            .collect();
+        assert_eq!(
+            setups.len(),
+            1,
+            "job {job}: install adfctl once with setup-adfctl"
+        );
+        let setup = setups[0];
+        let uses = setup["uses"].as_str().unwrap_or_default();
+        let sha = uses.rsplit('@').next().unwrap_or_default();
+        assert!(
+            sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "job {job}: pin setup-adfctl to a full commit sha, not {sha:?}"
+        );
+        let with = setup["with"]
+            .as_mapping()
+            .expect("setup-adfctl takes inputs");
+        for key in with.keys() {
+            assert!(
+                inputs.contains_key(key),
+                "job {job}: setup-adfctl has no input {key:?}"
+            );
+        }
+        for (name, input) in inputs {
+            if input["required"].as_bool() == Some(true) {
+                assert!(
+                    with.contains_key(name),
+                    "job {job}: setup-adfctl needs the input {name:?}"
+                );
+            }
+        }
+        let version = with
+            .get("version")
+            .and_then(serde_yaml::Value::as_str)
+            .unwrap_or_default();
+        pins.insert((sha.to_owned(), version.to_owned()));
+    }
+    assert_eq!(
+        pins.len(),
+        1,
+        "the jobs pin different setup-adfctl commits or versions: {pins:?}"
+    );
+
+    // Azure DevOps: the release archive is checked against the release's SHA256SUMS.
+    let (text, _) = yaml("docs/gitops/azure-pipelines.yml");
+    assert!(
+        text.contains("/releases/download/")
+            && text.contains("SHA256SUMS")
+            && text.contains("sha256sum --check"),
+        "azure-pipelines.yml: download the release and check it against SHA256SUMS"
+    );
 }
