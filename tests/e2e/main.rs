@@ -4,10 +4,12 @@
 //! `CARGO_BIN_EXE_adfctl` points at the binary under test.
 
 mod cli;
+mod coexist;
 mod deploy;
 mod emulator;
 mod export;
 mod gitops;
+mod promotion;
 mod realworld;
 mod reliability;
 mod runs;

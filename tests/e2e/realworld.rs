@@ -88,17 +88,7 @@ fn check(expected: &Expected) {
 
     let emulator = EmulatorProcess::start(&[]);
     let files = [repository.as_path(), overlay.as_path()];
-    let run = |args: &[&str], files: &[&Path]| {
-        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        for file in files {
-            all.push("-f".into());
-            all.push(file.display().to_string());
-        }
-        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
-        let output = emulator.adfctl(&borrowed, &[("NO_COLOR", "1")]);
-        let (stdout, stderr) = text(&output);
-        (output.status.code().unwrap_or(-1), stdout, stderr)
-    };
+    let run = |args: &[&str], files: &[&Path]| emulator.adfctl_files(args, files);
 
     let (code, stdout, stderr) = run(&["apply", "--auto-approve"], &files);
     assert_eq!(code, 0, "apply:\n{stdout}\n{stderr}");

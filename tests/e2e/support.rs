@@ -44,6 +44,20 @@ impl EmulatorProcess {
         http_get_json(&url)
     }
 
+    /// Runs `adfctl` with `args` and `-f FILE` for each of `files` against this emulator,
+    /// without colour: (exit code, stdout, stderr).
+    pub fn adfctl_files(&self, args: &[&str], files: &[&Path]) -> (i32, String, String) {
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        for file in files {
+            all.push("-f".into());
+            all.push(file.display().to_string());
+        }
+        let borrowed: Vec<&str> = all.iter().map(String::as_str).collect();
+        let output = self.adfctl(&borrowed, &[("NO_COLOR", "1")]);
+        let (stdout, stderr) = text(&output);
+        (output.status.code().unwrap_or(-1), stdout, stderr)
+    }
+
     /// Runs `adfctl` with `args` against this emulator (`--endpoint` appended).
     pub fn adfctl(&self, args: &[&str], envs: &[(&str, &str)]) -> Output {
         let mut command = Command::new(adfctl_bin());

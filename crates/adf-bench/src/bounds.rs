@@ -133,7 +133,9 @@ mod tests {
             mode: adf_plan::PlanMode::Apply,
             unmanaged: Vec::new(),
             kept: Vec::new(),
+            external: Vec::new(),
             notes: Vec::new(),
+            scope: None,
         };
         assert_eq!(dependency_levels(&plan), vec![2, 2, 1]);
         assert_eq!(

@@ -26,6 +26,63 @@ pub enum TriggerRuntimeState {
     Stopped,
 }
 
+/// What a spec asks of a trigger's runtime state (its `runtimeState`, or the spec-wide
+/// `triggerRuntimeState`): a state, or to keep the live one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuntimeStatePolicy {
+    /// Started: the trigger fires (the default).
+    Started,
+    /// Stopped: the trigger exists but does not fire.
+    Stopped,
+    /// Whatever state the trigger has live: operations own it. A trigger that must be stopped
+    /// to be written is started again only if it was started; a new trigger is created
+    /// stopped (as ADF creates every trigger, and as azure.datafactory.tools'
+    /// `TriggerStartMethod = KeepPreviousState` leaves new triggers).
+    Keep,
+}
+
+impl RuntimeStatePolicy {
+    /// The spellings a spec may use, as written there.
+    pub const NAMES: [&'static str; 3] = ["Started", "Stopped", "Keep"];
+
+    /// Parses one of [`RuntimeStatePolicy::NAMES`] (exactly: ADF's own spelling).
+    pub fn parse(text: &str) -> Option<RuntimeStatePolicy> {
+        match text {
+            "Started" => Some(RuntimeStatePolicy::Started),
+            "Stopped" => Some(RuntimeStatePolicy::Stopped),
+            "Keep" => Some(RuntimeStatePolicy::Keep),
+            _ => None,
+        }
+    }
+
+    /// `Started`, `Stopped` or `Keep`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuntimeStatePolicy::Started => "Started",
+            RuntimeStatePolicy::Stopped => "Stopped",
+            RuntimeStatePolicy::Keep => "Keep",
+        }
+    }
+
+    /// The state the trigger should end in, given its live state (`None`: it does not exist).
+    pub fn resolve(self, live: Option<TriggerRuntimeState>) -> TriggerRuntimeState {
+        match self {
+            RuntimeStatePolicy::Started => TriggerRuntimeState::Started,
+            RuntimeStatePolicy::Stopped => TriggerRuntimeState::Stopped,
+            RuntimeStatePolicy::Keep => live.unwrap_or(TriggerRuntimeState::Stopped),
+        }
+    }
+}
+
+impl From<TriggerRuntimeState> for RuntimeStatePolicy {
+    fn from(state: TriggerRuntimeState) -> Self {
+        match state {
+            TriggerRuntimeState::Started => RuntimeStatePolicy::Started,
+            TriggerRuntimeState::Stopped => RuntimeStatePolicy::Stopped,
+        }
+    }
+}
+
 /// One resource the spec wants to exist.
 #[derive(Clone, PartialEq)]
 pub struct DesiredResource {
@@ -39,8 +96,9 @@ pub struct DesiredResource {
     /// The secret values inside `body` (beyond every `SecureString` value, which is always
     /// secret) and where they came from. Nothing may print the values they point at.
     pub secrets: Vec<SecretSlot>,
-    /// For triggers: whether the trigger should be started (the default) or stopped.
-    pub runtime_state: Option<TriggerRuntimeState>,
+    /// For triggers: whether the trigger should be started (the default) or stopped, or keep
+    /// its live state.
+    pub runtime_state: Option<RuntimeStatePolicy>,
 }
 
 impl DesiredResource {
@@ -93,6 +151,13 @@ pub struct DesiredState {
     pub target: FactoryTarget,
     /// Whether adfctl owns the resource group: may create it, and delete it on destroy.
     pub resource_group_managed: bool,
+    /// Whether adfctl owns the factory (`factory.managed`): may create, update, replace and
+    /// delete it. When not, the factory is not among `resources`, must exist already, and
+    /// only the children the spec defines are written or destroyed.
+    pub factory_managed: bool,
+    /// Entities the spec references but another owner manages (`external:`): they must exist
+    /// live, and are never created, updated or deleted.
+    pub external: Vec<ResourceAddress>,
     /// Every resource, the resource group (when the spec describes it) and the factory first.
     pub resources: Vec<DesiredResource>,
 }
@@ -101,6 +166,11 @@ impl DesiredState {
     /// Finds a resource by address (names compare case-insensitively).
     pub fn get(&self, address: &ResourceAddress) -> Option<&DesiredResource> {
         self.resources.iter().find(|r| &r.address == address)
+    }
+
+    /// Whether `address` is declared external (names compare case-insensitively).
+    pub fn is_external(&self, address: &ResourceAddress) -> bool {
+        self.external.contains(address)
     }
 
     /// The resources of one kind.

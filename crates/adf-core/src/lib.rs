@@ -7,15 +7,21 @@ pub mod address;
 pub mod desired;
 pub mod kind;
 pub mod naming;
+pub mod overrides;
 pub mod path;
+pub mod pattern;
 pub mod rules;
 pub mod run;
 pub mod secret;
 
 pub use address::ResourceAddress;
-pub use desired::{DesiredResource, DesiredState, SecretSlot, TriggerRuntimeState};
+pub use desired::{
+    DesiredResource, DesiredState, RuntimeStatePolicy, SecretSlot, TriggerRuntimeState,
+};
 pub use kind::Kind;
+pub use overrides::{AppliedOverride, OverrideOp};
 pub use path::FactoryTarget;
+pub use pattern::EntityPattern;
 pub use run::RunStatus;
 
 /// The Data Factory REST api-version adfctl speaks.

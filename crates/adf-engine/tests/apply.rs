@@ -3,7 +3,7 @@
 mod common;
 
 use adf_core::{
-    DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState,
+    DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, RuntimeStatePolicy,
 };
 use adf_engine::{ApplyOptions, Phase, StepStatus};
 use adf_plan::{LiveResource, LiveState, PlanOptions};
@@ -27,7 +27,7 @@ fn child(kind: Kind, name: &str, properties: Value) -> DesiredResource {
         path: target().resource_path(kind, name),
         body: json!({ "properties": properties }),
         secrets: Vec::new(),
-        runtime_state: (kind == Kind::Trigger).then_some(TriggerRuntimeState::Started),
+        runtime_state: (kind == Kind::Trigger).then_some(RuntimeStatePolicy::Started),
     }
 }
 
@@ -42,6 +42,8 @@ fn desired() -> DesiredState {
     DesiredState {
         target: target(),
         resource_group_managed: false,
+        factory_managed: true,
+        external: Vec::new(),
         resources: vec![
             factory,
             child(

@@ -162,12 +162,11 @@ pub fn of_desired(desired: &DesiredState) -> Estimate {
     for resource in &desired.resources {
         match resource.address.kind {
             Kind::Pipeline => facts.pipeline(&resource.address.name, &resource.body),
+            // Under `runtimeState: Keep` the live state decides, unknown here: counted as
+            // started, so the estimate is an upper bound.
             Kind::Trigger => facts.trigger(
                 &resource.body,
-                resource
-                    .runtime_state
-                    .unwrap_or(TriggerRuntimeState::Started)
-                    == TriggerRuntimeState::Started,
+                resource.runtime_state != Some(adf_core::RuntimeStatePolicy::Stopped),
             ),
             _ => {}
         }
@@ -298,7 +297,7 @@ mod tests {
             path: target().resource_path(kind, name),
             body,
             secrets: Vec::new(),
-            runtime_state: state,
+            runtime_state: state.map(Into::into),
         }
     }
 
@@ -334,6 +333,8 @@ mod tests {
         DesiredState {
             target: target(),
             resource_group_managed: true,
+            factory_managed: true,
+            external: Vec::new(),
             resources: vec![
                 desired_resource(
                     Kind::Pipeline,
@@ -381,6 +382,8 @@ mod tests {
         let empty = DesiredState {
             target: target(),
             resource_group_managed: true,
+            factory_managed: true,
+            external: Vec::new(),
             resources: vec![],
         };
         assert_eq!(of_desired(&empty), Estimate::default());
@@ -481,6 +484,8 @@ mod tests {
         let desired = DesiredState {
             target: target(),
             resource_group_managed: true,
+            factory_managed: true,
+            external: Vec::new(),
             resources: vec![],
         };
         let plan = crate::plan(&desired, &LiveState::empty(), &PlanOptions::apply());

@@ -1,17 +1,26 @@
 //! The diff: desired against live, resource by resource.
 
 use crate::normalise::normalise;
+use crate::scope::{self, ScopeReport};
 use crate::{
     Action, LiveResource, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint,
     merge, order,
 };
+use adf_core::pattern::folder_of;
 use adf_core::secret::{self, ARM_MASK, REDACTED};
-use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{
+    DesiredResource, DesiredState, Kind, ResourceAddress, RuntimeStatePolicy, TriggerRuntimeState,
+};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 /// Plans `desired` against `live`. Pure: the same inputs always give the same plan.
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    let scoped = scoped(desired, live, options);
+    let (desired, live, scope) = match &scoped {
+        Some((desired, live, report)) => (desired, live, Some(report.clone())),
+        None => (desired, live, None),
+    };
     let mut notes = Vec::new();
     let mut unmanaged = Vec::new();
     let mut kept = Vec::new();
@@ -23,19 +32,87 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
             (&mut unmanaged, &mut kept),
             &mut notes,
         ),
-        PlanMode::Destroy => plan_destroy(desired, live, &mut notes),
+        PlanMode::Destroy => plan_destroy(
+            desired,
+            live,
+            options,
+            (&mut unmanaged, &mut kept),
+            &mut notes,
+        ),
     };
-    let changes = order::order(changes, desired, live, &mut notes);
+    let mut changes = order::order(changes, desired, live, &mut notes);
+    for change in &mut changes {
+        change.overrides = options
+            .overrides
+            .iter()
+            .filter(|o| o.address == change.address && change.after.is_some())
+            .cloned()
+            .collect();
+    }
     unmanaged.sort();
     kept.sort();
+    // Declared external and live: left alone (a destroy of the whole factory takes them).
+    let mut external: Vec<ResourceAddress> = live
+        .resources
+        .iter()
+        .map(|r| &r.address)
+        .filter(|a| desired.is_external(a) && !changes.iter().any(|c| &c.address == *a))
+        .cloned()
+        .collect();
+    external.sort();
     Plan {
         target: desired.target.clone(),
         mode: options.mode,
         changes,
         unmanaged,
         kept,
+        external,
         notes,
+        scope,
     }
+}
+
+/// The desired and live states limited to `options.scope`, and what it pulled in and left
+/// out (`None` for the whole spec: nothing to limit). Destroy deletes only what the patterns name: never a
+/// dependency, the factory or the resource group.
+fn scoped(
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> Option<(DesiredState, LiveState, ScopeReport)> {
+    if options.scope.is_everything() {
+        return None;
+    }
+    let (selected, mut report) = scope::select(desired, &options.scope);
+    let destroy = options.mode == PlanMode::Destroy;
+    let mut in_scope = live.clone();
+    in_scope.resources.retain(|resource| {
+        let address = &resource.address;
+        if !address.kind.is_factory_child() {
+            return !destroy;
+        }
+        if desired.is_external(address) {
+            // Listed as external, whatever the scope; a scoped destroy never takes one.
+            return !destroy;
+        }
+        let named = options.scope.selects(address, folder_of(&resource.body));
+        let keep = if destroy {
+            named && !report.dependencies.contains(address)
+        } else {
+            named || selected.get(address).is_some()
+        };
+        if !keep && !report.out_of_scope.contains(address) {
+            report.out_of_scope.push(address.clone());
+        }
+        keep
+    });
+    if destroy {
+        in_scope.other_resources_in_group = None;
+        // Nothing is pulled in to be deleted: others may still need it.
+        report.dependencies.clear();
+    }
+    report.out_of_scope.sort();
+    Some((selected, in_scope, report))
 }
 
 fn plan_apply(
@@ -47,12 +124,6 @@ fn plan_apply(
 ) -> Vec<ResourceChange> {
     let prune = options.prune;
     // Entities owned elsewhere (`prune.keep`): neither pruned nor drift.
-    let is_kept = |address: &ResourceAddress| {
-        options
-            .keep_unmanaged
-            .iter()
-            .any(|pattern| crate::keep_matches(pattern, address))
-    };
     let mut resources: Vec<&DesiredResource> = desired.resources.iter().collect();
     // The resource group and the factory decide whether their children are recreated.
     resources.sort_by_key(|r| r.address.kind);
@@ -94,7 +165,14 @@ fn plan_apply(
             change.reason = Some(format!("deleted with {parent}"));
             change.needs_stop = false;
             changes.push(change);
-        } else if is_kept(address) {
+            if desired.is_external(address) {
+                notes.push(format!(
+                    "{address} is external (owned elsewhere) and goes with {parent}: adfctl cannot create it again"
+                ));
+            }
+        } else if desired.is_external(address) {
+            // Owned elsewhere: listed in `Plan::external`, never changed.
+        } else if kept_by(options, live_resource) {
             kept.push(address.clone());
         } else if prune {
             changes.push(deletion(live_resource, desired));
@@ -105,15 +183,41 @@ fn plan_apply(
     changes
 }
 
+/// Destroy: everything live in the factory, then the factory, then the group (when the spec
+/// manages them and nothing else is in the group). A factory the spec does not manage
+/// (`factory.managed: false`) is kept, and so are its children the spec does not define.
 fn plan_destroy(
     desired: &DesiredState,
     live: &LiveState,
+    options: &PlanOptions,
+    (unmanaged, kept): (&mut Vec<ResourceAddress>, &mut Vec<ResourceAddress>),
     notes: &mut Vec<String>,
 ) -> Vec<ResourceChange> {
     let mut changes = Vec::new();
     for live_resource in &live.resources {
         let address = &live_resource.address;
         match address.kind {
+            Kind::Factory if !desired.factory_managed => {
+                let reason = "the spec does not manage it (factory.managed: false)";
+                notes.push(format!(
+                    "{address} is kept: {reason}; only the entities the spec defines are deleted"
+                ));
+                let mut change = unchanged(deletion(live_resource, desired));
+                change.reason = Some(format!("kept: {reason}"));
+                changes.push(change);
+            }
+            _ if address.kind.is_factory_child()
+                && !desired.factory_managed
+                && desired.get(address).is_none() =>
+            {
+                if desired.is_external(address) {
+                    // Listed in `Plan::external`.
+                } else if kept_by(options, live_resource) {
+                    kept.push(address.clone());
+                } else {
+                    unmanaged.push(address.clone());
+                }
+            }
             Kind::ResourceGroup => {
                 let mut change = deletion(live_resource, desired);
                 match keep_group_reason(desired, live) {
@@ -128,7 +232,10 @@ fn plan_destroy(
             }
             _ => {
                 let mut change = deletion(live_resource, desired);
-                if address.kind.is_factory_child() && desired.get(address).is_none() {
+                if desired.is_external(address) {
+                    change.reason =
+                        Some("external (owned elsewhere), but it goes with the factory".into());
+                } else if address.kind.is_factory_child() && desired.get(address).is_none() {
                     change.reason = Some("not in the spec; goes with the factory".into());
                 }
                 changes.push(change);
@@ -138,9 +245,22 @@ fn plan_destroy(
     changes
 }
 
+/// Whether a `prune.keep` pattern names a live entity: owned elsewhere, never pruned, no drift.
+fn kept_by(options: &PlanOptions, resource: &LiveResource) -> bool {
+    options
+        .keep_unmanaged
+        .iter()
+        .any(|pattern| pattern.matches(&resource.address, folder_of(&resource.body)))
+}
+
 fn keep_group_reason(desired: &DesiredState, live: &LiveState) -> Option<String> {
     if !desired.resource_group_managed {
         return Some("the spec does not manage it (managed: false)".into());
+    }
+    if !desired.factory_managed {
+        // The reader refuses a managed group around an unmanaged factory; a hand-built
+        // desired state is held to the same rule here.
+        return Some("it holds a factory the spec does not manage (factory.managed: false)".into());
     }
     match &live.other_resources_in_group {
         None => Some("its other contents were not listed".into()),
@@ -199,8 +319,10 @@ fn recreate(change: &mut ResourceChange, resource: &DesiredResource, parent: &Re
     change.body_changed = true;
     change.changed_secrets.clear();
     if resource.address.kind == Kind::Trigger {
-        let desired_state = resource
+        // As `compare` resolved it (under `Keep`, the live state).
+        let desired_state = change
             .runtime_state
+            .and_then(|(_, desired)| desired)
             .unwrap_or(TriggerRuntimeState::Started);
         change.needs_stop = false;
         change.needs_start = desired_state == TriggerRuntimeState::Started;
@@ -216,18 +338,19 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         resource.path.clone(),
         Action::Create,
     );
-    let desired_state = (kind == Kind::Trigger).then(|| {
+    let policy = (kind == Kind::Trigger).then(|| {
         resource
             .runtime_state
-            .unwrap_or(TriggerRuntimeState::Started)
+            .unwrap_or(RuntimeStatePolicy::Started)
     });
+    change.runtime_state_kept = policy == Some(RuntimeStatePolicy::Keep);
     let Some(live) = live else {
         change.after = Some(redacted(
             &normalise(kind, &resource.body, Some(&resource.body)),
             &pointers,
         ));
         change.body_changed = true;
-        if let Some(state) = desired_state {
+        if let Some(state) = policy.map(|p| p.resolve(None)) {
             change.runtime_state = Some((None, Some(state)));
             change.needs_start = state == TriggerRuntimeState::Started;
         }
@@ -369,8 +492,11 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         );
     }
 
-    if let Some(state) = desired_state {
+    if let Some(policy) = policy {
         let live_state = live.runtime_state();
+        // Under `Keep` this is the live state: no start or stop of its own, and a trigger
+        // stopped to be written is started again only if it was started.
+        let state = policy.resolve(live_state);
         let started = live_state == Some(TriggerRuntimeState::Started);
         change.runtime_state = Some((live_state, Some(state)));
         let wants_started = state == TriggerRuntimeState::Started;

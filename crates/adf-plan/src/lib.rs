@@ -26,7 +26,13 @@
 //!     secrets: vec![],
 //!     runtime_state: None,
 //! };
-//! let desired = DesiredState { target, resource_group_managed: false, resources: vec![factory] };
+//! let desired = DesiredState {
+//!     target,
+//!     resource_group_managed: false,
+//!     factory_managed: true,
+//!     external: vec![],
+//!     resources: vec![factory],
+//! };
 //! let plan = adf_plan::plan(&desired, &LiveState::empty(), &PlanOptions::apply());
 //! assert_eq!(plan.changes[0].action, Action::Create);
 //! let text = render::human(&plan, render::Style::plain());
@@ -40,14 +46,18 @@ pub mod merge;
 pub mod normalise;
 mod order;
 pub mod paths;
+mod preconditions;
 pub mod render;
 pub mod saved;
+pub mod scope;
 pub mod steps;
 
-use adf_core::{FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{AppliedOverride, FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState};
+pub use scope::{Scope, ScopeReport};
 use serde_json::Value;
 
 pub use diff::plan;
+pub use preconditions::{Unmet, unmet_preconditions, unmet_scope};
 pub use steps::{CompileError, Phase, Request, Step, Steps, compile};
 
 /// The exact body the engine PUTs for a desired resource: for the resource group and the
@@ -205,45 +215,14 @@ pub struct PlanOptions {
     /// Apply mode: delete live factory children the spec does not define (`--prune`). Without
     /// it they are listed in [`Plan::unmanaged`] and left alone.
     pub prune: bool,
-    /// Patterns (`pipeline/Legacy*`, `*/teamB_*`) of live entities the spec does not define
-    /// but that are owned elsewhere: never pruned, listed in [`Plan::kept`] rather than in
-    /// [`Plan::unmanaged`] (so they are no drift either). See [`keep_matches`].
-    pub keep_unmanaged: Vec<String>,
-}
-
-/// Whether a `prune.keep` pattern (`KIND/NAME`, where `KIND` is an address prefix or `*` and
-/// `NAME` may hold `*` for any run of characters; names compare without case) matches
-/// `address`.
-pub fn keep_matches(pattern: &str, address: &ResourceAddress) -> bool {
-    let Some((kind, name)) = pattern.split_once('/') else {
-        return false;
-    };
-    let kind_matches = kind == "*" || kind.eq_ignore_ascii_case(address.kind.address_prefix());
-    kind_matches
-        && glob(
-            &adf_core::naming::fold(name),
-            &adf_core::naming::fold(&address.name),
-        )
-}
-
-/// `*`-only glob matching (no other special characters).
-fn glob(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == text;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for part in &parts[1..parts.len() - 1] {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
-        }
-    }
-    true
+    /// `prune.keep`: patterns (`pipeline/Legacy*`, `*/teamB_*`) of live entities the spec
+    /// does not define but that are owned elsewhere: never pruned, listed in [`Plan::kept`]
+    /// rather than in [`Plan::unmanaged`] (so they are no drift either).
+    pub keep_unmanaged: Vec<adf_core::EntityPattern>,
+    /// `--include`/`--exclude`: plan only a part of the spec (see [`scope`]).
+    pub scope: Scope,
+    /// What the spec's override rules did: shown next to the change of each entity.
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl PlanOptions {
@@ -253,6 +232,8 @@ impl PlanOptions {
             mode: PlanMode::Apply,
             prune: false,
             keep_unmanaged: Vec::new(),
+            scope: Scope::default(),
+            overrides: Vec::new(),
         }
     }
 
@@ -262,6 +243,8 @@ impl PlanOptions {
             mode: PlanMode::Apply,
             prune: true,
             keep_unmanaged: Vec::new(),
+            scope: Scope::default(),
+            overrides: Vec::new(),
         }
     }
 
@@ -271,6 +254,8 @@ impl PlanOptions {
             mode: PlanMode::Destroy,
             prune: false,
             keep_unmanaged: Vec::new(),
+            scope: Scope::default(),
+            overrides: Vec::new(),
         }
     }
 }
@@ -373,6 +358,11 @@ pub struct ResourceChange {
     pub needs_stop: bool,
     /// Triggers: start the trigger after writing it.
     pub needs_start: bool,
+    /// Triggers under `runtimeState: Keep`: the desired state in `runtime_state` is the live
+    /// one, kept (for a new trigger: stopped, as ADF creates it). Display and saved plans.
+    pub runtime_state_kept: bool,
+    /// What the spec's override rules did to this entity (display only).
+    pub overrides: Vec<AppliedOverride>,
 }
 
 impl ResourceChange {
@@ -392,6 +382,8 @@ impl ResourceChange {
             body_changed: false,
             needs_stop: false,
             needs_start: false,
+            runtime_state_kept: false,
+            overrides: Vec::new(),
         }
     }
 
@@ -415,6 +407,7 @@ impl std::fmt::Debug for ResourceChange {
             .field("body_changed", &self.body_changed)
             .field("needs_stop", &self.needs_stop)
             .field("needs_start", &self.needs_start)
+            .field("runtime_state_kept", &self.runtime_state_kept)
             .finish_non_exhaustive()
     }
 }
@@ -448,8 +441,13 @@ pub struct Plan {
     /// Live children the spec does not define but that match a `prune.keep` pattern: owned
     /// elsewhere, never pruned, not drift.
     pub kept: Vec<ResourceAddress>,
+    /// Live entities the spec declares `external`: referenced, owned elsewhere, never
+    /// created, changed or deleted (neither unmanaged nor drift).
+    pub external: Vec<ResourceAddress>,
     /// Display-only remarks: kept resource group, dependency cycles, dangling references.
     pub notes: Vec<String>,
+    /// With `--include`/`--exclude`: what was pulled in and what was left alone.
+    pub scope: Option<ScopeReport>,
 }
 
 impl Plan {

@@ -10,8 +10,8 @@
 use crate::{Action, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint};
 use adf_core::secret::{self, REDACTED};
 use adf_core::{
-    DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
-    TriggerRuntimeState,
+    DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, RuntimeStatePolicy,
+    SecretSlot, TriggerRuntimeState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -96,6 +96,10 @@ pub struct SavedPlan {
     pub prune: bool,
     /// Whether the spec manages the resource group.
     pub resource_group_managed: bool,
+    /// Whether the spec manages the factory (`factory.managed`).
+    pub factory_managed: bool,
+    /// The entities the spec declares `external`.
+    pub external: Vec<ResourceAddress>,
     /// The desired resources with every secret [`REDACTED`]; their `secrets` slots say which
     /// environment variable each value comes from.
     pub desired: Vec<DesiredResource>,
@@ -135,6 +139,8 @@ impl SavedPlan {
             plan: plan.clone(),
             prune: options.prune,
             resource_group_managed: desired.resource_group_managed,
+            factory_managed: desired.factory_managed,
+            external: desired.external.clone(),
             desired: redacted,
             desired_fingerprint: desired_fingerprint(desired),
             secrets_fingerprint,
@@ -147,6 +153,7 @@ impl SavedPlan {
             mode: self.plan.mode,
             prune: self.prune,
             keep_unmanaged: Vec::new(),
+            ..PlanOptions::apply()
         }
     }
 
@@ -203,10 +210,27 @@ impl SavedPlan {
         for resource in &live.resources {
             let known = self.plan.get(&resource.address).is_some()
                 || self.plan.unmanaged.contains(&resource.address)
-                || self.plan.kept.contains(&resource.address);
-            // A spec that does not describe its resource group plans nothing for it.
-            if !known && resource.address.kind != Kind::ResourceGroup {
+                || self.plan.kept.contains(&resource.address)
+                || self
+                    .plan
+                    .scope
+                    .as_ref()
+                    .is_some_and(|scope| scope.out_of_scope.contains(&resource.address))
+                || self.plan.external.contains(&resource.address);
+            // A spec that does not describe its resource group (or its factory, when it does
+            // not manage it) plans nothing for it.
+            let described = match resource.address.kind {
+                Kind::ResourceGroup => false,
+                Kind::Factory => self.factory_managed,
+                _ => true,
+            };
+            if !known && described {
                 changed.push(format!("{}: created", resource.address));
+            }
+        }
+        for address in &self.plan.external {
+            if live.get(address).is_none() {
+                changed.push(format!("{address}: deleted (external)"));
             }
         }
         if changed.is_empty() {
@@ -274,6 +298,8 @@ impl SavedPlan {
         let state = DesiredState {
             target: self.plan.target.clone(),
             resource_group_managed: self.resource_group_managed,
+            factory_managed: self.factory_managed,
+            external: self.external.clone(),
             resources,
         };
         let pairs = env_secret_pairs(&state);
@@ -365,6 +391,8 @@ impl SavedPlan {
             mode: self.plan.mode.as_str().into(),
             prune: self.prune,
             resource_group_managed: self.resource_group_managed,
+            factory_managed: self.factory_managed,
+            external: self.external.iter().map(ToString::to_string).collect(),
             desired_fingerprint: self.desired_fingerprint.clone(),
             secrets_fingerprint: self.secrets_fingerprint.clone(),
             desired: self
@@ -383,7 +411,7 @@ impl SavedPlan {
                             from_env: s.from_env.clone(),
                         })
                         .collect(),
-                    runtime_state: r.runtime_state.map(state_text),
+                    runtime_state: r.runtime_state.map(|p| p.as_str().to_owned()),
                 })
                 .collect(),
             changes: self.plan.changes.iter().map(SavedChange::from).collect(),
@@ -394,6 +422,13 @@ impl SavedPlan {
                 .map(ToString::to_string)
                 .collect(),
             kept: self.plan.kept.iter().map(ToString::to_string).collect(),
+            out_of_scope: self
+                .plan
+                .scope
+                .iter()
+                .flat_map(|scope| scope.out_of_scope.iter().map(ToString::to_string))
+                .collect(),
+            external_live: self.plan.external.iter().map(ToString::to_string).collect(),
             notes: self.plan.notes.clone(),
         }
     }
@@ -440,15 +475,22 @@ pub fn desired_fingerprint(desired: &DesiredState) -> String {
                 "path": r.path,
                 "body": r.redacted_body(),
                 "secrets": r.secrets.iter().map(|s| serde_json::json!([s.pointer, s.from_env])).collect::<Vec<_>>(),
-                "runtime_state": r.runtime_state.map(state_text),
+                "runtime_state": r.runtime_state.map(RuntimeStatePolicy::as_str),
             })
         })
         .collect();
-    let document = serde_json::json!({
+    let mut document = serde_json::json!({
         "target": target_text(&desired.target),
         "resource_group_managed": desired.resource_group_managed,
         "resources": resources,
     });
+    // Only when they differ from their defaults, so that earlier plans keep their digest.
+    if !desired.factory_managed {
+        document["factory_managed"] = Value::Bool(false);
+    }
+    if !desired.external.is_empty() {
+        document["external"] = desired.external.iter().map(ToString::to_string).collect();
+    }
     checksum(&document)
 }
 
@@ -508,6 +550,11 @@ fn parse_state(text: &str) -> Result<TriggerRuntimeState, SavedPlanError> {
     }
 }
 
+fn parse_policy(text: &str) -> Result<RuntimeStatePolicy, SavedPlanError> {
+    RuntimeStatePolicy::parse(text)
+        .ok_or_else(|| SavedPlanError::NotAPlan(format!("unknown runtime state {text:?}")))
+}
+
 fn parse_address(text: &str) -> Result<ResourceAddress, SavedPlanError> {
     ResourceAddress::parse(text)
         .ok_or_else(|| SavedPlanError::NotAPlan(format!("invalid resource address {text:?}")))
@@ -522,6 +569,13 @@ struct SavedFile {
     mode: String,
     prune: bool,
     resource_group_managed: bool,
+    /// `factory.managed` (written only when `false`, so plans that do not use it stay
+    /// readable by an adfctl that predates it).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    factory_managed: bool,
+    /// The entities the spec declares `external` (written only when there are some).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    external: Vec<String>,
     desired_fingerprint: String,
     secrets_fingerprint: Option<String>,
     desired: Vec<SavedDesired>,
@@ -530,7 +584,25 @@ struct SavedFile {
     /// Live entities kept by `prune.keep` (absent in files written before it existed).
     #[serde(default)]
     kept: Vec<String>,
+    /// [`Plan::external`]: the external entities the plan saw live.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    external_live: Vec<String>,
+    /// With `--include`/`--exclude`: the entities the plan left alone (written only then).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    out_of_scope: Vec<String>,
     notes: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 #[derive(Serialize, Deserialize)]
@@ -572,6 +644,9 @@ struct SavedChange {
     body_changed: bool,
     needs_stop: bool,
     needs_start: bool,
+    /// [`ResourceChange::runtime_state_kept`] (written only when `true`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    runtime_state_kept: bool,
     before: Option<Value>,
     after: Option<Value>,
 }
@@ -592,6 +667,7 @@ impl From<&ResourceChange> for SavedChange {
             body_changed: change.body_changed,
             needs_stop: change.needs_stop,
             needs_start: change.needs_start,
+            runtime_state_kept: change.runtime_state_kept,
             before: change.before.clone(),
             after: change.after.clone(),
         }
@@ -625,6 +701,9 @@ impl SavedChange {
             body_changed: self.body_changed,
             needs_stop: self.needs_stop,
             needs_start: self.needs_start,
+            runtime_state_kept: self.runtime_state_kept,
+            // Display only: a saved plan's text was shown when it was made.
+            overrides: Vec::new(),
         })
     }
 }
@@ -657,7 +736,7 @@ impl SavedFile {
                             from_env: s.from_env,
                         })
                         .collect(),
-                    runtime_state: d.runtime_state.as_deref().map(parse_state).transpose()?,
+                    runtime_state: d.runtime_state.as_deref().map(parse_policy).transpose()?,
                 })
             })
             .collect::<Result<Vec<_>, SavedPlanError>>()?;
@@ -676,6 +755,13 @@ impl SavedFile {
             .iter()
             .map(|a| parse_address(a))
             .collect::<Result<Vec<_>, _>>()?;
+        let addresses = |list: &[String]| {
+            list.iter()
+                .map(|a| parse_address(a))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let external_live = addresses(&self.external_live)?;
+        let external = addresses(&self.external)?;
         let saved = SavedPlan {
             plan: Plan {
                 target,
@@ -683,10 +769,26 @@ impl SavedFile {
                 changes,
                 unmanaged,
                 kept,
+                external: external_live,
                 notes: self.notes,
+                // A saved plan keeps what it left alone (for `check_live`), not the rest.
+                scope: (!self.out_of_scope.is_empty())
+                    .then(|| {
+                        Ok::<_, SavedPlanError>(crate::ScopeReport {
+                            out_of_scope: self
+                                .out_of_scope
+                                .iter()
+                                .map(|a| parse_address(a))
+                                .collect::<Result<_, _>>()?,
+                            ..crate::ScopeReport::default()
+                        })
+                    })
+                    .transpose()?,
             },
             prune: self.prune,
             resource_group_managed: self.resource_group_managed,
+            factory_managed: self.factory_managed,
+            external,
             desired,
             desired_fingerprint: self.desired_fingerprint,
             secrets_fingerprint: self.secrets_fingerprint,
@@ -695,6 +797,8 @@ impl SavedFile {
         let state = DesiredState {
             target: saved.plan.target.clone(),
             resource_group_managed: saved.resource_group_managed,
+            factory_managed: saved.factory_managed,
+            external: saved.external.clone(),
             resources: saved.desired.clone(),
         };
         if desired_fingerprint(&state) != saved.desired_fingerprint {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{DesiredResource, DesiredState, Kind, ResourceAddress};
 use adf_plan::{Action, LiveResource, LiveState, PlanOptions, fingerprint, plan};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -156,11 +156,13 @@ fn load(
     let mut live_body = response;
     if kind == Kind::Trigger {
         // The example's trigger is stopped after create; the spec says the same.
-        resource.runtime_state = Some(TriggerRuntimeState::Stopped);
+        resource.runtime_state = Some(adf_core::RuntimeStatePolicy::Stopped);
     }
     let desired = DesiredState {
         target,
         resource_group_managed: true,
+        factory_managed: true,
+        external: Vec::new(),
         resources: vec![resource],
     };
     // adfctl would have written its secrets fingerprint with the body; ARM echoes it back.
@@ -301,6 +303,8 @@ fn a_factory_with_settings_the_spec_does_not_manage_plans_as_no_change() {
         let desired = DesiredState {
             target: target.clone(),
             resource_group_managed: false,
+            factory_managed: true,
+            external: Vec::new(),
             resources: vec![DesiredResource {
                 address: ResourceAddress::new(Kind::Factory, &name),
                 path: target.factory_path(),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use adf_core::{Kind, TriggerRuntimeState};
+use adf_core::{Kind, RuntimeStatePolicy, TriggerRuntimeState};
 use adf_plan::{Action, LiveResource, LiveState, PlanOptions};
 use common::*;
 use serde_json::json;
@@ -256,7 +256,7 @@ fn trigger_runtime_state_changes() {
     let live = applied(&desired);
     // State only: Started → Stopped.
     let mut stopped = desired.clone();
-    stopped.resources[6].runtime_state = Some(TriggerRuntimeState::Stopped);
+    stopped.resources[6].runtime_state = Some(RuntimeStatePolicy::Stopped);
     check(
         &stopped,
         &live,
@@ -509,7 +509,10 @@ fn prune_keep_patterns_protect_entities_owned_elsewhere() {
         ));
     }
     let options = PlanOptions {
-        keep_unmanaged: vec!["*/TEAMB_*".into(), "pipeline/legacy*".into()],
+        keep_unmanaged: ["*/TEAMB_*", "pipeline/legacy*"]
+            .into_iter()
+            .map(|p| adf_core::EntityPattern::parse(p).unwrap())
+            .collect(),
         ..PlanOptions::apply_with_prune()
     };
     check(&desired, &live, options.clone(), "- pipeline/madeInStudio");
@@ -527,20 +530,258 @@ fn prune_keep_patterns_protect_entities_owned_elsewhere() {
     );
     let unmanaged: Vec<String> = plan.unmanaged.iter().map(ToString::to_string).collect();
     assert_eq!(unmanaged, ["pipeline/madeInStudio"]);
-    assert!(adf_plan::keep_matches(
-        "linkedService/*",
-        &adf_core::ResourceAddress::new(Kind::LinkedService, "x")
-    ));
-    assert!(!adf_plan::keep_matches(
-        "dataset/*",
-        &adf_core::ResourceAddress::new(Kind::LinkedService, "x")
-    ));
-    assert!(adf_plan::keep_matches(
-        "*/a*b*c",
-        &adf_core::ResourceAddress::new(Kind::Pipeline, "aXbYc")
-    ));
-    assert!(!adf_plan::keep_matches(
-        "*/a*b*c",
-        &adf_core::ResourceAddress::new(Kind::Pipeline, "aXcYb")
-    ));
+}
+
+/// The seed lab plus `extra` live entities named `kind/name`, applied.
+fn with_live(desired: &adf_core::DesiredState, extra: &[(Kind, &str)]) -> LiveState {
+    let mut live = applied(desired);
+    for (kind, name) in extra {
+        live.resources.push(LiveResource::new(
+            adf_core::ResourceAddress::new(*kind, *name),
+            json!({"etag": "x", "properties": {"type": "AzureKeyVault", "activities": []}}),
+        ));
+    }
+    live
+}
+
+fn addresses(list: &[adf_core::ResourceAddress]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn external_entities_are_never_written_pruned_or_drift() {
+    let mut desired = seed_lab_without_secrets();
+    desired.external = vec![adf_core::ResourceAddress::new(Kind::LinkedService, "ls_KV")];
+    // The dataset uses the external linked service.
+    desired.resources[3].body["properties"]["linkedServiceName"]["referenceName"] = json!("ls_KV");
+    let live = with_live(
+        &seed_lab_without_secrets(),
+        &[
+            (Kind::LinkedService, "ls_kv"),
+            (Kind::Pipeline, "madeInStudio"),
+        ],
+    );
+    check(
+        &desired,
+        &live,
+        PlanOptions::apply_with_prune(),
+        "- pipeline/madeInStudio\n~ dataset/InputDataset",
+    );
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply_with_prune());
+    assert_eq!(addresses(&plan.external), ["linkedService/ls_kv"]);
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    assert_eq!(addresses(&plan.unmanaged), ["pipeline/madeInStudio"]);
+    assert_eq!(addresses(&plan.external), ["linkedService/ls_kv"]);
+    assert!(adf_plan::unmet_preconditions(&desired, &live, adf_plan::PlanMode::Apply).is_empty());
+
+    // Missing live: an unmet precondition that names who needs it.
+    let without = with_live(&seed_lab_without_secrets(), &[]);
+    let unmet = adf_plan::unmet_preconditions(&desired, &without, adf_plan::PlanMode::Apply);
+    assert_eq!(unmet.len(), 1, "{unmet:?}");
+    assert_eq!(
+        unmet[0].message,
+        "external linkedService `ls_KV` does not exist in factory `adf-lab-factory`; dataset/InputDataset references it"
+    );
+
+    // Destroying a factory the spec manages takes its externals too, and says so.
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::destroy());
+    let external = plan
+        .get(&adf_core::ResourceAddress::new(
+            Kind::LinkedService,
+            "ls_kv",
+        ))
+        .expect("deleted with the factory");
+    assert_eq!(external.action, Action::Delete);
+    assert_eq!(
+        external.reason.as_deref(),
+        Some("external (owned elsewhere), but it goes with the factory")
+    );
+    assert!(plan.external.is_empty());
+}
+
+/// The seed lab with a factory (and so a group) the spec does not manage.
+fn unmanaged_factory_lab() -> adf_core::DesiredState {
+    let mut desired = seed_lab_without_secrets();
+    desired
+        .resources
+        .retain(|r| r.address.kind.is_factory_child());
+    desired.resource_group_managed = false;
+    desired.factory_managed = false;
+    desired
+}
+
+#[test]
+fn an_unmanaged_factory_is_never_written_and_destroy_keeps_it_and_what_is_not_ours() {
+    let desired = unmanaged_factory_lab();
+    let mut live = with_live(&seed_lab_without_secrets(), &[(Kind::Pipeline, "theirs")]);
+    // Its owners tag it and move it: none of adfctl's business.
+    edit_live(
+        &mut live,
+        "factory/adf-lab-factory",
+        "/location",
+        json!("westeurope"),
+    );
+    live.resources
+        .iter_mut()
+        .find(|r| r.address.kind == Kind::Factory)
+        .expect("factory")
+        .body["tags"] = json!({"owner": "platform"});
+    check(&desired, &live, PlanOptions::apply(), "");
+    let mut changed = desired.clone();
+    changed.resources[3].body["properties"]["description"] = json!("new");
+    let plan = adf_plan::plan(&changed, &live, &PlanOptions::apply());
+    assert_eq!(outline(&plan), "~ pipeline/copyPipeline");
+    assert!(plan.changes.iter().all(|c| c.kind().is_factory_child()));
+    let steps = adf_plan::compile(&plan, &changed, &live, &mut || SALT.to_vec()).expect("steps");
+    let written: Vec<String> = steps
+        .waves
+        .iter()
+        .flatten()
+        .map(|s| s.address.to_string())
+        .collect();
+    assert_eq!(written, ["pipeline/copyPipeline"]);
+    assert!(adf_plan::unmet_preconditions(&desired, &live, adf_plan::PlanMode::Apply).is_empty());
+
+    // Missing: refused before anything is applied.
+    let mut gone = live.clone();
+    gone.resources
+        .retain(|r| r.address.kind == Kind::ResourceGroup);
+    let unmet = adf_plan::unmet_preconditions(&desired, &gone, adf_plan::PlanMode::Apply);
+    assert_eq!(unmet.len(), 1);
+    assert!(
+        unmet[0].message.contains("`factory.managed: false`"),
+        "{unmet:?}"
+    );
+
+    // Destroy: the spec's entities only; the factory, the group and `pipeline/theirs` stay.
+    let mut listed = live.clone();
+    listed.other_resources_in_group = Some(Vec::new());
+    let plan = adf_plan::plan(&desired, &listed, &PlanOptions::destroy());
+    assert_eq!(
+        outline(&plan),
+        "- trigger/dailyTrigger\n- pipeline/copyPipeline\n- dataset/InputDataset\n- dataset/OutputDataset\n- linkedService/AzureStorageLinkedService"
+    );
+    assert_eq!(addresses(&plan.unmanaged), ["pipeline/theirs"]);
+    let factory = plan
+        .get(&adf_core::ResourceAddress::new(
+            Kind::Factory,
+            "adf-lab-factory",
+        ))
+        .expect("listed as kept");
+    assert_eq!(factory.action, Action::NoOp);
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n.contains("factory.managed: false")),
+        "{:?}",
+        plan.notes
+    );
+    let after = apply_in_memory(&plan, &desired, &listed);
+    let left: Vec<String> = after
+        .resources
+        .iter()
+        .map(|r| r.address.to_string())
+        .collect();
+    assert_eq!(
+        left,
+        [
+            "resourceGroup/adf-lab-rg",
+            "factory/adf-lab-factory",
+            "pipeline/theirs"
+        ]
+    );
+}
+
+#[test]
+fn runtime_state_keep_leaves_each_trigger_as_it_is_live() {
+    let mut desired = seed_lab_without_secrets();
+    desired.resources[6].runtime_state = Some(RuntimeStatePolicy::Keep);
+    let trigger_change = |plan: &adf_plan::Plan| {
+        plan.changes
+            .iter()
+            .find(|c| c.kind() == Kind::Trigger)
+            .expect("trigger")
+            .clone()
+    };
+
+    // New: created stopped, never started.
+    let plan = adf_plan::plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    let created = trigger_change(&plan);
+    assert_eq!(
+        created.runtime_state,
+        Some((None, Some(TriggerRuntimeState::Stopped)))
+    );
+    assert!(created.runtime_state_kept && !created.needs_start);
+
+    // Started live (as the default left it), then paused by operations: no change.
+    let started = applied(&seed_lab_without_secrets());
+    let mut paused = started.clone();
+    edit_live(
+        &mut paused,
+        "trigger/dailyTrigger",
+        "/properties/runtimeState",
+        json!("Stopped"),
+    );
+    check(&desired, &paused, PlanOptions::apply(), "");
+    check(&desired, &started, PlanOptions::apply(), "");
+
+    // A changed trigger that was paused: written, not started.
+    let mut hourly = desired.clone();
+    hourly.resources[6].body =
+        json!({"properties": schedule_trigger("dailyTrigger", "copyPipeline", 1)});
+    let plan = adf_plan::plan(&hourly, &paused, &PlanOptions::apply());
+    let change = trigger_change(&plan);
+    assert_eq!(
+        change.runtime_state,
+        Some((
+            Some(TriggerRuntimeState::Stopped),
+            Some(TriggerRuntimeState::Stopped)
+        ))
+    );
+    assert!(change.body_changed && !change.needs_stop && !change.needs_start);
+    let text = adf_plan::render::human(&plan, adf_plan::render::Style::plain());
+    assert!(
+        text.contains("      # runtime state: Stopped (kept)\n"),
+        "{text}"
+    );
+    let json = adf_plan::render::json(&plan);
+    let rendered = json["changes"]
+        .as_array()
+        .and_then(|changes| changes.iter().find(|c| c["kind"] == "trigger"))
+        .expect("trigger change");
+    assert_eq!(rendered["runtime_state"]["kept"], true);
+    let after = apply_in_memory(&plan, &hourly, &paused);
+    let trigger = after
+        .get(&adf_core::ResourceAddress::new(
+            Kind::Trigger,
+            "dailyTrigger",
+        ))
+        .expect("trigger");
+    assert_eq!(trigger.runtime_state(), Some(TriggerRuntimeState::Stopped));
+    assert!(!adf_plan::plan(&hourly, &after, &PlanOptions::apply()).has_changes());
+
+    // A changed trigger that was started: stopped to be written, started again (the in-memory
+    // ARM refuses a PUT on a started trigger).
+    let plan = adf_plan::plan(&hourly, &started, &PlanOptions::apply());
+    let change = trigger_change(&plan);
+    assert!(change.needs_stop && change.needs_start && change.runtime_state_kept);
+    let after = apply_in_memory(&plan, &hourly, &started);
+    let trigger = after
+        .get(&adf_core::ResourceAddress::new(
+            Kind::Trigger,
+            "dailyTrigger",
+        ))
+        .expect("trigger");
+    assert_eq!(trigger.runtime_state(), Some(TriggerRuntimeState::Started));
+
+    // Recreated with its factory (a new location): started again only if it was started.
+    let mut moved = desired.clone();
+    moved.resources[0].body["location"] = json!("westeurope");
+    moved.resources[1].body["location"] = json!("westeurope");
+    for (live, expected) in [(&started, true), (&paused, false)] {
+        let plan = adf_plan::plan(&moved, live, &PlanOptions::apply());
+        let change = trigger_change(&plan);
+        assert_eq!(change.action, Action::Replace);
+        assert_eq!(change.needs_start, expected);
+    }
 }

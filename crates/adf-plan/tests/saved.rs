@@ -268,3 +268,48 @@ fn secrets_are_read_again_and_must_match_the_planned_ones() {
         })
     );
 }
+
+#[test]
+fn a_saved_plan_carries_externals_an_unmanaged_factory_and_kept_trigger_states() {
+    let full = seed_lab_without_secrets();
+    let mut live = applied(&full);
+    live.resources.push(adf_plan::LiveResource::new(
+        ResourceAddress::new(Kind::LinkedService, "shared_kv"),
+        json!({"etag": "kv", "properties": {"type": "AzureKeyVault"}}),
+    ));
+    let mut desired = full.clone();
+    desired
+        .resources
+        .retain(|r| r.address.kind.is_factory_child());
+    desired.resource_group_managed = false;
+    desired.factory_managed = false;
+    desired.external = vec![ResourceAddress::new(Kind::LinkedService, "shared_kv")];
+    desired.resources[4].runtime_state = Some(adf_core::RuntimeStatePolicy::Keep);
+    desired.resources[4].body["properties"]["description"] = json!("hourly soon");
+    let plan = plan(&desired, &live, &PlanOptions::apply());
+    let saved = SavedPlan::new(&plan, &desired, &PlanOptions::apply(), SALT);
+    let text = saved.to_file_string();
+    assert!(text.contains("\"factory_managed\": false"), "{text}");
+    assert!(text.contains("\"runtime_state_kept\": true"), "{text}");
+    let read = SavedPlan::from_file_str(&text).expect("reads back");
+    assert_eq!(read, saved);
+    assert_eq!(
+        read.plan.external,
+        [ResourceAddress::new(Kind::LinkedService, "shared_kv")]
+    );
+    assert_eq!(read.desired_state(|_| None).expect("no secrets"), desired);
+    assert!(read.matches_desired(&desired));
+    // The factory it does not manage is no surprise; an external that went away is.
+    assert_eq!(read.check_live(&live), Ok(()));
+    let mut gone = live.clone();
+    gone.resources.retain(|r| r.address.name != "shared_kv");
+    let Err(SavedPlanError::Stale { changed }) = read.check_live(&gone) else {
+        panic!("not stale");
+    };
+    assert_eq!(changed, ["linkedService/shared_kv: deleted (external)"]);
+    // Plans that use none of this read as before, without the new fields.
+    let (_, _, plain) = saved_first_apply();
+    for field in ["factory_managed", "external", "runtime_state_kept"] {
+        assert!(!plain.contains(field), "{field}");
+    }
+}

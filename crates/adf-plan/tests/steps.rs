@@ -2,7 +2,7 @@
 
 mod common;
 
-use adf_core::{Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{Kind, ResourceAddress, RuntimeStatePolicy};
 use adf_plan::{Action, Phase, PlanOptions, Request, Steps};
 use common::*;
 use serde_json::json;
@@ -65,7 +65,7 @@ fn a_runtime_state_change_alone_is_a_stop_without_a_put() {
         .iter_mut()
         .find(|r| r.address.kind == Kind::Trigger)
         .expect("trigger");
-    trigger.runtime_state = Some(TriggerRuntimeState::Stopped);
+    trigger.runtime_state = Some(RuntimeStatePolicy::Stopped);
     assert_eq!(
         outline(&compiled(&desired, &live)),
         ["stop POST stop trigger/dailyTrigger"]

@@ -3,7 +3,7 @@
 
 use crate::sourcemap::SourceMap;
 use crate::yaml::Pos;
-use adf_core::{Kind, ResourceAddress, SecretSlot, TriggerRuntimeState};
+use adf_core::{Kind, ResourceAddress, RuntimeStatePolicy, SecretSlot};
 use serde_json::Value as Json;
 
 /// One entity as loaded, before the whole-spec checks.
@@ -17,7 +17,7 @@ pub(crate) struct Entity {
     /// Positions of the values in `body`, by JSON pointer (`/properties/...`).
     pub source_map: SourceMap,
     pub secrets: Vec<SecretSlot>,
-    pub runtime_state: Option<TriggerRuntimeState>,
+    pub runtime_state: Option<RuntimeStatePolicy>,
 }
 
 impl Entity {

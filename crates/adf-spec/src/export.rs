@@ -701,7 +701,7 @@ mod tests {
                 .get(&ResourceAddress::new(Kind::Trigger, "hourly"))
                 .unwrap()
                 .runtime_state,
-            Some(TriggerRuntimeState::Stopped)
+            Some(adf_core::RuntimeStatePolicy::Stopped)
         );
         // And exporting is deterministic.
         assert_eq!(export(&input(), Layout::SingleFile), exported);

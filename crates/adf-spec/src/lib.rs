@@ -52,6 +52,7 @@ mod interpolate;
 pub mod limits;
 mod load;
 mod merge;
+mod overrides;
 mod reader;
 mod refs;
 pub mod schema;

@@ -11,11 +11,12 @@
 use crate::checks;
 use crate::diagnostic::Diagnostic;
 use crate::merge::merge;
+use crate::overrides::Overrides;
 use crate::reader;
 use crate::sink::Sink;
 use crate::source::{LoadOptions, Loaded, SourceForm, SpecSource};
 use crate::studio::{self, StudioFolder};
-use crate::yaml::{self, Node, Pos};
+use crate::yaml::{self, Node, Pos, Value};
 
 /// Loads and validates spec files (merged in order) into a desired state.
 ///
@@ -33,15 +34,19 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         );
         return Err(sink.finish());
     }
-    let Some(root) = parse_and_merge(sources, &mut sink) else {
+    let mut overrides = Overrides::default();
+    let Some(root) = parse_and_merge(sources, &mut overrides, &mut sink) else {
         return Err(sink.finish());
     };
-    let studio_only = sources
+    let studio_files: Vec<bool> = sources
         .iter()
-        .all(|s| matches!(s.form, SourceForm::Studio(_)));
-    let read = reader::read(&root, options, studio_only, &mut sink);
-    checks::spec(&mut sink, &read.entities);
+        .map(|s| matches!(s.form, SourceForm::Studio(_)))
+        .collect();
+    let read = reader::read(&root, options, &studio_files, &mut sink, &mut overrides);
+    let applied = overrides.finish(&mut sink);
+    checks::spec(&mut sink, &read.entities, &read.external);
     let prune_keep = read.prune_keep.clone();
+    let (scope_include, scope_exclude) = read.scope.clone();
     let state = read.into_desired();
     if state.is_none() && sink.error_count() == 0 {
         // Every path that gives up reports why; this keeps the promise if one ever does not.
@@ -53,6 +58,9 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
             desired,
             warnings: diagnostics,
             prune_keep,
+            scope_include,
+            scope_exclude,
+            overrides: applied,
         }),
         _ => Err(diagnostics),
     }
@@ -61,7 +69,11 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
 /// Parses every file into a positioned tree and merges the trees in order. `None` when a
 /// file could not be read or no file gave a spec (each reported; every file is still parsed,
 /// so that every problem shows at once).
-fn parse_and_merge(sources: &[SpecSource], sink: &mut Sink<'_>) -> Option<Node> {
+fn parse_and_merge(
+    sources: &[SpecSource],
+    overrides: &mut Overrides,
+    sink: &mut Sink<'_>,
+) -> Option<Node> {
     let mut merged: Option<Node> = None;
     let mut unreadable = false;
     let mut first_factory_file: Option<&str> = None;
@@ -91,7 +103,13 @@ fn parse_and_merge(sources: &[SpecSource], sink: &mut Sink<'_>) -> Option<Node> 
             Err(error) => Err(error),
         };
         match parsed {
-            Ok(root) if root.as_map().is_some() => {
+            Ok(mut root) if root.as_map().is_some() => {
+                // Each file's rules, before a later file's list could replace them.
+                if let Value::Map(entries) = &mut root.value
+                    && let Some(at) = entries.iter().position(|(k, _)| k.text == "overrides")
+                {
+                    overrides.read(&entries.remove(at).1, sink);
+                }
                 merged = Some(match merged {
                     None => root,
                     Some(base) => {

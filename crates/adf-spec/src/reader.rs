@@ -9,6 +9,7 @@ use crate::checks::{self, type_hint};
 use crate::convert::{Converter, describe};
 use crate::entity::Entity;
 use crate::interpolate::{Scope, substitute};
+use crate::overrides::Overrides;
 use crate::refs;
 use crate::sink::Sink;
 use crate::source::LoadOptions;
@@ -16,10 +17,11 @@ use crate::sourcemap::SourceMap;
 use crate::suggest;
 use crate::yaml::{Key, Node, Pos, Value};
 use adf_core::naming;
+use adf_core::pattern::PatternError;
 use adf_core::rules;
 use adf_core::{
-    DesiredResource, DesiredState, FactoryTarget, Kind, ResourceAddress, SecretSlot,
-    TriggerRuntimeState,
+    DesiredResource, DesiredState, EntityPattern, FactoryTarget, Kind, ResourceAddress,
+    RuntimeStatePolicy, SecretSlot,
 };
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
@@ -29,6 +31,10 @@ pub fn top_level_keys() -> Vec<&'static str> {
     let mut keys = vec!["subscription", "vars", "resourceGroup", "factory"];
     keys.extend(Kind::ENTITIES.into_iter().filter_map(Kind::spec_key));
     keys.push("prune");
+    keys.push("scope");
+    keys.push("external");
+    keys.push("triggerRuntimeState");
+    keys.push("overrides");
     keys
 }
 
@@ -36,11 +42,12 @@ pub fn top_level_keys() -> Vec<&'static str> {
 pub const RESOURCE_GROUP_KEYS: [&str; 4] = ["name", "location", "tags", "managed"];
 
 /// The keys of `factory:`. Those after `globalParameters` go into the factory's `properties`.
-pub const FACTORY_KEYS: [&str; 10] = [
+pub const FACTORY_KEYS: [&str; 11] = [
     "name",
     "location",
     "tags",
     "identity",
+    "managed",
     "globalParameters",
     "properties",
     "publicNetworkAccess",
@@ -67,7 +74,11 @@ pub(crate) struct Read {
     /// The factory's global parameters (if any), then the entities in section order.
     pub entities: Vec<Entity>,
     /// `prune.keep`: patterns of live entities owned elsewhere.
-    pub prune_keep: Vec<String>,
+    pub prune_keep: Vec<EntityPattern>,
+    /// `scope.include` and `scope.exclude`.
+    pub scope: (Vec<EntityPattern>, Vec<EntityPattern>),
+    /// `external`: the entities another owner manages, each with where it is declared.
+    pub external: Vec<(ResourceAddress, Pos)>,
 }
 
 struct Group {
@@ -79,24 +90,30 @@ struct Group {
 
 struct FactorySpec {
     name: String,
+    /// `factory.managed`: when `false`, the body is not part of the desired state.
+    managed: bool,
     body: Json,
     secrets: Vec<SecretSlot>,
     globals: Option<Entity>,
 }
 
-/// Reads the merged spec tree `root`. `studio_only`: only ADF Studio JSON files were given
-/// (the target must come from an overlay).
+/// Reads the merged spec tree `root`. `studio_files`: for each source, whether it is an ADF
+/// Studio JSON file (when all are, the target must come from an overlay).
 pub(crate) fn read(
     root: &Node,
     options: &LoadOptions,
-    studio_only: bool,
+    studio_files: &[bool],
     sink: &mut Sink<'_>,
+    overrides: &mut Overrides,
 ) -> Read {
     let mut reader = Reader {
         sink,
+        overrides,
         env: &options.env,
         vars: BTreeMap::new(),
-        studio_only,
+        studio_only: studio_files.iter().all(|studio| *studio),
+        studio_files: studio_files.to_vec(),
+        trigger_default: None,
         secrets_optional: options.secrets_optional,
     };
     reader.spec(root, options)
@@ -121,13 +138,15 @@ impl Read {
                 runtime_state: None,
             });
         }
-        resources.push(DesiredResource {
-            address: ResourceAddress::new(Kind::Factory, factory.name.clone()),
-            path: target.resource_path(Kind::Factory, &factory.name),
-            body: factory.body,
-            secrets: factory.secrets,
-            runtime_state: None,
-        });
+        if factory.managed {
+            resources.push(DesiredResource {
+                address: ResourceAddress::new(Kind::Factory, factory.name.clone()),
+                path: target.resource_path(Kind::Factory, &factory.name),
+                body: factory.body,
+                secrets: factory.secrets,
+                runtime_state: None,
+            });
+        }
         for entity in self.entities {
             resources.push(DesiredResource {
                 path: target.resource_path(entity.kind, &entity.name),
@@ -140,6 +159,12 @@ impl Read {
         Some(DesiredState {
             target,
             resource_group_managed: group.managed,
+            factory_managed: factory.managed,
+            external: self
+                .external
+                .into_iter()
+                .map(|(address, _)| address)
+                .collect(),
             resources,
         })
     }
@@ -147,10 +172,16 @@ impl Read {
 
 struct Reader<'a, 's, 'b> {
     sink: &'s mut Sink<'b>,
+    /// The `overrides:` rules, applied to each entity as it is read.
+    overrides: &'s mut Overrides,
     env: &'a BTreeMap<String, String>,
     vars: BTreeMap<String, String>,
     /// Only ADF Studio JSON files were given: the target must come from an overlay.
     studio_only: bool,
+    /// For each source file, whether it is an ADF Studio JSON file.
+    studio_files: Vec<bool>,
+    /// `triggerRuntimeState`: the policy of triggers whose `runtimeState` no YAML file sets.
+    trigger_default: Option<RuntimeStatePolicy>,
     /// See [`LoadOptions::secrets_optional`].
     secrets_optional: bool,
 }
@@ -194,8 +225,14 @@ impl Reader<'_, '_, '_> {
                 None
             }
         };
-        let group = self.resource_group(root);
-        let mut factory = self.factory(root);
+        // The group's `managed` defaults to the factory's, so the factory's is read first.
+        let factory_managed = root
+            .get("factory")
+            .and_then(|factory| self.managed_flag(factory))
+            .is_none_or(|(managed, _)| managed);
+        let group = self.resource_group(root, factory_managed);
+        let mut factory = self.factory(root, factory_managed);
+        self.trigger_default = self.trigger_runtime_state(root);
 
         let mut entities = Vec::new();
         if let Some(globals) = factory.as_mut().and_then(|f| f.globals.take()) {
@@ -234,19 +271,179 @@ impl Reader<'_, '_, '_> {
             let _ = key;
         }
         let prune_keep = self.prune_keep(root.get_entry("prune"));
+        let scope = self.scope(root.get_entry("scope"));
+        let external = self.external(root.get_entry("external"));
         Read {
             subscription,
             group,
             factory,
             entities,
             prune_keep,
+            scope,
+            external,
+        }
+    }
+
+    /// `external: [KIND/NAME, ...]`: entities the spec references but another owner manages.
+    /// Each is one exact address (no `*`, no `@FOLDER`) of a factory child.
+    fn external(&mut self, entry: Option<&(Key, Node)>) -> Vec<(ResourceAddress, Pos)> {
+        let Some((_, list)) = entry else {
+            return Vec::new();
+        };
+        let items = match &list.value {
+            Value::Seq(items) => items,
+            Value::Null => return Vec::new(),
+            _ => {
+                self.sink.error(
+                    "wrong-type",
+                    list.pos,
+                    format!(
+                        "`external` must be a list of entity addresses, not {}",
+                        list.type_name()
+                    ),
+                    Some(
+                        "write `external: [integrationRuntime/SharedSHIR, linkedService/ls_keyvault]`"
+                            .into(),
+                    ),
+                );
+                return Vec::new();
+            }
+        };
+        let mut external: Vec<(ResourceAddress, Pos)> = Vec::new();
+        for item in items {
+            let Some(text) = self.string(item, "an `external` entry") else {
+                continue;
+            };
+            let address = match EntityPattern::parse(&text) {
+                Err(error) => {
+                    self.sink.error(
+                        "invalid-value",
+                        item.pos,
+                        error.to_string(),
+                        Some(PatternError::hint().replace(
+                            "optionally @FOLDER: KIND is `*` or",
+                            "one entity each: KIND is",
+                        )),
+                    );
+                    continue;
+                }
+                Ok(pattern) => match pattern.address() {
+                    Some(address) if address.kind != Kind::GlobalParameters => address,
+                    Some(_) => {
+                        self.sink.error(
+                            "invalid-value",
+                            item.pos,
+                            format!("`{text}`: global parameters cannot be external"),
+                            Some("they belong to the factory: define them under `factory.globalParameters`, or leave them out of the spec".into()),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.sink.error(
+                            "invalid-value",
+                            item.pos,
+                            format!("`{text}` is a pattern, but `external` takes the exact address of one entity"),
+                            Some("write one KIND/NAME per entity, without `*`, `@FOLDER` or a `*` kind (as in `linkedService/ls_keyvault`); to leave a set of live entities alone, use `prune.keep`".into()),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if let Err(error) = naming::check_name(address.kind, &address.name) {
+                self.sink.error(
+                    "invalid-name",
+                    item.pos,
+                    error.to_string(),
+                    Some(format!(
+                        "{} names have {}",
+                        address.kind.label(),
+                        error.rule
+                    )),
+                );
+                continue;
+            }
+            if !external.iter().any(|(known, _)| *known == address) {
+                external.push((address, item.pos));
+            }
+        }
+        external
+    }
+
+    /// `triggerRuntimeState: Started | Stopped | Keep`: the policy of every trigger whose
+    /// `runtimeState` no YAML file sets (a Studio file's `runtimeState` gives way to it).
+    fn trigger_runtime_state(&mut self, root: &Node) -> Option<RuntimeStatePolicy> {
+        let node = root.get("triggerRuntimeState")?;
+        if node.value == Value::Null {
+            return None;
+        }
+        self.runtime_state_policy(node, "triggerRuntimeState")
+    }
+
+    /// A `runtimeState` (or `triggerRuntimeState`) value: `Started`, `Stopped` or `Keep`.
+    fn runtime_state_policy(&mut self, node: &Node, key: &str) -> Option<RuntimeStatePolicy> {
+        let text = match &node.value {
+            Value::String { text, .. } => self.substitute(text, node.pos),
+            _ => String::new(),
+        };
+        let policy = RuntimeStatePolicy::parse(&text);
+        if policy.is_none() {
+            self.sink.error(
+                "invalid-value",
+                node.pos,
+                format!(
+                    "`{key}` must be `Started`, `Stopped` or `Keep`, not {}",
+                    describe(node)
+                ),
+                suggest::hint(&text, &RuntimeStatePolicy::NAMES).or_else(|| {
+                    Some("`Keep` leaves each trigger as it is live; see docs/spec.md, \"Triggers: `runtimeState`\"".into())
+                }),
+            );
+        }
+        policy
+    }
+
+    /// The `managed` flag of a `resourceGroup` or `factory` mapping, when it is written: a
+    /// boolean, or a `${...}` that becomes `true` or `false` (a wrong value is reported, and
+    /// counts as not written).
+    fn managed_flag(&mut self, node: &Node) -> Option<(bool, Pos)> {
+        let flag = node.get("managed")?;
+        match &flag.value {
+            Value::Bool(managed) => Some((*managed, flag.pos)),
+            Value::String { text, .. } if text.contains("${") => {
+                let errors = self.sink.error_count();
+                match self.substitute(text, flag.pos).as_str() {
+                    "true" => Some((true, flag.pos)),
+                    "false" => Some((false, flag.pos)),
+                    _ if self.sink.error_count() > errors => None,
+                    other => {
+                        self.sink.error(
+                            "wrong-type",
+                            flag.pos,
+                            format!(
+                                "`managed` must be `true` or `false`, and `{text}` is `{other}`"
+                            ),
+                            Some("give the variable the value `true` or `false`".into()),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.sink.error(
+                    "wrong-type",
+                    flag.pos,
+                    "`managed` must be `true` or `false`",
+                    None,
+                );
+                None
+            }
         }
     }
 
     /// `prune: {keep: [KIND/NAME, ...]}`: live entities the spec does not define but that are
     /// owned elsewhere (`--prune` leaves them, they are no drift). `KIND` is an entity kind as
     /// in addresses (`pipeline`, `linkedService`, ...) or `*`; `NAME` may hold `*`.
-    fn prune_keep(&mut self, entry: Option<&(Key, Node)>) -> Vec<String> {
+    fn prune_keep(&mut self, entry: Option<&(Key, Node)>) -> Vec<EntityPattern> {
         let Some((key, node)) = entry else {
             return Vec::new();
         };
@@ -254,43 +451,59 @@ impl Reader<'_, '_, '_> {
             return Vec::new();
         };
         self.check_keys(node, &["keep"], "in `prune`");
-        let Some(list) = node.get("keep") else {
-            return Vec::new();
+        node.get("keep")
+            .map(|list| self.patterns(list, "prune.keep"))
+            .unwrap_or_default()
+    }
+
+    /// `scope: {include: [...], exclude: [...]}`: the part of the spec commands cover, as
+    /// `--include`/`--exclude` (which add to it) would say.
+    fn scope(&mut self, entry: Option<&(Key, Node)>) -> (Vec<EntityPattern>, Vec<EntityPattern>) {
+        let Some((key, node)) = entry else {
+            return Default::default();
         };
+        let Some(node) = self.require_map(key, node, "`scope`") else {
+            return Default::default();
+        };
+        self.check_keys(node, &["include", "exclude"], "in `scope`");
+        let include = node
+            .get("include")
+            .map(|list| self.patterns(list, "scope.include"))
+            .unwrap_or_default();
+        let exclude = node
+            .get("exclude")
+            .map(|list| self.patterns(list, "scope.exclude"))
+            .unwrap_or_default();
+        (include, exclude)
+    }
+
+    /// A list of entity patterns (`pipeline/Legacy*`, `*.*@Staging`), each checked.
+    fn patterns(&mut self, list: &Node, what: &str) -> Vec<EntityPattern> {
         let Value::Seq(items) = &list.value else {
             self.sink.error(
                 "wrong-type",
                 list.pos,
                 format!(
-                    "`prune.keep` must be a list of patterns, not {}",
+                    "`{what}` must be a list of patterns, not {}",
                     list.type_name()
                 ),
-                Some("write `keep: [\"pipeline/Legacy*\", \"linkedService/shared*\"]`".into()),
+                Some("write one `- KIND/NAME` per line below it, as `- pipeline/Legacy*`".into()),
             );
             return Vec::new();
         };
-        let kinds: Vec<&str> = Kind::CHILDREN.iter().map(|k| k.address_prefix()).collect();
         let mut patterns = Vec::new();
         for item in items {
-            let Some(text) = self.string(item, "a `prune.keep` pattern") else {
+            let Some(text) = self.string(item, &format!("a `{what}` pattern")) else {
                 continue;
             };
-            let kind_ok = text.split_once('/').is_some_and(|(kind, name)| {
-                !name.is_empty()
-                    && (kind == "*" || kinds.iter().any(|k| k.eq_ignore_ascii_case(kind)))
-            });
-            if kind_ok {
-                patterns.push(text);
-            } else {
-                self.sink.error(
+            match EntityPattern::parse(&text) {
+                Ok(pattern) => patterns.push(pattern),
+                Err(error) => self.sink.error(
                     "invalid-value",
                     item.pos,
-                    format!("`{text}` is not a pattern of the form KIND/NAME"),
-                    Some(format!(
-                        "KIND is `*` or one of {}; NAME may hold `*`, as in `pipeline/Legacy*`",
-                        kinds.join(", ")
-                    )),
-                );
+                    error.to_string(),
+                    Some(PatternError::hint()),
+                ),
             }
         }
         patterns
@@ -471,7 +684,9 @@ impl Reader<'_, '_, '_> {
 
     // ----- resource group and factory ---------------------------------------------------------
 
-    fn resource_group(&mut self, root: &Node) -> Option<Group> {
+    /// `resourceGroup`; its `managed` defaults to `factory_managed`: a factory adfctl does not
+    /// own lives in a group it may not delete.
+    fn resource_group(&mut self, root: &Node, factory_managed: bool) -> Option<Group> {
         let Some((key, node)) = root.get_entry("resourceGroup") else {
             self.sink.error(
                 "missing-key",
@@ -487,18 +702,18 @@ impl Reader<'_, '_, '_> {
         };
         let node = self.require_map(key, node, "`resourceGroup`")?;
         self.check_keys(node, &RESOURCE_GROUP_KEYS, "in `resourceGroup`");
-        let managed = match node.get("managed").map(|n| (&n.value, n.pos)) {
-            None => true,
-            Some((Value::Bool(b), _)) => *b,
-            Some((_, pos)) => {
+        let managed = match self.managed_flag(node) {
+            None => factory_managed,
+            Some((true, pos)) if !factory_managed => {
                 self.sink.error(
-                    "wrong-type",
+                    "invalid-value",
                     pos,
-                    "`managed` must be `true` or `false`",
-                    None,
+                    "`resourceGroup.managed: true` with `factory.managed: false`: destroy could delete the group, and with it a factory adfctl does not own",
+                    Some("remove `resourceGroup.managed` (it then follows `factory.managed`), or set it to `false`".into()),
                 );
-                true
+                false
             }
+            Some((managed, _)) => managed,
         };
         let name = self.required_string(
             node,
@@ -571,7 +786,9 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    fn factory(&mut self, root: &Node) -> Option<FactorySpec> {
+    /// `factory`. When not `managed`, its settings are read (and checked) but not desired:
+    /// only its name and global parameters count.
+    fn factory(&mut self, root: &Node, managed: bool) -> Option<FactorySpec> {
         let Some((key, node)) = root.get_entry("factory") else {
             self.sink.error(
                 "missing-key",
@@ -601,13 +818,18 @@ impl Reader<'_, '_, '_> {
                 Some(format!("a factory name has {}", error.rule)),
             );
         }
-        let location = self.required_string(
-            node,
-            key,
-            "location",
-            "`factory`",
-            "an Azure region such as `eastus`",
-        );
+        let location = if managed {
+            self.required_string(
+                node,
+                key,
+                "location",
+                "`factory`",
+                "an Azure region such as `eastus`",
+            )
+        } else {
+            node.get("location")
+                .and_then(|n| self.string(n, "`location`"))
+        };
         let mut body = Map::new();
         let mut secrets = Vec::new();
         if let Some(location) = location {
@@ -665,6 +887,7 @@ impl Reader<'_, '_, '_> {
             .and_then(|(k, v)| self.global_parameters(k, v));
         Some(FactorySpec {
             name: name?,
+            managed,
             body: Json::Object(body),
             secrets,
             globals,
@@ -798,12 +1021,13 @@ impl Reader<'_, '_, '_> {
                 return None;
             }
         };
+        refs::expand_entity(kind, &mut properties);
+        self.overrides.apply(kind, name, &mut properties, self.sink);
         let runtime_state = if kind == Kind::Trigger {
             Some(self.take_runtime_state(&mut properties))
         } else {
             None
         };
-        refs::expand_entity(kind, &mut properties);
         checks::entity(self.sink, kind, name, &properties);
         if kind == Kind::LinkedService {
             checks::inline_credentials(self.sink, name, &properties);
@@ -873,33 +1097,27 @@ impl Reader<'_, '_, '_> {
         properties.clone()
     }
 
-    fn take_runtime_state(&mut self, properties: &mut Node) -> TriggerRuntimeState {
-        let Value::Map(entries) = &mut properties.value else {
-            return TriggerRuntimeState::Started;
+    /// Takes a trigger's `runtimeState` out of its properties and decides its policy: a
+    /// `runtimeState` written in a YAML file, else `triggerRuntimeState`, else the one in an
+    /// ADF Studio file (the development factory's state when it was saved), else `Started`.
+    fn take_runtime_state(&mut self, properties: &mut Node) -> RuntimeStatePolicy {
+        let written = match &mut properties.value {
+            Value::Map(entries) => entries
+                .iter()
+                .position(|(k, _)| k.text == "runtimeState")
+                .map(|index| entries.remove(index).1),
+            _ => None,
         };
-        let Some(index) = entries.iter().position(|(k, _)| k.text == "runtimeState") else {
-            return TriggerRuntimeState::Started;
+        let default = self.trigger_default;
+        let Some(node) = written else {
+            return default.unwrap_or(RuntimeStatePolicy::Started);
         };
-        let (_, node) = entries.remove(index);
-        let text = match &node.value {
-            Value::String { text, .. } => self.substitute(text, node.pos),
-            _ => String::new(),
-        };
-        match text.as_str() {
-            "Started" => TriggerRuntimeState::Started,
-            "Stopped" => TriggerRuntimeState::Stopped,
-            _ => {
-                self.sink.error(
-                    "invalid-value",
-                    node.pos,
-                    format!(
-                        "`runtimeState` must be `Started` or `Stopped`, not {}",
-                        describe(&node)
-                    ),
-                    suggest::hint(&text, &["Started", "Stopped"]),
-                );
-                TriggerRuntimeState::Started
-            }
+        let from_studio = self.studio_files.get(node.pos.file).copied() == Some(true);
+        let policy = self.runtime_state_policy(&node, "runtimeState");
+        match (policy, default) {
+            (_, Some(default)) if from_studio => default,
+            (Some(policy), _) => policy,
+            (None, default) => default.unwrap_or(RuntimeStatePolicy::Started),
         }
     }
 }

@@ -101,7 +101,7 @@ pub fn json_schema() -> Value {
             "managed",
             describe(
                 boolean.clone(),
-                "Whether adfctl owns the group (default `true`): creates it, and may delete it on destroy.",
+                "Whether adfctl owns the group (default: `factory.managed`, so `true`): creates it, and may delete it on destroy.",
             ),
         ),
     ]));
@@ -119,8 +119,18 @@ pub fn json_schema() -> Value {
                 "Globally unique: 3-63 letters, digits and single dashes.",
             ),
         ),
-        ("location", describe(string.clone(), "Azure region.")),
+        (
+            "location",
+            describe(string.clone(), "Azure region. Needed when `managed`."),
+        ),
         ("tags", reference("tags")),
+        (
+            "managed",
+            describe(
+                boolean.clone(),
+                "Whether adfctl owns the factory (default `true`). `false`: it must exist; adfctl never creates, changes or deletes it, and writes only the children the spec defines (global parameters included).",
+            ),
+        ),
         (
             "identity",
             describe(
@@ -183,10 +193,64 @@ pub fn json_schema() -> Value {
                     "keep",
                     describe(
                         json!({"type": "array", "items": {"type": "string", "minLength": 3}}),
-                        "Patterns KIND/NAME (`pipeline/Legacy*`, `*/teamB_*`) of live entities the spec does not define but that are owned elsewhere: `--prune` leaves them, and they are no drift.",
+                        "Entity patterns (`pipeline/Legacy*`, `*/teamB_*`, `*.*@Legacy`) of live entities the spec does not define but that are owned elsewhere: `--prune` leaves them, and they are no drift.",
                     ),
                 )]))),
                 "What `--prune` must leave alone.",
+            ),
+        ),
+        (
+            "scope",
+            describe(
+                nullable(strict(props(&[
+                    (
+                        "include",
+                        describe(
+                            json!({"type": "array", "items": {"type": "string", "minLength": 3}}),
+                            "Entity patterns (`pipeline/Load*`, `pipeline.Load*`, `*.*@Staging`): commands cover only these, plus what they reference. `--include` adds to them.",
+                        ),
+                    ),
+                    (
+                        "exclude",
+                        describe(
+                            json!({"type": "array", "items": {"type": "string", "minLength": 3}}),
+                            "Entity patterns commands leave alone, even when a covered entity references them (they must then exist live). `--exclude` adds to them.",
+                        ),
+                    ),
+                ]))),
+                "The part of the spec plan, apply and destroy cover.",
+            ),
+        ),
+        (
+            "overrides",
+            describe(
+                nullable(json!({"type": "array", "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["target"],
+                    "properties": {
+                        "target": {"type": "string", "minLength": 3, "description": "An entity pattern: `pipeline/PL_Load*`, `linkedService.LS_KeyVault`, `*.*@Staging`."},
+                        "set": {"type": "object", "description": "PATH: VALUE. Replaces values that exist. A path is relative to `properties`: `activities[CopySales].policy.timeout`."},
+                        "add": {"type": "object", "description": "PATH: VALUE. Adds keys that do not exist; appends to a list (or inserts at `[N]`)."},
+                        "remove": {"type": "array", "items": {"type": "string"}, "description": "Paths of keys or list elements that exist."},
+                        "optional": {"type": "boolean", "description": "No error when the target or a path matches nothing."}
+                    }
+                }})),
+                "Per-environment changes by path, deep inside entities, run after every file is merged. See docs/spec.md, \"Promoting across environments\".",
+            ),
+        ),
+        (
+            "external",
+            describe(
+                nullable(json!({"type": "array", "items": {"type": "string", "minLength": 3}})),
+                "Entities the spec references but another owner manages, each an exact KIND/NAME (`integrationRuntime/SharedSHIR`, `linkedService/ls_keyvault`): they must exist live; adfctl never creates, changes or deletes them.",
+            ),
+        ),
+        (
+            "triggerRuntimeState",
+            describe(
+                nullable(json!({"enum": ["Started", "Stopped", "Keep"]})),
+                "The runtime state of every trigger whose `runtimeState` no YAML file sets (an ADF Studio file's gives way to it). `Keep`: leave each trigger as it is live; new ones are created stopped.",
             ),
         ),
         (
@@ -366,8 +430,8 @@ pub fn json_schema() -> Value {
                     (
                         "runtimeState",
                         describe(
-                            json!({"enum": ["Started", "Stopped"]}),
-                            "adfctl's key: whether the trigger runs (default `Started`).",
+                            json!({"enum": ["Started", "Stopped", "Keep"]}),
+                            "adfctl's key: whether the trigger runs (default `triggerRuntimeState`, else `Started`); `Keep` leaves it as it is live (a new trigger is created stopped).",
                         ),
                     ),
                     (

@@ -135,7 +135,13 @@ pub struct Loaded {
     /// `prune.keep`: patterns (`pipeline/Legacy*`) of live entities the spec does not define
     /// but that are owned elsewhere; planning passes them on
     /// (`adf_plan::PlanOptions::keep_unmanaged`).
-    pub prune_keep: Vec<String>,
+    pub prune_keep: Vec<adf_core::EntityPattern>,
+    /// `scope.include`: the spec's own `--include` patterns (the flags add to them).
+    pub scope_include: Vec<adf_core::EntityPattern>,
+    /// `scope.exclude`: the spec's own `--exclude` patterns (the flags add to them).
+    pub scope_exclude: Vec<adf_core::EntityPattern>,
+    /// What the `overrides:` rules did, entity by entity, in the order they ran.
+    pub overrides: Vec<adf_core::AppliedOverride>,
 }
 
 /// A one-line summary of what a desired state holds: `1 resource group, 1 factory, 2 datasets`.
@@ -183,11 +189,16 @@ pub struct ValidationReport<'a> {
     pub resources: Vec<String>,
     /// Every diagnostic, with file, line, column and hint.
     pub diagnostics: &'a [crate::Diagnostic],
+    /// What the spec's `overrides:` rules did: `{address, op, path, origin}`, when valid.
+    pub overrides: &'a [adf_core::AppliedOverride],
 }
 
 impl<'a> ValidationReport<'a> {
     /// The report of a load of `files`.
     pub fn new(files: Vec<String>, result: &'a Result<Loaded, Vec<crate::Diagnostic>>) -> Self {
+        let overrides = result
+            .as_ref()
+            .map_or(&[][..], |loaded| loaded.overrides.as_slice());
         let (valid, summary, resources, diagnostics) = match result {
             Ok(loaded) => (
                 true,
@@ -209,6 +220,7 @@ impl<'a> ValidationReport<'a> {
             summary,
             resources,
             diagnostics,
+            overrides,
         }
     }
 }

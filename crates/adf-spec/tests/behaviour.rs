@@ -1,7 +1,7 @@
 //! What each feature of the spec language does to the desired state.
 #![allow(clippy::unwrap_used)]
 
-use adf_core::{DesiredState, Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{DesiredState, Kind, ResourceAddress, RuntimeStatePolicy};
 use adf_spec::{Diagnostic, LoadOptions, Loaded, SpecSource, load, render_plain};
 use serde_json::json;
 
@@ -185,7 +185,7 @@ fn triggers_take_runtime_state_and_short_pipelines() {
     let started = desired
         .get(&ResourceAddress::new(Kind::Trigger, "started"))
         .unwrap();
-    assert_eq!(started.runtime_state, Some(TriggerRuntimeState::Started));
+    assert_eq!(started.runtime_state, Some(RuntimeStatePolicy::Started));
     assert_eq!(
         started.body["properties"]["pipelines"],
         json!([{"pipelineReference": {"referenceName": "p", "type": "PipelineReference"}}])
@@ -193,7 +193,7 @@ fn triggers_take_runtime_state_and_short_pipelines() {
     let stopped = desired
         .get(&ResourceAddress::new(Kind::Trigger, "stopped"))
         .unwrap();
-    assert_eq!(stopped.runtime_state, Some(TriggerRuntimeState::Stopped));
+    assert_eq!(stopped.runtime_state, Some(RuntimeStatePolicy::Stopped));
     assert!(stopped.body["properties"].get("runtimeState").is_none());
     assert_eq!(
         stopped.references(),
@@ -371,8 +371,9 @@ fn an_overlay_that_patches_a_pipeline_no_earlier_file_defines_is_an_error() {
 fn prune_keep_patterns_are_read_and_checked() {
     let spec = format!("{HEADER}prune:\n  keep: [\"pipeline/Legacy*\", \"*/teamB_*\"]\n");
     let loaded = ok_with(&[&spec], &LoadOptions::default());
-    assert_eq!(loaded.prune_keep, ["pipeline/Legacy*", "*/teamB_*"]);
-    let found = errors("prune:\n  keep: [\"pipelines/x\", \"nokind\"]\n");
+    let texts: Vec<&str> = loaded.prune_keep.iter().map(|p| p.as_str()).collect();
+    assert_eq!(texts, ["pipeline/Legacy*", "*/teamB_*"]);
+    let found = errors("prune:\n  keep: [\"pipelnes/x\", \"nokind\"]\n");
     let bad: Vec<_> = found.iter().filter(|d| d.code == "invalid-value").collect();
     assert_eq!(bad.len(), 2, "{found:?}");
     assert!(
@@ -380,7 +381,7 @@ fn prune_keep_patterns_are_read_and_checked() {
             .hint
             .as_deref()
             .unwrap_or("")
-            .contains("pipeline/Legacy*")
+            .contains("pipeline/Load*")
     );
 }
 
@@ -402,4 +403,189 @@ fn a_subscription_that_is_not_a_guid_is_a_warning_that_names_it() {
             .warnings
             .is_empty()
     );
+}
+
+#[test]
+fn external_entities_may_be_referenced_without_being_defined() {
+    let spec = format!(
+        "{HEADER}external: [linkedService/ls_KeyVault, integrationRuntime/SharedSHIR, \"datasets.shared_ds\"]\n\
+         datasets:\n  local:\n    type: AzureBlob\n    linkedServiceName: ls_KeyVault\n    connectVia: SharedSHIR\n\
+         pipelines:\n  p:\n    activities:\n      - {{name: look, type: Lookup, typeProperties: {{dataset: shared_ds}}}}\n"
+    );
+    let desired = ok_with(&[&spec], &LoadOptions::default()).desired;
+    let external: Vec<String> = desired.external.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        external,
+        [
+            "linkedService/ls_KeyVault",
+            "integrationRuntime/SharedSHIR",
+            "dataset/shared_ds"
+        ]
+    );
+    assert!(desired.is_external(&ResourceAddress::new(Kind::LinkedService, "ls_keyvault")));
+    // Declared, not defined: nothing to write.
+    assert!(desired.of_kind(Kind::LinkedService).next().is_none());
+    assert!(ok("").external.is_empty());
+}
+
+#[test]
+fn external_entries_are_exact_addresses_of_entities_the_spec_does_not_define() {
+    let found = errors(
+        "external:\n  - pipeline/Load*\n  - nokind\n  - globalParameters/default\n  - pipeline/p\n\
+         pipelines:\n  p: {activities: []}\n",
+    );
+    let summary: Vec<(&str, usize, usize)> =
+        found.iter().map(|d| (d.code, d.line, d.column)).collect();
+    assert_eq!(
+        summary,
+        [
+            ("invalid-value", 5, 5),
+            ("invalid-value", 6, 5),
+            ("invalid-value", 7, 5),
+            ("external-defined", 8, 5)
+        ],
+        "{found:?}"
+    );
+    let hint = |i: usize| found[i].hint.clone().unwrap_or_default();
+    assert!(
+        found[0]
+            .message
+            .contains("`external` takes the exact address"),
+        "{found:?}"
+    );
+    assert!(hint(0).contains("prune.keep"), "{}", hint(0));
+    assert!(hint(1).contains("linkedService"), "{}", hint(1));
+    assert!(hint(3).contains("f.yaml:10:3"), "{}", hint(3));
+    let wrong = errors("external: linkedService/ls\n");
+    assert_eq!(wrong[0].code, "wrong-type", "{wrong:?}");
+}
+
+#[test]
+fn an_unmanaged_factory_is_not_desired_and_needs_no_location() {
+    let spec = "subscription: 00000000-0000-0000-0000-000000000000\n\
+                resourceGroup: {name: rg}\n\
+                factory:\n  name: fac\n  managed: false\n  tags: {owner: platform}\n  \
+                globalParameters: {env: {type: String, value: prod}}\n\
+                pipelines:\n  p: {activities: []}\n";
+    let desired = ok_with(&[spec], &LoadOptions::default()).desired;
+    assert!(!desired.factory_managed);
+    // The group's `managed` follows the factory's.
+    assert!(!desired.resource_group_managed);
+    let kinds: Vec<Kind> = desired.resources.iter().map(|r| r.address.kind).collect();
+    assert_eq!(kinds, [Kind::GlobalParameters, Kind::Pipeline]);
+    assert_eq!(desired.target.factory, "fac");
+    assert!(ok("").factory_managed);
+
+    let conflicting = "subscription: 00000000-0000-0000-0000-000000000000\n\
+                       resourceGroup: {name: rg, location: eastus, managed: true}\n\
+                       factory: {name: fac, managed: false}\n";
+    let found = load(
+        &[SpecSource::new("f.yaml", conflicting)],
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].line, found[0].column), (2, 54));
+    assert!(found[0].message.contains("`factory.managed: false`"));
+    assert!(
+        found[0]
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("remove `resourceGroup.managed`")
+    );
+    // A managed factory still needs its location.
+    let found = errors_in(
+        "subscription: s\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: fac}\n",
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("has no `location`")),
+        "{found:?}"
+    );
+}
+
+fn errors_in(spec: &str) -> Vec<Diagnostic> {
+    load(&[SpecSource::new("f.yaml", spec)], &LoadOptions::default()).unwrap_err()
+}
+
+#[test]
+fn trigger_runtime_state_keep_per_trigger_and_spec_wide() {
+    let triggers = "pipelines:\n  p: {activities: []}\ntriggers:\n  \
+                    plain: {type: ScheduleTrigger, pipelines: [p]}\n  \
+                    started: {type: ScheduleTrigger, runtimeState: Started, pipelines: [p]}\n  \
+                    kept: {type: ScheduleTrigger, runtimeState: Keep, pipelines: [p]}\n";
+    let policy = |desired: &DesiredState, name: &str| {
+        desired
+            .get(&ResourceAddress::new(Kind::Trigger, name))
+            .unwrap()
+            .runtime_state
+    };
+    let desired = ok(triggers);
+    assert_eq!(policy(&desired, "plain"), Some(RuntimeStatePolicy::Started));
+    assert_eq!(policy(&desired, "kept"), Some(RuntimeStatePolicy::Keep));
+    assert!(
+        desired
+            .get(&ResourceAddress::new(Kind::Trigger, "kept"))
+            .unwrap()
+            .body["properties"]
+            .get("runtimeState")
+            .is_none()
+    );
+    // The spec-wide default applies where no trigger says otherwise.
+    let desired = ok(&format!("triggerRuntimeState: Keep\n{triggers}"));
+    assert_eq!(policy(&desired, "plain"), Some(RuntimeStatePolicy::Keep));
+    assert_eq!(
+        policy(&desired, "started"),
+        Some(RuntimeStatePolicy::Started)
+    );
+    let desired = ok(&format!("triggerRuntimeState: Stopped\n{triggers}"));
+    assert_eq!(policy(&desired, "plain"), Some(RuntimeStatePolicy::Stopped));
+
+    let found = errors("triggerRuntimeState: keep\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].line, found[0].column), (4, 22));
+    assert!(
+        found[0]
+            .message
+            .contains("must be `Started`, `Stopped` or `Keep`")
+    );
+    assert_eq!(found[0].hint.as_deref(), Some("did you mean `Keep`?"));
+}
+
+#[test]
+fn scope_patterns_are_read_and_checked() {
+    let spec = format!(
+        "{HEADER}scope:\n  include: [\"pipeline.Load*\", \"*.*@Staging\"]\n  exclude: [\"pipeline/LoadDebug\"]\n"
+    );
+    let loaded = ok_with(&[&spec], &LoadOptions::default());
+    let texts = |list: &[adf_core::EntityPattern]| {
+        list.iter()
+            .map(|p| p.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        texts(&loaded.scope_include),
+        ["pipeline.Load*", "*.*@Staging"]
+    );
+    assert_eq!(texts(&loaded.scope_exclude), ["pipeline/LoadDebug"]);
+    let found = errors("scope:\n  include: pipeline/x\n  exclde: []\n");
+    let codes: Vec<_> = found.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["wrong-type", "unknown-key"], "{found:?}");
+}
+
+#[test]
+fn managed_may_come_from_a_variable() {
+    let spec = "subscription: 00000000-0000-0000-0000-000000000000\n\
+                vars: {owned: \"false\"}\n\
+                resourceGroup: {name: rg}\n\
+                factory: {name: fac, managed: \"${var:owned}\"}\n";
+    let desired = ok_with(&[spec], &LoadOptions::default()).desired;
+    assert!(!desired.factory_managed && !desired.resource_group_managed);
+    let found = errors_in(&spec.replace("\"false\"", "maybe"));
+    let wrong: Vec<_> = found.iter().filter(|d| d.code == "wrong-type").collect();
+    assert_eq!(wrong.len(), 1, "{found:?}");
+    assert_eq!((wrong[0].line, wrong[0].column), (4, 31));
+    assert!(wrong[0].message.contains("is `maybe`"), "{found:?}");
 }

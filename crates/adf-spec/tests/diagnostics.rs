@@ -169,11 +169,11 @@ fn references_and_runtime_state_errors() {
         "{HEADER}pipelines:\n  p: {{activities: []}}\ntriggers:\n  t:\n    type: ScheduleTrigger\n    runtimeState: stopped\n    pipelines: [P, q]\n"
     );
     insta::assert_snapshot!(check(&spec), @r"
-    spec.yaml:9:19: error: `runtimeState` must be `Started` or `Stopped`, not `stopped`
+    spec.yaml:9:19: error: `runtimeState` must be `Started`, `Stopped` or `Keep`, not `stopped`
       hint: did you mean `Stopped`?
     spec.yaml:10:17: warning: pipeline `P` is defined as `p`; ADF matches names ignoring case
       hint: write `p` to match the definition
     spec.yaml:10:20: error: trigger `t` references pipeline `q`, which the spec does not define
-      hint: define it under `pipelines:`, or correct the name
+      hint: define it under `pipelines:`, correct the name, or list `pipeline/q` under `external:` if another team owns it
     ");
 }

@@ -3,7 +3,7 @@
 //! of that folder as its overlay.
 #![allow(clippy::unwrap_used)]
 
-use adf_core::{Kind, TriggerRuntimeState};
+use adf_core::{Kind, RuntimeStatePolicy};
 use adf_spec::{LoadOptions, Loaded, SpecSource, load, render_plain};
 use std::path::{Path, PathBuf};
 
@@ -151,8 +151,8 @@ fn overlays_change_what_they_say() {
     assert!(prod.of_kind(Kind::ResourceGroup).next().is_none());
     let trigger =
         |d: &adf_core::DesiredState| d.of_kind(Kind::Trigger).next().unwrap().runtime_state;
-    assert_eq!(trigger(&dev), Some(TriggerRuntimeState::Stopped));
-    assert_eq!(trigger(&prod), Some(TriggerRuntimeState::Started));
+    assert_eq!(trigger(&dev), Some(RuntimeStatePolicy::Stopped));
+    assert_eq!(trigger(&prod), Some(RuntimeStatePolicy::Started));
     let retention = |d: &adf_core::DesiredState| {
         d.of_kind(Kind::Pipeline).next().unwrap().body["properties"]["parameters"]["retentionDays"]
             ["defaultValue"]
@@ -186,7 +186,7 @@ fn foreach_example_has_every_convenience_expanded() {
     );
     let trigger = desired.of_kind(Kind::Trigger).next().unwrap();
     assert!(trigger.body["properties"].get("runtimeState").is_none());
-    assert_eq!(trigger.runtime_state, Some(TriggerRuntimeState::Stopped));
+    assert_eq!(trigger.runtime_state, Some(RuntimeStatePolicy::Stopped));
     let globals = desired.of_kind(Kind::GlobalParameters).next().unwrap();
     assert_eq!(globals.address.name, "default");
     assert_eq!(

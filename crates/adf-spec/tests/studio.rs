@@ -1,7 +1,7 @@
 //! ADF Studio git JSON files as spec sources: what they become, and where diagnostics point.
 #![allow(clippy::unwrap_used)]
 
-use adf_core::{Kind, ResourceAddress, TriggerRuntimeState};
+use adf_core::{Kind, ResourceAddress, RuntimeStatePolicy};
 use adf_spec::{LoadOptions, SpecSource, StudioFolder, load};
 use serde_json::json;
 
@@ -74,7 +74,7 @@ fn a_repository_with_a_target_overlay_loads() {
     let trigger = desired
         .get(&ResourceAddress::new(Kind::Trigger, "t"))
         .unwrap();
-    assert_eq!(trigger.runtime_state, Some(TriggerRuntimeState::Stopped));
+    assert_eq!(trigger.runtime_state, Some(RuntimeStatePolicy::Stopped));
 }
 
 #[test]
@@ -186,4 +186,28 @@ fn a_second_factory_file_is_a_warning_naming_both_files() {
         .unwrap_or_else(|| panic!("{:?}", loaded.warnings));
     assert_eq!(warning.file, "repo/factory/old-factory.json");
     assert!(warning.message.contains("repo/factory/dev-factory.json"));
+}
+
+#[test]
+fn a_spec_wide_trigger_policy_replaces_the_state_saved_in_studio_files_not_an_overlays() {
+    let policy = |overlay: &str| {
+        let mut sources = repository();
+        sources.push(SpecSource::new("prod.yaml", format!("{TARGET}{overlay}")));
+        let loaded = load(&sources, &LoadOptions::default()).unwrap();
+        loaded
+            .desired
+            .get(&ResourceAddress::new(Kind::Trigger, "t"))
+            .unwrap()
+            .runtime_state
+    };
+    // The file's `Stopped` is the development factory's state when it was saved.
+    assert_eq!(policy(""), Some(RuntimeStatePolicy::Stopped));
+    assert_eq!(
+        policy("triggerRuntimeState: Keep\n"),
+        Some(RuntimeStatePolicy::Keep)
+    );
+    assert_eq!(
+        policy("triggerRuntimeState: Keep\ntriggers:\n  t: {runtimeState: Started}\n"),
+        Some(RuntimeStatePolicy::Started)
+    );
 }

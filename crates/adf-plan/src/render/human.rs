@@ -1,6 +1,9 @@
 //! The Terraform-like human rendering.
 
-use super::{DiffLine, Style, body_lines, pipeline_charge_line, summary_line, trigger_steps};
+use super::{
+    DiffLine, Style, body_lines, kept_runtime_state, pipeline_charge_line, summary_line,
+    trigger_steps,
+};
 use crate::{Action, Plan, PlanMode};
 use std::fmt::Write;
 
@@ -82,8 +85,14 @@ pub fn human(plan: &Plan, style: Style) -> String {
         if let Some(reason) = &change.reason {
             let _ = writeln!(out, "      # {}", clean(reason));
         }
+        if let Some(state) = kept_runtime_state(change) {
+            let _ = writeln!(out, "      # {state}");
+        }
         if let Some(steps) = trigger_steps(change) {
             let _ = writeln!(out, "      # {steps}");
+        }
+        for applied in &change.overrides {
+            let _ = writeln!(out, "      # override: {}", clean(&applied.to_string()));
         }
         for line in body_lines(change) {
             let text = match line {
@@ -130,6 +139,21 @@ pub fn human(plan: &Plan, style: Style) -> String {
             let _ = writeln!(out, "    {}", clean(&address.to_string()));
         }
         out.push('\n');
+    }
+    if !plan.external.is_empty() {
+        let _ = writeln!(
+            out,
+            "External: {} live resource{} owned elsewhere (spec `external`), referenced and never changed:",
+            plan.external.len(),
+            super::plural(plan.external.len())
+        );
+        for address in &plan.external {
+            let _ = writeln!(out, "    {}", clean(&address.to_string()));
+        }
+        out.push('\n');
+    }
+    for line in super::scope_lines(plan) {
+        let _ = writeln!(out, "{}", clean(&line));
     }
     for note in &plan.notes {
         let _ = writeln!(out, "note: {}", clean(note));

@@ -21,9 +21,21 @@ struct JsonPlan {
     unmanaged: Vec<String>,
     /// Live entities not in the spec that `prune.keep` says are owned elsewhere.
     kept_unmanaged: Vec<String>,
+    /// Live entities the spec declares `external`: referenced, owned elsewhere, never changed.
+    external: Vec<String>,
+    /// With `--include`/`--exclude`: what the selection pulled in and left alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<JsonScope>,
     notes: Vec<String>,
     /// The inactive-pipeline charge now and after (see `crate::cost`).
     inactive_pipeline_charge: JsonCharge,
+}
+
+#[derive(Serialize)]
+struct JsonScope {
+    dependencies: Vec<String>,
+    excluded_dependencies: Vec<String>,
+    out_of_scope: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -63,6 +75,9 @@ struct JsonChange {
     depends_on: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     runtime_state: Option<JsonRuntimeState>,
+    /// What the spec's override rules did to this entity: `{address, op, path, origin}`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    overrides: Vec<adf_core::AppliedOverride>,
     before: Option<Value>,
     after: Option<Value>,
 }
@@ -147,6 +162,8 @@ struct JsonRuntimeState {
     after: Option<&'static str>,
     stop: bool,
     start: bool,
+    /// `runtimeState: Keep`: `after` is the live state, kept (stopped for a new trigger).
+    kept: bool,
 }
 
 fn change(change: &ResourceChange) -> JsonChange {
@@ -170,7 +187,9 @@ fn change(change: &ResourceChange) -> JsonChange {
                 after: after.map(state),
                 stop: change.needs_stop,
                 start: change.needs_start,
+                kept: change.runtime_state_kept,
             }),
+        overrides: change.overrides.clone(),
         // A no-op's bodies say nothing a reviewer needs: left out (null).
         before: change
             .before
@@ -186,7 +205,8 @@ fn change(change: &ResourceChange) -> JsonChange {
 /// The plan as versioned JSON: `format_version`, `mode`, `target`, `summary`
 /// {create, update, replace, delete, noop}, `changes[]` {address, kind, name, action, reason,
 /// changed_secrets, depends_on, runtime_state?, before, after} in execution order (no-ops
-/// last), `unmanaged`, `notes` and `inactive_pipeline_charge` {now, after: {monthly_usd,
+/// last), `unmanaged`, `kept_unmanaged`, `external`, `notes` and `inactive_pipeline_charge`
+/// {now, after: {monthly_usd,
 /// pipelines, inactive_pipelines}, monthly_usd_per_inactive_pipeline}.
 pub fn json(plan: &Plan) -> Value {
     let summary = plan.summary();
@@ -209,6 +229,16 @@ pub fn json(plan: &Plan) -> Value {
         resource_changes: plan.changes.iter().map(terraform).collect(),
         unmanaged: plan.unmanaged.iter().map(ToString::to_string).collect(),
         kept_unmanaged: plan.kept.iter().map(ToString::to_string).collect(),
+        external: plan.external.iter().map(ToString::to_string).collect(),
+        scope: plan.scope.as_ref().map(|scope| {
+            let names =
+                |list: &[adf_core::ResourceAddress]| list.iter().map(ToString::to_string).collect();
+            JsonScope {
+                dependencies: names(&scope.dependencies),
+                excluded_dependencies: names(&scope.excluded_dependencies),
+                out_of_scope: names(&scope.out_of_scope),
+            }
+        }),
         notes: plan.notes.clone(),
         inactive_pipeline_charge: {
             let charge = crate::cost::of_plan(plan);

@@ -1,6 +1,8 @@
 //! The markdown rendering, for pull-request comments.
 
-use super::{DiffLine, body_lines, pipeline_charge_line, summary_line, trigger_steps};
+use super::{
+    DiffLine, body_lines, kept_runtime_state, pipeline_charge_line, summary_line, trigger_steps,
+};
 use crate::{Action, Plan, ResourceChange};
 use adf_core::Kind;
 use serde_json::Value;
@@ -59,6 +61,7 @@ pub fn markdown_within(plan: &Plan, limit: usize) -> String {
                 .reason
                 .iter()
                 .cloned()
+                .chain(kept_runtime_state(change))
                 .chain(trigger_steps(change))
                 .collect();
             let row = format!(
@@ -124,6 +127,30 @@ pub fn markdown_within(plan: &Plan, limit: usize) -> String {
             super::plural(plan.kept.len())
         );
     }
+    if !plan.external.is_empty() {
+        let listed: Vec<String> = plan
+            .external
+            .iter()
+            .take(50)
+            .map(|a| format!("`{}`", code(&a.to_string())))
+            .collect();
+        let more = plan.external.len().saturating_sub(listed.len());
+        let _ = writeln!(
+            footer,
+            "External (owned elsewhere, referenced, never changed): {}{}\n",
+            listed.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    for line in super::scope_lines(plan) {
+        if !line.is_empty() {
+            let _ = writeln!(footer, "{}\n", escape(&line));
+        }
+    }
     for note in plan.notes.iter().take(20) {
         let _ = writeln!(footer, "> note: {}", escape(note));
     }
@@ -162,6 +189,9 @@ fn details(change: &ResourceChange) -> Option<String> {
     }
     if let Some(steps) = trigger_steps(change) {
         let _ = writeln!(out, "{}\n", escape(&steps));
+    }
+    for applied in &change.overrides {
+        let _ = writeln!(out, "Override: `{}`\n", code(&applied.to_string()));
     }
     if let Some(graph) = pipeline_graph(change) {
         let _ = writeln!(out, "```mermaid\n{graph}```\n");

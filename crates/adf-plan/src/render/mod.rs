@@ -70,6 +70,85 @@ pub(crate) fn pipeline_charge_line(plan: &Plan) -> Option<String> {
     })
 }
 
+/// How many names a scope line lists before it says `and N more`.
+const SCOPE_NAMES_SHOWN: usize = 10;
+
+/// The lines that say what `--include`/`--exclude` pulled in and left alone (none without a
+/// scope), and the overrides applied to resources the plan leaves unchanged (those with a
+/// change show theirs with the change).
+pub(crate) fn scope_lines(plan: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    let list = |addresses: &[adf_core::ResourceAddress]| {
+        let mut names: Vec<String> = addresses
+            .iter()
+            .take(SCOPE_NAMES_SHOWN)
+            .map(ToString::to_string)
+            .collect();
+        if addresses.len() > SCOPE_NAMES_SHOWN {
+            names.push(format!("and {} more", addresses.len() - SCOPE_NAMES_SHOWN));
+        }
+        names.join(", ")
+    };
+    if let Some(scope) = &plan.scope {
+        if !scope.dependencies.is_empty() {
+            lines.push(format!(
+                "Scope: {} dependenc{} pulled in (the selection needs them): {}",
+                scope.dependencies.len(),
+                if scope.dependencies.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                list(&scope.dependencies)
+            ));
+        }
+        if !scope.excluded_dependencies.is_empty() {
+            lines.push(format!(
+                "Scope: {} excluded dependenc{} not deployed (must exist live): {}",
+                scope.excluded_dependencies.len(),
+                if scope.excluded_dependencies.len() == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
+                list(&scope.excluded_dependencies)
+            ));
+        }
+        lines.push(format!(
+            "Scope: {} resource{} out of scope (--include/--exclude), left alone{}{}",
+            scope.out_of_scope.len(),
+            plural(scope.out_of_scope.len()),
+            if scope.out_of_scope.is_empty() {
+                ""
+            } else {
+                ": "
+            },
+            list(&scope.out_of_scope)
+        ));
+    }
+    let unchanged: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::NoOp)
+        .flat_map(|c| {
+            c.overrides
+                .iter()
+                .map(move |o| format!("{}: {o}", c.address))
+        })
+        .collect();
+    if !unchanged.is_empty() {
+        lines.push(format!(
+            "Overrides on unchanged resources ({}):",
+            unchanged.len()
+        ));
+        lines.extend(unchanged.into_iter().map(|line| format!("    {line}")));
+    }
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
 pub(crate) fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }
@@ -181,6 +260,20 @@ pub(crate) fn property_lines(before: &Value, after: &Value) -> Vec<DiffLine> {
         }
     }
     lines
+}
+
+/// The state a trigger under `runtimeState: Keep` ends in, said so:
+/// `runtime state: Stopped (kept)`; `None` for other changes.
+pub(crate) fn kept_runtime_state(change: &ResourceChange) -> Option<String> {
+    if !change.runtime_state_kept {
+        return None;
+    }
+    let (live, desired) = change.runtime_state?;
+    let state = crate::diff::state_name(desired);
+    Some(match live {
+        Some(_) => format!("runtime state: {state} (kept)"),
+        None => format!("runtime state: {state} (Keep: a new trigger is created stopped)"),
+    })
 }
 
 /// The text describing a trigger's runtime-state handling, if any.

@@ -49,7 +49,7 @@ pub fn trigger(
     state: Option<TriggerRuntimeState>,
 ) -> DesiredResource {
     let mut trigger = child(Kind::Trigger, name, properties);
-    trigger.runtime_state = state;
+    trigger.runtime_state = state.map(Into::into);
     trigger
 }
 
@@ -90,6 +90,8 @@ pub fn state(resources: Vec<DesiredResource>) -> DesiredState {
     DesiredState {
         target: target(),
         resource_group_managed: true,
+        factory_managed: true,
+        external: Vec::new(),
         resources,
     }
 }

@@ -16,11 +16,14 @@ use std::collections::{HashMap, HashSet};
 /// At most this many reference cycles are reported (each costs the length of its path).
 const MAX_REPORTED_CYCLES: usize = 100;
 
-/// The checks that need the whole spec, in this order: names, references, cycles, limits.
-pub(crate) fn spec(sink: &mut Sink<'_>, entities: &[Entity]) {
+/// The checks that need the whole spec, in this order: names, external entities,
+/// references, cycles, limits. `external`: the entities declared `external`, with where.
+pub(crate) fn spec(sink: &mut Sink<'_>, entities: &[Entity], external: &[(ResourceAddress, Pos)]) {
     let mut checker = Checker { sink };
     checker.check_names(entities);
-    checker.check_references(entities);
+    checker.check_external(entities, external);
+    let external: HashSet<&ResourceAddress> = external.iter().map(|(a, _)| a).collect();
+    checker.check_references(entities, &external);
     checker.check_cycles(entities);
     checker.check_limits(entities);
 }
@@ -76,7 +79,37 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn check_references(&mut self, entities: &[Entity]) {
+    /// An entity is the spec's or another owner's, not both.
+    fn check_external(&mut self, entities: &[Entity], external: &[(ResourceAddress, Pos)]) {
+        if external.is_empty() {
+            return;
+        }
+        let defined: HashMap<ResourceAddress, &Entity> = entities
+            .iter()
+            .map(|e| (ResourceAddress::new(e.kind, e.name.clone()), e))
+            .collect();
+        for (address, pos) in external {
+            if let Some(entity) = defined.get(address) {
+                self.sink.error(
+                    "external-defined",
+                    *pos,
+                    format!(
+                        "{} `{}` is declared external (owned elsewhere), but the spec defines it too",
+                        address.kind.label(),
+                        address.name
+                    ),
+                    Some(format!(
+                        "remove it from `external` to manage it here, or remove its definition at {}:{}:{} to leave it to its owner",
+                        self.sink.file_name(entity.name_pos.file),
+                        entity.name_pos.line,
+                        entity.name_pos.column
+                    )),
+                );
+            }
+        }
+    }
+
+    fn check_references(&mut self, entities: &[Entity], external: &HashSet<&ResourceAddress>) {
         // Exact names, and lower-cased names (ADF compares names ignoring case), per kind.
         let mut defined: HashMap<Kind, Vec<&str>> = HashMap::new();
         let mut exact: HashSet<(Kind, &str)> = HashSet::new();
@@ -92,7 +125,10 @@ impl Checker<'_, '_> {
             let positions = reference_positions(entity);
             for address in entity.body_references() {
                 let pos = positions.get(&address).copied().unwrap_or(entity.name_pos);
-                if exact.contains(&(address.kind, address.name.as_str())) {
+                // Declared external: it must exist live, which the plan checks.
+                if exact.contains(&(address.kind, address.name.as_str()))
+                    || external.contains(&address)
+                {
                     continue;
                 }
                 if let Some(actual) = folded.get(&(address.kind, address.name.to_ascii_lowercase()))
@@ -128,7 +164,9 @@ impl Checker<'_, '_> {
                 let hint = suggest::did_you_mean(&address.name, names.iter().copied())
                     .map(|best| format!("did you mean `{best}`?"))
                     .unwrap_or_else(|| {
-                        format!("define it under `{section}:`, or correct the name")
+                        format!(
+                            "define it under `{section}:`, correct the name, or list `{address}` under `external:` if another team owns it"
+                        )
                     });
                 self.sink.error(
                     "dangling-reference",

@@ -1,12 +1,13 @@
 //! `adfctl apply`: plan and apply a spec, or apply a saved plan exactly.
 
 use super::plan::{PlanFormat, print_plan};
+use super::scope_args::ScopeArgs;
 use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
 use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
-use adf_plan::{Action, PlanOptions, saved::SavedPlan};
+use adf_plan::{Action, PlanMode, saved::SavedPlan};
 use std::path::PathBuf;
 
 /// Arguments of `adfctl apply`.
@@ -27,6 +28,9 @@ pub struct ApplyArgs {
 
     #[command(flatten)]
     target: TargetArgs,
+
+    #[command(flatten)]
+    scope: ScopeArgs,
 
     /// Apply without asking for confirmation (needed without a terminal).
     #[arg(long)]
@@ -49,6 +53,12 @@ pub struct ApplyArgs {
 /// Runs `adfctl apply`.
 pub fn run(args: ApplyArgs) -> Outcome {
     match &args.planfile {
+        Some(_) if !args.scope.include.is_empty() || !args.scope.exclude.is_empty() => {
+            Err(CliError::with_hint(
+                "--include and --exclude select from a spec; a saved plan is applied as it was made",
+                "give them to `adfctl plan --out` instead",
+            ))
+        }
         Some(path) => apply_saved(&args, path),
         None => apply_spec(&args),
     }
@@ -75,11 +85,7 @@ fn refuse_replacements(plan: &adf_plan::Plan, allowed: bool) -> Result<(), CliEr
 
 fn apply_spec(args: &ApplyArgs) -> Outcome {
     let session = Session::open(&spec_of(args))?;
-    let options = PlanOptions {
-        prune: args.prune,
-        keep_unmanaged: session.loaded.prune_keep.clone(),
-        ..PlanOptions::apply()
-    };
+    let options = session.plan_options(PlanMode::Apply, args.prune, &args.scope)?;
     session.connected(&args.target, async |connection, loaded| {
         let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
@@ -126,6 +132,7 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
         saved.check_live(&live).map_err(|error| {
             CliError::new(format!("refusing to apply {}: {error}", path.display()))
         })?;
+        session::check_preconditions(&desired, &live, saved.plan.mode)?;
         print_plan(&saved.plan, PlanFormat::Human);
         if !saved.plan.has_changes() {
             return Ok(ExitStatus::Success);

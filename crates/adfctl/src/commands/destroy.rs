@@ -1,12 +1,13 @@
 //! `adfctl destroy`: delete what the spec manages.
 
 use super::plan::{PlanFormat, print_plan};
+use super::scope_args::ScopeArgs;
 use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
 use crate::error::Outcome;
 use crate::exit::ExitStatus;
-use adf_plan::PlanOptions;
+use adf_plan::PlanMode;
 
 /// Arguments of `adfctl destroy`.
 #[derive(Debug, clap::Args)]
@@ -16,6 +17,9 @@ pub struct DestroyArgs {
 
     #[command(flatten)]
     target: TargetArgs,
+
+    #[command(flatten)]
+    scope: ScopeArgs,
 
     /// Destroy without asking for confirmation (needed without a terminal).
     #[arg(long)]
@@ -31,9 +35,9 @@ pub fn run(mut args: DestroyArgs) -> Outcome {
     // Deletes need no bodies, so no secret values either.
     args.spec.secrets_optional = true;
     let session = Session::open(&args.spec)?;
+    let options = session.plan_options(PlanMode::Destroy, false, &args.scope)?;
     session.connected(&args.target, async |connection, loaded| {
-        let (live, plan) =
-            session::make_plan(connection, &loaded.desired, &PlanOptions::destroy()).await?;
+        let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
         if !plan.has_changes() {
             return Ok(ExitStatus::Success);

@@ -9,6 +9,7 @@ pub mod export;
 pub mod plan;
 pub mod run;
 pub mod schema;
+pub mod scope_args;
 pub mod session;
 pub mod spec_args;
 pub mod target;

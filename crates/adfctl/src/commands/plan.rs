@@ -1,11 +1,12 @@
 //! `adfctl plan`
 
+use super::scope_args::ScopeArgs;
 use super::session::{self, Session};
 use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
 use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
-use adf_plan::{Plan, PlanOptions, saved::SavedPlan};
+use adf_plan::{Plan, PlanMode, saved::SavedPlan};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -28,6 +29,9 @@ pub struct PlanArgs {
 
     #[command(flatten)]
     target: TargetArgs,
+
+    #[command(flatten)]
+    scope: ScopeArgs,
 
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
@@ -65,15 +69,12 @@ pub struct PlanArgs {
 /// Runs `adfctl plan`.
 pub fn run(args: PlanArgs) -> Outcome {
     let session = Session::open(&args.spec)?;
-    let options = if args.destroy {
-        PlanOptions::destroy()
+    let mode = if args.destroy {
+        PlanMode::Destroy
     } else {
-        PlanOptions {
-            prune: args.prune,
-            keep_unmanaged: session.loaded.prune_keep.clone(),
-            ..PlanOptions::apply()
-        }
+        PlanMode::Apply
     };
+    let options = session.plan_options(mode, args.prune && !args.destroy, &args.scope)?;
     let (_live, plan) = session.connected(&args.target, async |connection, loaded| {
         session::make_plan(connection, &loaded.desired, &options).await
     })?;

@@ -1,13 +1,14 @@
 //! What plan, apply and destroy share: load the spec, connect, refresh, plan, and the
 //! execution of a plan with progress on stderr.
 
+use super::scope_args::ScopeArgs;
 use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use adf_core::DesiredState;
 use adf_engine::{ApplyEvent, ApplyOptions, ApplyReport, Phase, StepStatus};
-use adf_plan::{LiveState, Plan, PlanOptions};
+use adf_plan::{LiveState, Plan, PlanMode, PlanOptions};
 use adf_spec::Loaded;
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -24,6 +25,23 @@ impl Session {
     pub fn open(spec: &SpecArgs) -> Result<Session, CliError> {
         Ok(Session {
             loaded: spec.load()?,
+        })
+    }
+
+    /// How to plan this spec: `mode`, `--prune`, the spec's `prune.keep` and override
+    /// records, and the `--include`/`--exclude` selection.
+    pub fn plan_options(
+        &self,
+        mode: PlanMode,
+        prune: bool,
+        scope: &ScopeArgs,
+    ) -> Result<PlanOptions, CliError> {
+        Ok(PlanOptions {
+            mode,
+            prune,
+            keep_unmanaged: self.loaded.prune_keep.clone(),
+            scope: scope.scope(&self.loaded)?,
+            overrides: self.loaded.overrides.clone(),
         })
     }
 
@@ -99,24 +117,37 @@ pub async fn make_plan(
 ) -> Result<(LiveState, Plan), CliError> {
     let list_group = options.mode == adf_plan::PlanMode::Destroy;
     let live = refresh(connection, desired, list_group).await?;
-    let group = adf_core::ResourceAddress::new(
-        adf_core::Kind::ResourceGroup,
-        &desired.target.resource_group,
-    );
-    if !desired.resource_group_managed
-        && options.mode == adf_plan::PlanMode::Apply
-        && live.get(&group).is_none()
-    {
-        return Err(CliError::with_hint(
-            format!(
-                "resource group `{}` does not exist, and the spec says `managed: false` (adfctl may not create it)",
-                desired.target.resource_group
-            ),
-            "ask its owners to create it, or set `resourceGroup.managed: true` in the spec",
-        ));
-    }
+    check_preconditions(desired, &live, options.mode)?;
     let plan = adf_plan::plan(desired, &live, options);
+    if let Some(scope) = &plan.scope {
+        report_unmet(adf_plan::unmet_scope(scope, &live))?;
+    }
     Ok((live, plan))
+}
+
+/// Refuses what adfctl may not create and that does not exist live (an unmanaged group or
+/// factory, the spec's `external` entities: [`adf_plan::unmet_preconditions`]), before
+/// anything is applied. Every unmet precondition is reported, each with its hint.
+pub fn check_preconditions(
+    desired: &DesiredState,
+    live: &LiveState,
+    mode: PlanMode,
+) -> Result<(), CliError> {
+    report_unmet(adf_plan::unmet_preconditions(desired, live, mode))
+}
+
+/// Reports every unmet precondition, each with its hint; `Ok` when there is none.
+fn report_unmet(unmet: Vec<adf_plan::Unmet>) -> Result<(), CliError> {
+    match unmet.as_slice() {
+        [] => Ok(()),
+        [unmet] => Err(CliError::with_hint(&unmet.message, &unmet.hint)),
+        all => {
+            for unmet in all {
+                eprintln!("error: {}\n  hint: {}", unmet.message, unmet.hint);
+            }
+            Err(CliError::shown(ExitStatus::Failure))
+        }
+    }
 }
 
 /// Asks "yes?" on the terminal, after `question`. `Ok(())` when the answer is yes; an error

@@ -53,6 +53,12 @@ pub fn run(mut args: ValidateArgs) -> Outcome {
                 args.spec.display_files(),
                 adf_spec::summary(&loaded.desired)
             );
+            if !loaded.overrides.is_empty() {
+                println!("Overrides applied ({}):", loaded.overrides.len());
+                for applied in &loaded.overrides {
+                    println!("  {}: {applied}", applied.address);
+                }
+            }
             Ok(ExitStatus::Success)
         }
         Format::Json => {
