@@ -229,6 +229,12 @@ fn a_saved_plan_goes_stale_when_live_state_changes() {
         stderr.contains("changed since the plan was made"),
         "{stderr}"
     );
+    // It says what changed, and what a plan made now would do about it.
+    assert!(stderr.contains("dataset/ds_out: etag changed"), "{stderr}");
+    assert!(
+        stderr.contains("hint: a plan made now would update dataset/ds_out"),
+        "{stderr}"
+    );
 
     // A fresh plan applies.
     let (code, _, stderr) = run(
@@ -249,6 +255,87 @@ fn a_saved_plan_goes_stale_when_live_state_changes() {
         SPEC_ENV,
     );
     assert_eq!(code, 0, "{stdout}");
+}
+
+#[test]
+fn a_saved_plan_applied_again_says_its_changes_are_live() {
+    let (emulator, set) = applied_quickstart();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let planfile = dir.path().join("plan.json");
+    let planfile_arg = planfile.display().to_string();
+    let apply_file = || vec!["apply".to_owned(), planfile_arg.clone()];
+
+    // Drift, so that the saved plan has a change to make.
+    let url = format!(
+        "{}/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/DianesRG/providers/Microsoft.DataFactory/factories/DianesDF/datasets/ds_out?api-version=2018-06-01",
+        emulator.endpoint
+    );
+    let drifted = serde_json::json!({"properties": {"type": "AzureBlob", "linkedServiceName": {"referenceName": "storageLinkedService", "type": "LinkedServiceReference"}, "typeProperties": {"folderPath": "elsewhere"}}});
+    assert_eq!(http_request("PUT", &url, Some(&drifted)).0, 200);
+    let (code, _, stderr) = run(
+        &emulator,
+        &args("plan", &set, &["--out", &planfile_arg]),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+
+    // A secret variable that holds another value is named, its value never shown.
+    let rotated = "AccountKey=cm90YXRlZC1QTEFOVEVELWtleQ==";
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &apply_file(),
+        &[("STORAGE_CONNECTION_STRING", rotated), ("NO_COLOR", "1")],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(
+            "the value of environment variable STORAGE_CONNECTION_STRING is not the one the plan was made with"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(rotated) && !stderr.contains(SPEC_ENV[0].1));
+
+    let (code, stdout, stderr) = run(&emulator, &apply_file(), SPEC_ENV);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.contains("dataset/ds_out"), "{stdout}");
+
+    // Again: every etag it saw changed (it wrote them), yet nothing is left to do.
+    let before = writes(&emulator);
+    let (code, stdout, stderr) = run(&emulator, &apply_file(), SPEC_ENV);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Nothing to do: the changes of {planfile_arg} are already live (it was applied, or the same changes were made since)."
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("refusing"), "{stderr}");
+    assert_eq!(writes(&emulator), before, "nothing may be written");
+
+    // The same for a destroy of a selection, which leaves the factory alone.
+    let (code, _, stderr) = run(
+        &emulator,
+        &args(
+            "plan",
+            &set,
+            &[
+                "--destroy",
+                "--include",
+                "pipeline/copyPipeline",
+                "--out",
+                &planfile_arg,
+            ],
+        ),
+        SPEC_ENV,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let mut approved = apply_file();
+    approved.push("--auto-approve".into());
+    let (code, stdout, stderr) = run(&emulator, &approved, SPEC_ENV);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(&emulator, &approved, SPEC_ENV);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("Nothing to do"), "{stderr}");
 }
 
 #[test]

@@ -34,6 +34,18 @@ fn listed_variables(stderr: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every file under `dir`, at any depth.
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
 /// A spec with `managed: false` needs its group to exist: create it when plan says so.
 fn ensure_group(emulator: &EmulatorProcess, set: &[String]) {
     let mut args = vec!["plan".to_owned()];
@@ -108,26 +120,29 @@ fn an_export_of_every_example_plans_with_no_changes() {
                 .collect();
             env.push(("NO_COLOR", "1"));
 
+            // The folder is the spec: one `-f DIR`, as the hint says.
             let hint = stderr
                 .lines()
                 .find_map(|l| l.strip_prefix("hint: adfctl plan "))
                 .expect("export prints the plan command");
-            let mut plan: Vec<String> = hint.split_whitespace().map(str::to_owned).collect();
-            let files: Vec<&String> = plan.iter().filter(|a| *a != "-f").collect();
+            assert_eq!(hint, format!("-f {}", dir.display()), "{label}");
+            let mut files = Vec::new();
+            files_under(&dir, &mut files);
             assert!(
                 files.iter().any(|f| f.ends_with("factory.yaml")),
-                "{label}: {hint}"
+                "{label}: {files:?}"
             );
             for file in &files {
                 let text = std::fs::read_to_string(file).expect("exported file");
+                let file = file.display();
                 assert!(
                     !text.contains(storage_secret()),
                     "{label}: secret in {file}"
                 );
                 assert!(!text.contains("**********"), "{label}: mask in {file}");
             }
-            plan.insert(0, "plan".into());
-            plan.push("--detailed-exitcode".into());
+            let mut plan = strings(&["plan", "--detailed-exitcode", "-f"]);
+            plan.push(dir.display().to_string());
             let (code, stdout, stderr) = run(&emulator, &plan, &env);
             assert_eq!(
                 code, 0,

@@ -3,12 +3,15 @@
 //! Compiled as an integration test of the `adfctl` crate (see its Cargo.toml) so that
 //! `CARGO_BIN_EXE_adfctl` points at the binary under test.
 
+mod blob_activities;
 mod cli;
 mod coexist;
 mod deploy;
 mod emulator;
+mod eval;
 mod export;
 mod gitops;
+mod postgres;
 mod promotion;
 mod realworld;
 mod reliability;
@@ -16,4 +19,6 @@ mod runs;
 mod schema;
 mod security;
 mod support;
+mod testing;
 mod validate;
+mod web;

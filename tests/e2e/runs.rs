@@ -180,7 +180,9 @@ fn a_foreach_over_a_parameter_array_copies_several_files() {
         .count();
     assert_eq!(calls, files.len());
     for (index, file) in files.iter().enumerate() {
-        let expected = format!("month,amount\n{file},{index}\n");
+        // DelimitedText to DelimitedText is parsed and written again: rows end with "\r\n",
+        // the Copy activity's default row delimiter on write.
+        let expected = format!("month,amount\r\n{file},{index}\r\n");
         assert_eq!(
             blobs.download("sales", &format!("processed/{file}")),
             expected.as_bytes()

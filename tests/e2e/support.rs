@@ -257,7 +257,10 @@ pub fn spec_sets() -> Vec<Vec<String>> {
             for overlay in overlays {
                 sets.push(vec![relative(&path.join("base.yaml")), relative(&overlay)]);
             }
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            && !path.to_string_lossy().contains(".test.")
+        {
+            // (`*.test.yaml` files are `adfctl test` files, run by tests/e2e/testing.rs.)
             sets.push(vec![relative(&path)]);
         }
     }

@@ -1,7 +1,6 @@
 //! `adfctl validate` end to end: the real binary on every example, a broken spec and junk.
 
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -14,39 +13,9 @@ fn adfctl() -> Command {
     command
 }
 
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read specs")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// Each `specs/*.yaml` alone, and `base.yaml` plus each overlay in each folder under `specs/`.
-fn example_sets() -> Vec<Vec<String>> {
-    let specs = Path::new(ROOT).join("specs");
-    let relative = |p: &Path| p.strip_prefix(ROOT).unwrap_or(p).display().to_string();
-    let mut sets: Vec<Vec<String>> = yaml_files(&specs)
-        .iter()
-        .map(|f| vec![relative(f)])
-        .collect();
-    for entry in std::fs::read_dir(&specs).expect("read specs") {
-        let dir = entry.expect("entry").path();
-        if dir.is_dir() {
-            let base = dir.join("base.yaml");
-            for overlay in yaml_files(&dir).into_iter().filter(|f| *f != base) {
-                sets.push(vec![relative(&base), relative(&overlay)]);
-            }
-        }
-    }
-    sets
-}
-
 #[test]
 fn every_example_is_valid() {
-    let sets = example_sets();
+    let sets = crate::support::spec_sets();
     assert!(sets.len() >= 5, "{sets:?}");
     for files in sets {
         let mut command = adfctl();

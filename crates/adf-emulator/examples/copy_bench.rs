@@ -3,10 +3,12 @@
 //!
 //! ```sh
 //! npm ci                                   # Azurite, once
-//! cargo run --release -p adf-emulator --example copy_bench -- [SIZE_MIB] [BLOCK_MIB]
+//! cargo run --release -p adf-emulator --example copy_bench -- [SIZE_MIB] [BLOCK_MIB] [csv]
 //! ```
 //!
-//! SIZE_MIB defaults to 1024 (1 GiB), BLOCK_MIB (the copy's block size) to 4. It starts
+//! SIZE_MIB defaults to 1024 (1 GiB), BLOCK_MIB (the copy's block size) to 4. With `csv`, the
+//! blob is delimited text (32-byte lines of four fields) copied between DelimitedText datasets,
+//! row by row (parsed and written again), instead of bytes between Binary datasets. It starts
 //! Azurite on a free port with a temporary store, uploads SIZE_MIB of pseudo-random bytes in
 //! 8 MiB blocks (Azurite's upload speed), downloads them (its download speed), then runs an
 //! in-process emulator, copies the blob with a pipeline run, and prints the copy's throughput and
@@ -35,6 +37,17 @@ fn status_kib(field: &str) -> Option<u64> {
         .ok()
 }
 
+/// Delimited text: 32-byte lines of four 7-letter fields (the block size is a multiple of 32).
+fn fill_csv(block: &mut [u8]) {
+    for (i, byte) in block.iter_mut().enumerate() {
+        *byte = match i % 32 {
+            31 => b'\n',
+            x if x % 8 == 7 => b',',
+            x => b'a' + (x % 26) as u8,
+        };
+    }
+}
+
 /// Deterministic filler (xorshift), so the data does not compress or dedupe.
 fn fill(block: &mut [u8], state: &mut u64) {
     for chunk in block.chunks_mut(8) {
@@ -55,6 +68,12 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let size_mib: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1024);
     let block_mib: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(4);
+    let csv = args.get(2).is_some_and(|a| a == "csv");
+    let (format, source_type, sink_type) = if csv {
+        ("DelimitedText", "DelimitedTextSource", "DelimitedTextSink")
+    } else {
+        ("Binary", "BinarySource", "BinarySink")
+    };
     let size = size_mib * MIB;
 
     let azurite_bin =
@@ -96,7 +115,11 @@ async fn main() {
     let mut sent = 0;
     while sent < size {
         let length = UPLOAD_BLOCK.min(size - sent);
-        fill(&mut block[..length], &mut state);
+        if csv {
+            fill_csv(&mut block[..length]);
+        } else {
+            fill(&mut block[..length], &mut state);
+        }
         let id = block_id(ids.len());
         blobs
             .put_block("bench", "in/big.bin", &id, block[..length].to_vec())
@@ -170,7 +193,7 @@ async fn main() {
         call(
             reqwest::Method::PUT,
             format!("{factory}/datasets/{name}?{adf}"),
-            json!({"properties": {"type": "Binary",
+            json!({"properties": {"type": format,
                 "linkedServiceName": {"referenceName": "azurite", "type": "LinkedServiceReference"},
                 "typeProperties": {"location": {"type": "AzureBlobStorageLocation", "container": "bench", "folderPath": folder}}}}),
         )
@@ -182,13 +205,13 @@ async fn main() {
         json!({"properties": {"activities": [{"name": "copy", "type": "Copy",
             "inputs": [{"referenceName": "source", "type": "DatasetReference"}],
             "outputs": [{"referenceName": "sink", "type": "DatasetReference"}],
-            "typeProperties": {"source": {"type": "BinarySource"}, "sink": {"type": "BinarySink"}}}]}}),
+            "typeProperties": {"source": {"type": source_type}, "sink": {"type": sink_type}}}]}}),
     )
     .await;
 
     let rss_before = status_kib("VmRSS:").unwrap_or(0);
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    eprintln!("copying with the emulator (blocks of {block_mib} MiB)...");
+    eprintln!("copying with the emulator (blocks of {block_mib} MiB, {format} datasets)...");
     let started = Instant::now();
     let run = call(
         reqwest::Method::POST,

@@ -122,6 +122,9 @@ pub struct EmulatorConfig {
     pub scheduler_tick: Duration,
     /// Size of the blocks a Copy stages (memory per file copy is about three blocks).
     pub copy_block_size: usize,
+    /// The Key Vault secrets that `AzureKeyVaultSecret` references in linked services resolve
+    /// to (none by default: such a reference fails its activity, naming the secret).
+    pub key_vault_secrets: crate::key_vault::KeyVaultSecrets,
 }
 
 impl EmulatorConfig {
@@ -146,6 +149,7 @@ impl EmulatorConfig {
             executor_poll: Duration::from_millis(500),
             scheduler_tick: Duration::from_secs(1),
             copy_block_size: 4 * 1024 * 1024,
+            key_vault_secrets: crate::key_vault::KeyVaultSecrets::new(),
         }
     }
 }

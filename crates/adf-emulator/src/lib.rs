@@ -43,20 +43,27 @@
 // Shared foundation: settings, errors, the ARM wire format, the store and the run ledger.
 mod config;
 mod error;
+mod harness;
+mod key_vault;
 mod ledger;
 mod rng;
 mod state;
 mod stats;
 mod store;
 mod throttle;
+mod webhooks;
 mod wire;
 
 // The two rooms.
 mod control;
 mod runtime;
 
+// Beside them, as the router is: the test endpoints (`/_emulator/...`).
+mod test_api;
+
 pub use config::{BucketLimit, Clock, DEVELOPMENT_BLOB_ENDPOINT, EmulatorConfig, ThrottleLimits};
 pub use error::EmulatorError;
+pub use key_vault::{KEY_VAULT_ENV_PREFIX, KeyVaultSecrets};
 pub use ledger::{ActivityRunRecord, PipelineRunInfo, RunStatus};
 pub use runtime::blob;
 pub use runtime::{RunEngine, Scheduler};
@@ -75,6 +82,19 @@ use std::net::SocketAddr;
 pub fn router(state: EmulatorState) -> axum::Router {
     axum::Router::new()
         .route("/_emulator/stats", axum::routing::get(http::stats))
+        .route("/_emulator/mocks", axum::routing::put(test_api::put_mocks))
+        .route(
+            "/_emulator/runs/{run_id}/variables",
+            axum::routing::get(test_api::run_variables),
+        )
+        .route(
+            "/_emulator/postgres/{action}",
+            axum::routing::post(test_api::postgres_fixture),
+        )
+        .route(
+            "/_emulator/webhooks/{id}",
+            axum::routing::post(control::webhook::callback),
+        )
         .fallback(http::arm_entry)
         .with_state(state)
 }
@@ -136,6 +156,14 @@ pub async fn start(
         context: "cannot read the bound address".into(),
         source,
     })?;
+    // WebHook activities give endpoints a callback URI on this address.
+    let reachable = match addr.ip() {
+        ip if ip.is_unspecified() => {
+            SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+        }
+        _ => addr,
+    };
+    state.webhooks().set_base_url(format!("http://{reachable}"));
     let (shutdown, signal) = tokio::sync::oneshot::channel::<()>();
     let engine = state.config().run_engine.then(|| RunEngine::start(&state));
     let app = router(state);

@@ -8,6 +8,7 @@
 
 use crate::config::EmulatorConfig;
 use crate::error::EmulatorError;
+use crate::harness::Harness;
 use crate::ledger::{self, ActivityRunRecord, InvokedBy, PipelineRun, PipelineRunInfo, RunStatus};
 use crate::rng::XorShift;
 use crate::stats::{Injected, Stats};
@@ -39,6 +40,10 @@ struct Inner {
     http: reqwest::Client,
     /// Pipeline runs whose state is still alive (their tasks may still hold this state).
     live_runs: Arc<AtomicUsize>,
+    /// The test harness: mocks and finished runs' variables.
+    harness: Mutex<Harness>,
+    /// WebHook activities waiting for their callback.
+    webhooks: crate::webhooks::Webhooks,
 }
 
 /// Counts a live pipeline run; the last field of the run's state, so it drops after the
@@ -92,6 +97,8 @@ impl EmulatorState {
                 stats: Mutex::new(Stats::default()),
                 active_runs: Mutex::new(HashMap::new()),
                 live_runs: Arc::new(AtomicUsize::new(0)),
+                harness: Mutex::new(Harness::default()),
+                webhooks: crate::webhooks::Webhooks::default(),
                 wake: tokio::sync::Notify::new(),
                 http,
                 config,
@@ -121,11 +128,20 @@ impl EmulatorState {
         f(&mut lock(&self.inner.throttle))
     }
 
+    pub(crate) fn with_harness<T>(&self, f: impl FnOnce(&mut Harness) -> T) -> T {
+        f(&mut lock(&self.inner.harness))
+    }
+
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&EmulatorConfig, &mut Store) -> T) -> T {
         f(&self.inner.config, &mut lock(&self.inner.store))
     }
 
     // ---------- the run engine's bookkeeping ----------
+
+    /// WebHook activities waiting for their callback (both rooms use it).
+    pub(crate) fn webhooks(&self) -> &crate::webhooks::Webhooks {
+        &self.inner.webhooks
+    }
 
     pub(crate) fn http_client(&self) -> reqwest::Client {
         self.inner.http.clone()

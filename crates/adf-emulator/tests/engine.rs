@@ -267,14 +267,14 @@ async fn dependency_conditions_and_handled_failures() {
 
     r.pipeline(
         "unsupported",
-        json!([{"name": "web", "type": "WebActivity", "typeProperties": {"url": "http://x", "method": "GET"}}]),
+        json!([{"name": "web", "type": "DatabricksNotebook", "typeProperties": {"notebookPath": "/x"}}]),
     )
     .await;
     let (run, activities) = r.run("unsupported", json!({})).await;
     assert_eq!(run["status"], "Failed");
     assert_eq!(
         one(&activities, "web")["error"]["message"],
-        "not supported by the emulator: WebActivity"
+        "not supported by the emulator: DatabricksNotebook"
     );
 
     r.pipeline(
@@ -776,11 +776,15 @@ async fn copy_between_blob_stores_through_azurite() {
     assert_eq!(one(&activities, "folder")["output"]["dataRead"], big.len());
     assert_eq!(download(&blobs, "sink", "copied-big/big.bin").await, big);
 
-    // Wildcards on a DelimitedText source: rows counted without the header.
-    let wildcard = json!({"name": "csv", "type": "Copy", "inputs": [ds("csvIn")], "outputs": [{"referenceName": "binOut", "type": "DatasetReference", "parameters": {"folder": "flat"}}],
+    // Wildcards on a DelimitedText source: rows counted without the header; the files are
+    // parsed and written again with the sink's settings (rows end with "\r\n" when written).
+    r.put("datasets", "csvFlat", json!({"type": "DelimitedText", "linkedServiceName": ls("dev"),
+        "typeProperties": {"location": {"type": "AzureBlobStorageLocation", "container": "sink", "folderPath": "flat"},
+                           "firstRowAsHeader": true}})).await;
+    let wildcard = json!({"name": "csv", "type": "Copy", "inputs": [ds("csvIn")], "outputs": [ds("csvFlat")],
         "typeProperties": {"source": {"type": "DelimitedTextSource", "storeSettings": {"type": "AzureBlobStorageReadSettings",
             "recursive": true, "wildcardFolderPath": "csv/2026/*", "wildcardFileName": "*.csv"}},
-            "sink": {"type": "BinarySink", "storeSettings": {"copyBehavior": "FlattenHierarchy"}}}});
+            "sink": {"type": "DelimitedTextSink", "storeSettings": {"copyBehavior": "FlattenHierarchy"}}}});
     r.pipeline("wildcard", json!([wildcard])).await;
     let (run, activities) = r.run("wildcard", json!({})).await;
     assert_eq!(run["status"], "Succeeded", "{activities:#?}");
@@ -789,8 +793,9 @@ async fn copy_between_blob_stores_through_azurite() {
     assert_eq!(output["dataRead"], 2 * csv.len());
     assert_eq!(output["rowsRead"], 6);
     assert_eq!(output["rowsCopied"], 6);
-    assert_eq!(download(&blobs, "sink", "flat/a.csv").await, csv);
-    assert_eq!(download(&blobs, "sink", "flat/b.csv").await, csv);
+    let rewritten = b"id,name\r\n1,a\r\n2,b\r\n3,c\r\n";
+    assert_eq!(download(&blobs, "sink", "flat/a.csv").await, rewritten);
+    assert_eq!(download(&blobs, "sink", "flat/b.csv").await, rewritten);
 
     // A sink file name with one source file renames it.
     r.put("datasets", "oneCsv", json!({"type": "DelimitedText", "linkedServiceName": ls("dev"),
@@ -808,7 +813,12 @@ async fn copy_between_blob_stores_through_azurite() {
     let (run, activities) = r.run("rename", json!({})).await;
     assert_eq!(run["status"], "Succeeded", "{activities:#?}");
     assert_eq!(one(&activities, "rename")["output"]["rowsRead"], 4);
-    assert_eq!(download(&blobs, "sink", "csv/merged-name.csv").await, csv);
+    // Without a header the source's columns are Prop_0, Prop_1; the sink writes them as its
+    // header.
+    assert_eq!(
+        download(&blobs, "sink", "csv/merged-name.csv").await,
+        b"Prop_0,Prop_1\r\nid,name\r\n1,a\r\n2,b\r\n3,c\r\n"
+    );
 
     // A SAS linked service (account SAS signed with Azurite's key) on both sides.
     r.put("datasets", "sasIn", json!({"type": "Binary", "linkedServiceName": ls("sas"),

@@ -2,7 +2,7 @@
 //! (standard specifiers like `o` and `s`, and custom patterns like `yyyy-MM-dd HH:mm:ss.fff`),
 //! en-US names, always in UTC.
 
-use time::{Date, Duration, Month, OffsetDateTime, Time, UtcOffset};
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 /// .NET ticks (100 ns) from 0001-01-01 to the Unix epoch.
 pub(crate) const TICKS_AT_UNIX_EPOCH: i128 = 621_355_968_000_000_000;
@@ -81,11 +81,22 @@ impl Cursor<'_> {
 /// `2018-03-15 13:00:00.1234567+02:00`) or US style (`03/15/2018 12:00:00`, with optional
 /// `AM`/`PM`). A timestamp without an offset is taken as UTC; the result is in UTC.
 pub(crate) fn parse(text: &str) -> Option<OffsetDateTime> {
+    let (local, offset) = parse_parts(text)?;
+    Some(
+        local
+            .assume_offset(offset.unwrap_or(UtcOffset::UTC))
+            .to_offset(UtcOffset::UTC),
+    )
+}
+
+/// A timestamp as written: its date and time, and its offset when it has one (`Z` included).
+/// The time zone functions need to know whether a timestamp names its own offset.
+pub(crate) fn parse_parts(text: &str) -> Option<(PrimitiveDateTime, Option<UtcOffset>)> {
     let text = text.trim();
     parse_iso(text).or_else(|| parse_us(text))
 }
 
-fn parse_iso(text: &str) -> Option<OffsetDateTime> {
+fn parse_iso(text: &str) -> Option<(PrimitiveDateTime, Option<UtcOffset>)> {
     let mut cursor = Cursor {
         bytes: text.as_bytes(),
         index: 0,
@@ -97,20 +108,16 @@ fn parse_iso(text: &str) -> Option<OffsetDateTime> {
     let day = cursor.number(1, 2)?;
     let date = date(year, month, day)?;
     if cursor.at_end() {
-        return Some(date.midnight().assume_utc());
+        return Some((date.midnight(), None));
     }
     cursor.eat_any(b"Tt ")?;
     let time = time_of_day(&mut cursor)?;
     let offset = offset(&mut cursor)?;
     cursor.at_end().then_some(())?;
-    Some(
-        date.with_time(time)
-            .assume_offset(offset)
-            .to_offset(UtcOffset::UTC),
-    )
+    Some((date.with_time(time), offset))
 }
 
-fn parse_us(text: &str) -> Option<OffsetDateTime> {
+fn parse_us(text: &str) -> Option<(PrimitiveDateTime, Option<UtcOffset>)> {
     let mut cursor = Cursor {
         bytes: text.as_bytes(),
         index: 0,
@@ -122,7 +129,7 @@ fn parse_us(text: &str) -> Option<OffsetDateTime> {
     let year = cursor.number(4, 4)?;
     let date = date(year, month, day)?;
     if cursor.at_end() {
-        return Some(date.midnight().assume_utc());
+        return Some((date.midnight(), None));
     }
     cursor.eat(b' ').then_some(())?;
     let mut time = time_of_day(&mut cursor)?;
@@ -148,11 +155,7 @@ fn parse_us(text: &str) -> Option<OffsetDateTime> {
     }
     let offset = offset(&mut cursor)?;
     cursor.at_end().then_some(())?;
-    Some(
-        date.with_time(time)
-            .assume_offset(offset)
-            .to_offset(UtcOffset::UTC),
-    )
+    Some((date.with_time(time), offset))
 }
 
 fn date(year: u32, month: u32, day: u32) -> Option<Date> {
@@ -188,18 +191,21 @@ fn time_of_day(cursor: &mut Cursor<'_>) -> Option<Time> {
     .ok()
 }
 
-fn offset(cursor: &mut Cursor<'_>) -> Option<UtcOffset> {
+/// The offset at the cursor: `Some(None)` when there is none, `None` when it is malformed.
+fn offset(cursor: &mut Cursor<'_>) -> Option<Option<UtcOffset>> {
     if cursor.eat_any(b"Zz").is_some() {
-        return Some(UtcOffset::UTC);
+        return Some(Some(UtcOffset::UTC));
     }
     let Some(sign) = cursor.eat_any(b"+-") else {
-        return Some(UtcOffset::UTC);
+        return Some(None);
     };
     let hours = cursor.number(2, 2)?;
     cursor.eat(b':');
     let minutes = cursor.number(2, 2)?;
     let seconds = i32::try_from(hours * 3600 + minutes * 60).ok()?;
-    UtcOffset::from_whole_seconds(if sign == b'-' { -seconds } else { seconds }).ok()
+    UtcOffset::from_whole_seconds(if sign == b'-' { -seconds } else { seconds })
+        .ok()
+        .map(Some)
 }
 
 /// The custom pattern behind a one-letter standard format (en-US, as ADF documents them).
@@ -226,6 +232,18 @@ fn standard_pattern(specifier: char) -> Option<&'static str> {
 /// Formats a UTC timestamp with a .NET format string; `None` or `""` means `o`
 /// (`2018-03-15T13:00:00.0000000Z`). The error names the unsupported specifier.
 pub(crate) fn format(timestamp: OffsetDateTime, format: Option<&str>) -> Result<String, String> {
+    let utc = timestamp.to_offset(UtcOffset::UTC);
+    format_wall_clock(PrimitiveDateTime::new(utc.date(), utc.time()), true, format)
+}
+
+/// Formats a date and time that is in UTC (`utc`, .NET's `DateTimeKind.Utc`: `K` is `Z`) or
+/// in a time zone (`DateTimeKind.Unspecified`, as `convertFromUtc` returns: `K` is empty, so
+/// `o` gives `2018-01-01T00:00:00.0000000`).
+pub(crate) fn format_wall_clock(
+    timestamp: PrimitiveDateTime,
+    utc: bool,
+    format: Option<&str>,
+) -> Result<String, String> {
     let format = format.filter(|f| !f.is_empty()).unwrap_or("o");
     let mut chars = format.chars();
     let pattern = match (chars.next(), chars.next()) {
@@ -234,7 +252,7 @@ pub(crate) fn format(timestamp: OffsetDateTime, format: Option<&str>) -> Result<
         })?,
         _ => format,
     };
-    format_custom(timestamp.to_offset(UtcOffset::UTC), pattern)
+    format_custom(timestamp.assume_utc(), utc, pattern)
 }
 
 fn pad(value: impl Into<i64>, width: usize) -> String {
@@ -246,7 +264,7 @@ fn pad(value: impl Into<i64>, width: usize) -> String {
     }
 }
 
-fn format_custom(t: OffsetDateTime, pattern: &str) -> Result<String, String> {
+fn format_custom(t: OffsetDateTime, utc: bool, pattern: &str) -> Result<String, String> {
     let chars: Vec<char> = pattern.chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -346,7 +364,9 @@ fn format_custom(t: OffsetDateTime, pattern: &str) -> Result<String, String> {
             }
             'K' => {
                 run = 1;
-                out.push('Z');
+                if utc {
+                    out.push('Z');
+                }
             }
             'z' => {
                 out += match run {

@@ -32,7 +32,9 @@ mod error;
 mod eval;
 mod functions;
 mod syntax;
+mod timezone;
 mod value;
+mod xml;
 
 use serde_json::Value;
 

@@ -140,7 +140,8 @@ pub(crate) fn format_float(float: f64) -> String {
 }
 
 /// The string form of a value: strings as they are, numbers in decimal, Booleans as .NET
-/// prints them (`True`, `False`), null as the empty string, arrays and objects as compact JSON.
+/// prints them (`True`, `False`), null as the empty string, arrays and objects as compact JSON,
+/// binary and XML content objects as their content.
 pub(crate) fn to_text(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
@@ -152,7 +153,12 @@ pub(crate) fn to_text(value: &Value) -> String {
             None => String::new(),
         },
         Value::String(text) => text.clone(),
-        Value::Array(_) | Value::Object(_) => value.to_string(),
+        // Binary and XML values (`binary()`, `xml()`, `xpath()`) read as their content.
+        Value::Object(_) => match crate::xml::content_of(value) {
+            Some((_, bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            None => value.to_string(),
+        },
+        Value::Array(_) => value.to_string(),
     }
 }
 

@@ -84,11 +84,15 @@ fn evaluation_errors() {
         "@addToTime('2018-03-15T13:00:00Z', 1, 'Fortnight')",
         "@union(createArray(1), json('{}'))",
         "@range(0, 1000000)",
-        "@xpath(xml('<a/>'), '/a')",
-        "@convertFromUtc(utcNow(), 'Pacific Standard Time')",
+        "@xpath(xml('<a/>'), '/a[')",
+        "@xml('<a>')",
+        "@convertFromUtc(utcNow(), 'Pacific Standard Tme')",
+        "@convertFromUtc(utcNow(), 'Israel Standard Time')",
+        "@convertToUtc('2018-03-11 02:30:00', 'Pacific Standard Time')",
+        "@rand(5, 5)",
         "@base64ToString('***')",
         "@replace('abc', '', 'x')",
-        "@guid('X')",
+        "@guid('Y')",
         "@trigger().outputs.windowEndTime",
     ]));
 }

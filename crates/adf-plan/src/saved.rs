@@ -16,6 +16,7 @@ use adf_core::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// The saved-plan format version this build writes and reads.
 pub const FORMAT_VERSION: &str = "1";
@@ -81,10 +82,26 @@ pub enum SavedPlanError {
         pointer: String,
     },
     /// A secret's value differs from the one planned.
-    #[error(
-        "a secret value in the environment differs from the one the plan was made with; make a new plan"
-    )]
-    SecretsChanged,
+    #[error("{}", secrets_changed_message(.variables))]
+    SecretsChanged {
+        /// The environment variables whose value differs, sorted; empty when the plan file
+        /// cannot tell (it predates [`SavedPlan::variable_fingerprints`]).
+        variables: Vec<String>,
+    },
+}
+
+/// The message of [`SavedPlanError::SecretsChanged`]: names the variables, never a value.
+fn secrets_changed_message(variables: &[String]) -> String {
+    match variables {
+        [] => "a secret value in the environment differs from the one the plan was made with; make a new plan".into(),
+        [variable] => format!(
+            "the value of environment variable {variable} is not the one the plan was made with; set it back, or make a new plan"
+        ),
+        several => format!(
+            "the values of environment variables {} are not the ones the plan was made with; set them back, or make a new plan",
+            several.join(", ")
+        ),
+    }
 }
 
 /// A plan as saved to a file.
@@ -108,6 +125,10 @@ pub struct SavedPlan {
     /// A [`fingerprint`] of every secret value restorable from the environment, so apply can
     /// refuse when one changed; `None` when there are none.
     pub secrets_fingerprint: Option<String>,
+    /// A [`fingerprint`] per environment variable (of the secrets it supplies), so that a
+    /// refusal can name the variable that changed. Checked only when
+    /// [`SavedPlan::secrets_fingerprint`] does not match; empty in files written before it.
+    pub variable_fingerprints: BTreeMap<String, String>,
 }
 
 impl SavedPlan {
@@ -128,13 +149,22 @@ impl SavedPlan {
             })
             .collect();
         let pairs = env_secret_pairs(desired);
-        let secrets_fingerprint = (!pairs.is_empty()).then(|| {
-            let borrowed: Vec<(&str, &str)> = pairs
-                .iter()
-                .map(|(p, v)| (p.as_str(), v.as_str()))
-                .collect();
-            fingerprint::fingerprint(secrets_salt, &borrowed)
-        });
+        let variable_fingerprints: BTreeMap<String, String> = env_secret_pairs_by_variable(desired)
+            .into_iter()
+            .map(|(variable, pairs)| {
+                (
+                    variable,
+                    fingerprint::fingerprint(secrets_salt, &borrow(&pairs)),
+                )
+            })
+            .collect();
+        let secrets_fingerprint = match variable_fingerprints.values().next() {
+            None => None,
+            // One variable supplies every secret: its pairs are all the pairs, so its
+            // fingerprint is the whole one (a KDF run saved).
+            Some(only) if variable_fingerprints.len() == 1 => Some(only.clone()),
+            Some(_) => Some(fingerprint::fingerprint(secrets_salt, &borrow(&pairs))),
+        };
         SavedPlan {
             plan: plan.clone(),
             prune: options.prune,
@@ -144,6 +174,7 @@ impl SavedPlan {
             desired: redacted,
             desired_fingerprint: desired_fingerprint(desired),
             secrets_fingerprint,
+            variable_fingerprints,
         }
     }
 
@@ -218,10 +249,12 @@ impl SavedPlan {
                     .is_some_and(|scope| scope.out_of_scope.contains(&resource.address))
                 || self.plan.external.contains(&resource.address);
             // A spec that does not describe its resource group (or its factory, when it does
-            // not manage it) plans nothing for it.
+            // not manage it) plans nothing for it; nor does a destroy of a selection
+            // (`--include`/`--exclude`), which deletes only the entities it names.
+            let scoped_destroy = self.plan.mode == PlanMode::Destroy && self.plan.scope.is_some();
             let described = match resource.address.kind {
                 Kind::ResourceGroup => false,
-                Kind::Factory => self.factory_managed,
+                Kind::Factory => self.factory_managed && !scoped_destroy,
                 _ => true,
             };
             if !known && described {
@@ -238,6 +271,26 @@ impl SavedPlan {
         } else {
             Err(SavedPlanError::Stale { changed })
         }
+    }
+
+    /// After [`SavedPlan::check_live`] refused the plan: the changes a plan made now of the
+    /// saved desired state (`desired`, from [`SavedPlan::desired_state`]) against `live`, with
+    /// the saved plan's [options](SavedPlan::options), would still make (no-ops left out).
+    /// The entities the saved plan deliberately left alone are left out too, since its
+    /// options no longer name them: those kept by `prune.keep`, and for a plan made with
+    /// `--include`/`--exclude` (whose patterns are not saved) every entity it has no change
+    /// for. Empty when the plan's changes are all live already: it was applied, or the same
+    /// changes were made since. For telling the user; never apply these changes.
+    pub fn outstanding(&self, desired: &DesiredState, live: &LiveState) -> Vec<ResourceChange> {
+        let scoped = self.plan.scope.is_some();
+        let left_alone = |address: &ResourceAddress| {
+            self.plan.kept.contains(address) || (scoped && self.plan.get(address).is_none())
+        };
+        crate::plan(desired, live, &self.options())
+            .changes
+            .into_iter()
+            .filter(|change| change.action != Action::NoOp && !left_alone(&change.address))
+            .collect()
     }
 
     /// Whether `desired` is the desired state this plan was made from (bodies compared
@@ -303,20 +356,36 @@ impl SavedPlan {
             resources,
         };
         let pairs = env_secret_pairs(&state);
-        match &self.secrets_fingerprint {
-            None if pairs.is_empty() => {}
-            None => return Err(SavedPlanError::SecretsChanged),
-            Some(annotation) => {
-                let borrowed: Vec<(&str, &str)> = pairs
-                    .iter()
-                    .map(|(p, v)| (p.as_str(), v.as_str()))
-                    .collect();
-                if fingerprint::matches(annotation, &borrowed) != Some(true) {
-                    return Err(SavedPlanError::SecretsChanged);
-                }
-            }
+        let all_match = match &self.secrets_fingerprint {
+            None => pairs.is_empty(),
+            Some(annotation) => fingerprint::matches(annotation, &borrow(&pairs)) == Some(true),
+        };
+        if !all_match {
+            return Err(SavedPlanError::SecretsChanged {
+                variables: self.changed_variables(&state),
+            });
         }
         Ok(state)
+    }
+
+    /// The variables whose secrets no longer match their [`SavedPlan::variable_fingerprints`]
+    /// entry (one KDF run each, so only called once the whole fingerprint failed); empty when
+    /// the file has no such entries and cannot tell.
+    fn changed_variables(&self, state: &DesiredState) -> Vec<String> {
+        if self.variable_fingerprints.is_empty() {
+            return Vec::new();
+        }
+        env_secret_pairs_by_variable(state)
+            .into_iter()
+            .filter(|(variable, pairs)| {
+                self.variable_fingerprints
+                    .get(variable)
+                    .is_none_or(|annotation| {
+                        fingerprint::matches(annotation, &borrow(pairs)) != Some(true)
+                    })
+            })
+            .map(|(variable, _)| variable)
+            .collect()
     }
 
     /// The file's text (pretty JSON, ending with a newline).
@@ -395,6 +464,7 @@ impl SavedPlan {
             external: self.external.iter().map(ToString::to_string).collect(),
             desired_fingerprint: self.desired_fingerprint.clone(),
             secrets_fingerprint: self.secrets_fingerprint.clone(),
+            variable_fingerprints: self.variable_fingerprints.clone(),
             desired: self
                 .desired
                 .iter()
@@ -496,20 +566,46 @@ pub fn desired_fingerprint(desired: &DesiredState) -> String {
 
 /// (`address#pointer`, value) of every secret that comes from an environment variable.
 fn env_secret_pairs(desired: &DesiredState) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
+    let mut pairs: Vec<(String, String)> = env_secret_pairs_by_variable(desired)
+        .into_values()
+        .flatten()
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+/// The (`address#pointer`, value) pairs of the secrets each environment variable supplies.
+fn env_secret_pairs_by_variable(desired: &DesiredState) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut groups: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for resource in &desired.resources {
-        for slot in resource.secrets.iter().filter(|s| s.from_env.is_some()) {
+        for slot in &resource.secrets {
+            let Some(variable) = &slot.from_env else {
+                continue;
+            };
             if let Some(value) = resource.body.pointer(&slot.pointer) {
                 let text = match value {
                     Value::String(text) => text.clone(),
                     other => other.to_string(),
                 };
-                pairs.push((format!("{}#{}", resource.address, slot.pointer), text));
+                groups
+                    .entry(variable.clone())
+                    .or_default()
+                    .push((format!("{}#{}", resource.address, slot.pointer), text));
             }
         }
     }
-    pairs.sort();
+    for pairs in groups.values_mut() {
+        pairs.sort();
+    }
+    groups
+}
+
+/// Pairs as the fingerprint functions take them.
+fn borrow(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     pairs
+        .iter()
+        .map(|(p, v)| (p.as_str(), v.as_str()))
+        .collect()
 }
 
 fn checksum(document: &Value) -> String {
@@ -578,6 +674,10 @@ struct SavedFile {
     external: Vec<String>,
     desired_fingerprint: String,
     secrets_fingerprint: Option<String>,
+    /// [`SavedPlan::variable_fingerprints`] (written only when there are some; absent in files
+    /// written before it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    variable_fingerprints: BTreeMap<String, String>,
     desired: Vec<SavedDesired>,
     changes: Vec<SavedChange>,
     unmanaged: Vec<String>,
@@ -792,6 +892,7 @@ impl SavedFile {
             desired,
             desired_fingerprint: self.desired_fingerprint,
             secrets_fingerprint: self.secrets_fingerprint,
+            variable_fingerprints: self.variable_fingerprints,
         };
         // The embedded desired state must be the one fingerprinted.
         let state = DesiredState {

@@ -233,8 +233,17 @@ fn secrets_are_read_again_and_must_match_the_planned_ones() {
     let changed = saved
         .desired_state(env_with("another value"))
         .expect_err("refused");
-    assert_eq!(changed, SavedPlanError::SecretsChanged);
+    assert_eq!(
+        changed,
+        SavedPlanError::SecretsChanged {
+            variables: vec!["STORAGE_CONNECTION_STRING".into()]
+        }
+    );
     assert!(!changed.to_string().contains("another value"));
+    assert!(
+        changed.to_string().contains("STORAGE_CONNECTION_STRING"),
+        "{changed}"
+    );
 
     // A literal SecureString (no variable) cannot be carried by a saved plan.
     let mut literal = seed_lab();
@@ -312,4 +321,173 @@ fn a_saved_plan_carries_externals_an_unmanaged_factory_and_kept_trigger_states()
     for field in ["factory_managed", "external", "runtime_state_kept"] {
         assert!(!plain.contains(field), "{field}");
     }
+}
+
+/// The seed lab with a second secret, from another variable, and the first variable used
+/// twice (two slots), so that a refusal has to tell the variables apart.
+fn two_variables() -> adf_core::DesiredState {
+    let mut desired = seed_lab();
+    let mut sql = storage_linked_service("sql", SQL_SECRET, "SQL_PASSWORD");
+    sql.body["properties"]["typeProperties"]["sasUri"] =
+        json!({"type": "SecureString", "value": STORAGE_SECRET});
+    sql.secrets.push(SecretSlot {
+        pointer: "/properties/typeProperties/sasUri/value".into(),
+        from_env: Some("STORAGE_CONNECTION_STRING".into()),
+    });
+    desired.resources.push(sql);
+    desired
+}
+
+#[test]
+fn a_changed_secret_names_its_variable_and_never_its_value() {
+    let desired = two_variables();
+    let plan = plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    let saved = SavedPlan::new(&plan, &desired, &PlanOptions::apply(), SALT);
+    let text = saved.to_file_string();
+    for secret in [STORAGE_SECRET, SQL_SECRET, "PLANTED"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    let read = SavedPlan::from_file_str(&text).expect("reads back");
+    assert_eq!(
+        read.variable_fingerprints.keys().collect::<Vec<_>>(),
+        ["SQL_PASSWORD", "STORAGE_CONNECTION_STRING"]
+    );
+    let env = |storage: &'static str, sql: &'static str| {
+        move |name: &str| match name {
+            "STORAGE_CONNECTION_STRING" => Some(storage.to_owned()),
+            "SQL_PASSWORD" => Some(sql.to_owned()),
+            _ => None,
+        }
+    };
+    assert_eq!(
+        read.desired_state(env(STORAGE_SECRET, SQL_SECRET)),
+        Ok(desired)
+    );
+    let changed = |storage, sql| read.desired_state(env(storage, sql)).expect_err("refused");
+
+    let one = changed(STORAGE_SECRET, "rotated-sql");
+    assert_eq!(
+        one,
+        SavedPlanError::SecretsChanged {
+            variables: vec!["SQL_PASSWORD".into()]
+        }
+    );
+    insta::assert_snapshot!(one.to_string(), @"the value of environment variable SQL_PASSWORD is not the one the plan was made with; set it back, or make a new plan");
+
+    let both = changed("rotated-storage", "rotated-sql");
+    insta::assert_snapshot!(both.to_string(), @"the values of environment variables SQL_PASSWORD, STORAGE_CONNECTION_STRING are not the ones the plan was made with; set them back, or make a new plan");
+    for secret in [STORAGE_SECRET, SQL_SECRET, "rotated-storage", "rotated-sql"] {
+        assert!(!both.to_string().contains(secret), "{both}");
+    }
+}
+
+#[test]
+fn a_plan_file_without_variable_fingerprints_still_loads_and_refuses_as_before() {
+    let (_, _, text) = saved_first_apply();
+    let mut document: Value = serde_json::from_str(&text).expect("json");
+    assert!(
+        document.get("variable_fingerprints").is_some(),
+        "written when there are secrets"
+    );
+    // One variable supplies every secret: its fingerprint is the whole one.
+    assert_eq!(
+        document["variable_fingerprints"]["STORAGE_CONNECTION_STRING"],
+        document["secrets_fingerprint"]
+    );
+    // A file written before the field existed.
+    document
+        .as_object_mut()
+        .expect("object")
+        .remove("variable_fingerprints");
+    rechecksum(&mut document);
+    let read = SavedPlan::from_file_str(&document.to_string()).expect("still reads");
+    assert!(read.variable_fingerprints.is_empty());
+    assert!(read.desired_state(env_with(STORAGE_SECRET)).is_ok());
+    let error = read
+        .desired_state(env_with("another value"))
+        .expect_err("refused");
+    assert_eq!(error, SavedPlanError::SecretsChanged { variables: vec![] });
+    insta::assert_snapshot!(error.to_string(), @"a secret value in the environment differs from the one the plan was made with; make a new plan");
+
+    // A plan without secrets has no such field at all.
+    let desired = seed_lab_without_secrets();
+    let plan = plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    let plain = SavedPlan::new(&plan, &desired, &PlanOptions::apply(), SALT).to_file_string();
+    assert!(!plain.contains("variable_fingerprints"), "{plain}");
+}
+
+#[test]
+fn an_applied_plan_has_nothing_outstanding_and_a_stale_one_says_what() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let mut changed = desired.clone();
+    changed.resources[5].body["properties"]["description"] = json!("new");
+    let planned = plan(&changed, &live, &PlanOptions::apply());
+    let saved = SavedPlan::new(&planned, &changed, &PlanOptions::apply(), SALT);
+    let restored = saved.desired_state(|_| None).expect("no secrets");
+
+    // Applied: every etag it wrote changed, so it is stale, but nothing is left to do.
+    let after = apply_in_memory(&planned, &changed, &live);
+    assert!(matches!(
+        saved.check_live(&after),
+        Err(SavedPlanError::Stale { .. })
+    ));
+    assert_eq!(saved.outstanding(&restored, &after), []);
+
+    // Something else changed behind its back: a plan made now still has work to do.
+    let mut edited = after.clone();
+    edit_live(
+        &mut edited,
+        "dataset/InputDataset",
+        "/properties/typeProperties/location/folderPath",
+        json!("elsewhere"),
+    );
+    edited
+        .resources
+        .iter_mut()
+        .find(|r| r.address == ResourceAddress::new(Kind::Dataset, "InputDataset"))
+        .expect("dataset")
+        .body["etag"] = json!("changed-etag");
+    assert!(saved.check_live(&edited).is_err());
+    let outstanding: Vec<String> = saved
+        .outstanding(&restored, &edited)
+        .iter()
+        .map(|c| format!("{} {}", c.action.as_str(), c.address))
+        .collect();
+    assert_eq!(outstanding, ["update dataset/InputDataset"]);
+}
+
+#[test]
+fn a_scoped_destroy_applies_once_and_then_has_nothing_outstanding() {
+    let desired = seed_lab_without_secrets();
+    let live = applied(&desired);
+    let options = PlanOptions {
+        scope: adf_plan::Scope {
+            include: ["pipeline/copyPipeline", "trigger/*"]
+                .iter()
+                .map(|p| adf_core::EntityPattern::parse(p).expect("pattern"))
+                .collect(),
+            exclude: Vec::new(),
+        },
+        ..PlanOptions::destroy()
+    };
+    let planned = plan(&desired, &live, &options);
+    let saved = SavedPlan::from_file_str(
+        &SavedPlan::new(&planned, &desired, &options, SALT).to_file_string(),
+    )
+    .expect("reads back");
+    // The factory it leaves alone is no surprise.
+    assert_eq!(saved.check_live(&live), Ok(()));
+    let restored = saved.desired_state(|_| None).expect("no secrets");
+    let after = apply_in_memory(&planned, &desired, &live);
+    assert!(saved.check_live(&after).is_err());
+    // A plan of everything would delete the factory; the saved plan never named it.
+    assert_eq!(saved.outstanding(&restored, &after), []);
+    // Before it was applied, its own change is what is outstanding.
+    let pending: Vec<String> = saved
+        .outstanding(&restored, &live)
+        .iter()
+        .map(|c| c.address.to_string())
+        .collect();
+    assert_eq!(pending, ["trigger/dailyTrigger", "pipeline/copyPipeline"]);
 }

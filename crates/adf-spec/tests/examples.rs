@@ -44,6 +44,8 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        // `*.test.yaml` files are `adfctl test` files, not specs.
+        .filter(|p| !p.to_string_lossy().contains(".test."))
         .collect();
     files.sort();
     files

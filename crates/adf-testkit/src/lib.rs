@@ -238,6 +238,57 @@ impl Drop for Azurite {
     }
 }
 
+/// A PostgreSQL server of its own for a test: [`adf_test::postgres::Postgres`] (`initdb` into a
+/// temporary directory, `pg_ctl` on a free port, a database and a password-authenticated user,
+/// stopped and removed on drop), which skips, saying so, when PostgreSQL is not installed and
+/// panics, failing the test, on what should not fail.
+pub struct Postgres(adf_test::postgres::Postgres);
+
+impl Postgres {
+    /// The test user (owner of [`Postgres::DATABASE`]).
+    pub const USER: &'static str = adf_test::postgres::Postgres::USER;
+    /// The test user's password.
+    pub const PASSWORD: &'static str = adf_test::postgres::Postgres::PASSWORD;
+    /// The test database.
+    pub const DATABASE: &'static str = adf_test::postgres::Postgres::DATABASE;
+
+    /// Starts a server; `None` after reporting that `test` skipped when PostgreSQL is not
+    /// installed.
+    pub fn start(test: &str) -> Option<Postgres> {
+        if !adf_test::postgres::Postgres::installed() {
+            skip(
+                test,
+                "PostgreSQL is not installed (no /usr/lib/postgresql/15/bin/initdb, no initdb on the PATH; set ADFCTL_POSTGRES_BIN to its bin directory)",
+            );
+            return None;
+        }
+        let server =
+            adf_test::postgres::Postgres::start().unwrap_or_else(|error| panic!("{error}"));
+        Some(Postgres(server))
+    }
+
+    /// The TCP port (on 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.0.port()
+    }
+
+    /// `127.0.0.1`.
+    pub fn host(&self) -> &'static str {
+        self.0.host()
+    }
+
+    /// An `AzurePostgreSql` version 1.0 connection string for the test user and database.
+    pub fn connection_string(&self) -> String {
+        self.0.connection_string()
+    }
+
+    /// Runs SQL in the test database as the administrator (`psql -At`: one line per row,
+    /// columns separated by `|`); panics, failing the test, on an SQL error.
+    pub fn psql(&self, sql: &str) -> String {
+        self.0.psql(sql).unwrap_or_else(|error| panic!("{error}"))
+    }
+}
+
 /// Everything a TRACE-level tracing subscriber writes, kept for a test to search (for secrets
 /// that must never be logged, say).
 #[derive(Clone, Default)]

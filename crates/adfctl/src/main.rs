@@ -48,6 +48,10 @@ enum Command {
     Export(commands::export::ExportArgs),
     /// Estimate the monthly inactive-pipeline charge of a spec (and of the live factory).
     Cost(commands::cost::CostArgs),
+    /// Run pipeline tests (`*.test.yaml`) on a local emulator, with fixtures and mocks.
+    Test(commands::test::TestArgs),
+    /// Evaluate one ADF expression with given parameters, variables and activity outputs.
+    Eval(commands::eval::EvalArgs),
     /// Print the JSON Schema of a spec file, for editors.
     Schema(commands::schema::SchemaArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
@@ -67,6 +71,8 @@ fn main() -> std::process::ExitCode {
         Command::Emulator(args) => commands::emulator::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Cost(args) => commands::cost::run(args),
+        Command::Test(args) => commands::test::run(args),
+        Command::Eval(args) => commands::eval::run(args),
         Command::Schema(args) => commands::schema::run(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),
     };
@@ -86,8 +92,12 @@ fn init_logging(verbose: u8) {
         1 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // tokio-postgres logs every statement at debug level, and the emulator inlines Script
+    // parameters (which may come from SecureString pipeline parameters) into statements: its
+    // logs stay at info unless RUST_LOG asks otherwise.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{default},tokio_postgres=info"))
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -7,6 +7,7 @@ pub(crate) mod arm;
 pub(crate) mod http;
 pub(crate) mod runs_api;
 pub(crate) mod service;
+pub(crate) mod webhook;
 
 use crate::state::EmulatorState;
 use crate::wire::ArmError;

@@ -1,6 +1,7 @@
-//! A small Azure Blob Storage client for the Copy activity: Shared Key or SAS authorization,
-//! list, streamed download, and upload in blocks (Put Block + Put Block List), so a copy holds
-//! a few blocks in memory whatever the blob size.
+//! A small Azure Blob Storage client for the blob activities (Copy, Lookup, GetMetadata,
+//! Delete): Shared Key or SAS authorization, list (flat or one level), container properties,
+//! streamed download, upload in blocks (Put Block + Put Block List), so a copy holds a few
+//! blocks in memory whatever the blob size, and delete.
 //!
 //! Why not `object_store`: it adds about ten crates (quick-xml, chrono, humantime, itertools,
 //! parking_lot, ...), binds one store to one container, and its emulator mode reads
@@ -256,6 +257,19 @@ pub struct BlobItem {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// `Last-Modified` as the service gives it (RFC 1123, e.g. `Thu, 23 Feb 2017 06:17:09 GMT`).
+    pub last_modified: Option<String>,
+    /// `Content-MD5` (base64), when the blob has one.
+    pub content_md5: Option<String>,
+}
+
+/// What a listing with a delimiter finds directly under a prefix.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BlobChildren {
+    /// The blobs directly under the prefix.
+    pub blobs: Vec<BlobItem>,
+    /// The virtual folders directly under it: full prefixes, ending with the delimiter.
+    pub prefixes: Vec<String>,
 }
 
 /// A client over one account.
@@ -353,12 +367,34 @@ impl BlobClient {
 
     /// Every blob whose name starts with `prefix`, following `NextMarker`.
     pub async fn list(&self, container: &str, prefix: &str) -> Result<Vec<BlobItem>, BlobError> {
-        let mut items = Vec::new();
+        Ok(self.list_pages(container, prefix, None).await?.blobs)
+    }
+
+    /// The blobs and virtual folders directly under `prefix` (a listing with the `/`
+    /// delimiter), following `NextMarker`.
+    pub async fn list_children(
+        &self,
+        container: &str,
+        prefix: &str,
+    ) -> Result<BlobChildren, BlobError> {
+        self.list_pages(container, prefix, Some("/")).await
+    }
+
+    async fn list_pages(
+        &self,
+        container: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+    ) -> Result<BlobChildren, BlobError> {
+        let mut children = BlobChildren::default();
         let mut marker = String::new();
         loop {
             let mut query = vec![("restype", "container"), ("comp", "list")];
             if !prefix.is_empty() {
                 query.push(("prefix", prefix));
+            }
+            if let Some(delimiter) = delimiter {
+                query.push(("delimiter", delimiter));
             }
             if !marker.is_empty() {
                 query.push(("marker", marker.as_str()));
@@ -376,10 +412,26 @@ impl BlobClient {
                     let size = between(entry, "<Content-Length>", "</Content-Length>")
                         .and_then(|s| s.trim().parse().ok())
                         .unwrap_or(0);
-                    items.push(BlobItem {
+                    let property = |tag: &str| {
+                        between(entry, &format!("<{tag}>"), &format!("</{tag}>"))
+                            .map(|v| unescape(v.trim()))
+                            .filter(|v| !v.is_empty())
+                    };
+                    children.blobs.push(BlobItem {
                         name: unescape(name),
                         size,
+                        last_modified: property("Last-Modified"),
+                        content_md5: property("Content-MD5"),
                     });
+                }
+                rest = &after[end..];
+            }
+            let mut rest = body.as_str();
+            while let Some(start) = rest.find("<BlobPrefix>") {
+                let after = &rest[start + 12..];
+                let end = after.find("</BlobPrefix>").unwrap_or(after.len());
+                if let Some(name) = between(&after[..end], "<Name>", "</Name>") {
+                    children.prefixes.push(unescape(name));
                 }
                 rest = &after[end..];
             }
@@ -387,8 +439,53 @@ impl BlobClient {
                 .map(unescape)
                 .unwrap_or_default();
             if marker.is_empty() {
-                return Ok(items);
+                return Ok(children);
             }
+        }
+    }
+
+    /// The container's `Last-Modified` (RFC 1123), or `None` when it does not exist.
+    pub async fn container_last_modified(
+        &self,
+        container: &str,
+    ) -> Result<Option<String>, BlobError> {
+        let builder = self.request(
+            reqwest::Method::GET,
+            container,
+            None,
+            &[("restype", "container")],
+            &[],
+            0,
+        )?;
+        match self.send(builder).await {
+            Ok(response) => Ok(Some(
+                response
+                    .headers()
+                    .get("Last-Modified")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
+            )),
+            Err(error) if error.status == 404 => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Deletes a blob and its snapshots; `false` when it did not exist.
+    pub async fn delete_blob(&self, container: &str, blob: &str) -> Result<bool, BlobError> {
+        let headers = [("x-ms-delete-snapshots", "include".to_owned())];
+        let builder = self.request(
+            reqwest::Method::DELETE,
+            container,
+            Some(blob),
+            &[],
+            &headers,
+            0,
+        )?;
+        match self.send(builder).await {
+            Ok(_) => Ok(true),
+            Err(error) if error.status == 404 => Ok(false),
+            Err(error) => Err(error),
         }
     }
 
@@ -405,6 +502,23 @@ impl BlobClient {
         match self.send(builder).await {
             Ok(_) => Ok(true),
             Err(error) if error.status == 404 => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Deletes a container and everything in it (Delete Container); a missing one is no error.
+    pub async fn delete_container(&self, container: &str) -> Result<(), BlobError> {
+        let builder = self.request(
+            reqwest::Method::DELETE,
+            container,
+            None,
+            &[("restype", "container")],
+            &[],
+            0,
+        )?;
+        match self.send(builder).await {
+            Ok(_) => Ok(()),
+            Err(error) if error.status == 404 => Ok(()),
             Err(error) => Err(error),
         }
     }

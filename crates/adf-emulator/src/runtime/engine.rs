@@ -190,9 +190,15 @@ pub(crate) fn execute_pipeline_run(
                 declared
                     .iter()
                     .map(|(name, d)| {
+                        // A variable without a default starts as its type's empty value, as
+                        // data-factory-testing-framework's functional test
+                        // `variables_default_value` has it ("", 0, false, []).
                         let default = d.get("defaultValue").cloned().unwrap_or_else(|| {
                             match d.get("type").and_then(Value::as_str) {
                                 Some("Array") => json!([]),
+                                Some("String") => json!(""),
+                                Some("Integer") => json!(0),
+                                Some("Boolean") => json!(false),
                                 _ => Value::Null,
                             }
                         });
@@ -251,6 +257,8 @@ pub(crate) fn execute_pipeline_run(
                 status
             };
         state.unregister_run(&run_id);
+        let variables = lock(&run.variables).clone();
+        state.with_harness(|harness| harness.save_variables(&run_id, variables));
         status
     })
 }
@@ -510,12 +518,22 @@ fn run_activity(
             if let Some(id) = &id {
                 run.state.open_activity(&run.run_id, id, &record);
             }
-            let result = match tokio::time::timeout(
-                timeout,
-                activities::execute(run.clone(), &activity, &activity_type, item.as_ref()),
-            )
-            .await
-            {
+            let mock = run.state.with_harness(|harness| {
+                harness.mock_for(&run.scope, &run.pipeline_name, &name, &activity_type)
+            });
+            let work = async {
+                match &mock {
+                    Some(mock) => mock
+                        .outcome()
+                        .await
+                        .map_err(|(code, message)| ActivityError::user(code, message)),
+                    None => {
+                        activities::execute(run.clone(), &activity, &activity_type, item.as_ref())
+                            .await
+                    }
+                }
+            };
+            let result = match tokio::time::timeout(timeout, work).await {
                 Ok(result) => result,
                 Err(_) => Err(ActivityError::user(
                     "2103",

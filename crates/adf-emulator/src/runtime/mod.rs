@@ -5,8 +5,12 @@
 pub(crate) mod activities;
 pub mod blob;
 pub(crate) mod context;
+pub(crate) mod datasets;
 pub(crate) mod engine;
+pub(crate) mod formats;
+pub(crate) mod postgres;
 pub(crate) mod schedule;
+pub(crate) mod secrets;
 
 use crate::state::EmulatorState;
 use std::sync::Arc;

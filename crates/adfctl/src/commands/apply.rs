@@ -69,6 +69,7 @@ fn spec_of(args: &ApplyArgs) -> SpecArgs {
         files: args.files.clone(),
         vars: args.vars.clone(),
         secrets_optional: false,
+        env: Vec::new(),
     }
 }
 
@@ -129,9 +130,23 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
     session::connected(&args.target, async |connection| {
         let list_group = saved.plan.mode == adf_plan::PlanMode::Destroy;
         let live = session::refresh(connection, &desired, list_group).await?;
-        saved.check_live(&live).map_err(|error| {
-            CliError::new(format!("refusing to apply {}: {error}", path.display()))
-        })?;
+        if let Err(error) = saved.check_live(&live) {
+            let outstanding = saved.outstanding(&desired, &live);
+            if outstanding.is_empty() {
+                eprintln!(
+                    "Nothing to do: the changes of {} are already live (it was applied, or the same changes were made since).",
+                    path.display()
+                );
+                return Ok(ExitStatus::Success);
+            }
+            return Err(CliError::with_hint(
+                format!("refusing to apply {}: {error}", path.display()),
+                format!(
+                    "a plan made now would {}: review it with `adfctl plan -f SPEC`, and save a new one with `--out`",
+                    describe_changes(&outstanding)
+                ),
+            ));
+        }
         session::check_preconditions(&desired, &live, saved.plan.mode)?;
         print_plan(&saved.plan, PlanFormat::Human);
         if !saved.plan.has_changes() {
@@ -151,4 +166,54 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
         let parallelism = usize::from(args.parallelism);
         session::execute(connection, &saved.plan, &desired, &live, parallelism).await
     })
+}
+
+/// `update pipeline/a, create dataset/b and 3 more`: what a plan would change, in short.
+fn describe_changes(changes: &[adf_plan::ResourceChange]) -> String {
+    const SHOWN: usize = 5;
+    let mut parts: Vec<String> = changes
+        .iter()
+        .take(SHOWN)
+        .map(|change| format!("{} {}", change.action.as_str(), change.address))
+        .collect();
+    if changes.len() > SHOWN {
+        parts.push(format!("{} more", changes.len() - SHOWN));
+    }
+    match parts.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => parts.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use adf_core::{Kind, ResourceAddress};
+    use adf_plan::ResourceChange;
+
+    fn change(action: Action, name: &str) -> ResourceChange {
+        ResourceChange::new(
+            ResourceAddress::new(Kind::Pipeline, name),
+            String::new(),
+            action,
+        )
+    }
+
+    #[test]
+    fn changes_are_described_in_short() {
+        let one = [change(Action::Update, "a")];
+        assert_eq!(describe_changes(&one), "update pipeline/a");
+        let two = [change(Action::Update, "a"), change(Action::Delete, "b")];
+        assert_eq!(
+            describe_changes(&two),
+            "update pipeline/a and delete pipeline/b"
+        );
+        let many: Vec<ResourceChange> = (0..7)
+            .map(|i| change(Action::Create, &format!("p{i}")))
+            .collect();
+        assert_eq!(
+            describe_changes(&many),
+            "create pipeline/p0, create pipeline/p1, create pipeline/p2, create pipeline/p3, create pipeline/p4 and 2 more"
+        );
+    }
 }

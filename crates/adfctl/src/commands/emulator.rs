@@ -54,6 +54,12 @@ pub struct EmulatorArgs {
     /// Do not execute pipeline runs or fire schedule triggers (runs stay Queued).
     #[arg(long)]
     pub no_run_engine: bool,
+
+    /// Key Vault secrets that linked services' AzureKeyVaultSecret references resolve to: a YAML
+    /// or JSON file mapping vault names to {secret name: value} (or secret names to values, for
+    /// any vault). ADFCTL_KV_<VAULT>_<SECRET> environment variables are read too, and win.
+    #[arg(long, value_name = "FILE")]
+    pub key_vault_secrets: Option<PathBuf>,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -98,6 +104,8 @@ pub fn run(args: EmulatorArgs) -> Outcome {
     config.seed = args.seed;
     config.development_blob_endpoint = args.blob_endpoint.clone();
     config.run_engine = !args.no_run_engine;
+    config.key_vault_secrets = super::target::key_vault_secrets(args.key_vault_secrets.as_deref())
+        .map_err(CliError::new)?;
 
     super::session::runtime()?.block_on(async move {
         let running = adf_emulator::start(config, args.listen)

@@ -27,8 +27,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "NAME")]
     factory: String,
 
-    /// Where to write: a `.yaml`/`.yml` file, or a directory (one file per entity kind, to
-    /// pass as `-f DIR/factory.yaml -f DIR/linkedServices.yaml ...`). Default: stdout.
+    /// Where to write: a `.yaml`/`.yml` file, or a directory (`factory.yaml` and one file per
+    /// entity kind; `-f DIR` reads them all). Default: stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     output: Option<PathBuf>,
 
@@ -103,9 +103,15 @@ pub fn run(args: ExportArgs) -> Outcome {
             );
         }
     }
-    if !written.is_empty() {
-        let files: Vec<String> = written.iter().map(|f| format!("-f {f}")).collect();
-        eprintln!("hint: adfctl plan {}", files.join(" "));
+    // A folder is read whole by `-f DIR`, in an order that merges it as written.
+    let spec = match (&args.output, layout) {
+        (Some(directory), Layout::PerKind | Layout::PerEntity) => {
+            Some(directory.display().to_string())
+        }
+        _ => written.first().cloned(),
+    };
+    if let Some(spec) = spec {
+        eprintln!("hint: adfctl plan -f {spec}");
     }
     Ok(ExitStatus::Success)
 }

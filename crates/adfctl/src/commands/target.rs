@@ -2,7 +2,7 @@
 //! local emulator (`--local`).
 
 use adf_arm::{ArmClient, ArmClientOptions, ChainSettings, Cloud, Credential};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Target arguments, flattened into every command that talks to ARM.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,6 +40,12 @@ pub struct TargetArgs {
         requires = "local"
     )]
     pub local_dir: PathBuf,
+
+    /// Key Vault secrets for `--local`'s emulator: a YAML or JSON file mapping vault names to
+    /// {secret name: value} (or secret names to values, for any vault). `ADFCTL_KV_<VAULT>_<SECRET>`
+    /// environment variables are read too, and win.
+    #[arg(long, value_name = "FILE", requires = "local")]
+    pub key_vault_secrets: Option<PathBuf>,
 }
 
 /// An ARM client, and the local emulator it talks to when `--local` (kept alive as long as
@@ -66,7 +72,8 @@ impl TargetArgs {
     /// Resolves the arguments (and the credential environment variables) into a client.
     pub async fn connect(&self) -> Result<Connection, String> {
         if self.local {
-            let config = adf_emulator::EmulatorConfig::new(&self.local_dir);
+            let mut config = adf_emulator::EmulatorConfig::new(&self.local_dir);
+            config.key_vault_secrets = key_vault_secrets(self.key_vault_secrets.as_deref())?;
             let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             let emulator = adf_emulator::start(config, listen).await.map_err(|error| {
                 format!(
@@ -104,4 +111,37 @@ impl TargetArgs {
             emulator: None,
         })
     }
+}
+
+/// The Key Vault secrets an emulator resolves `AzureKeyVaultSecret` references with: the
+/// `ADFCTL_KV_<VAULT>_<SECRET>` environment variables, over the entries of `file` (YAML or JSON:
+/// `{VAULT: {SECRET: VALUE}}` and/or `{SECRET: VALUE}`). Errors name the file and the key, never
+/// a value.
+pub fn key_vault_secrets(file: Option<&Path>) -> Result<adf_emulator::KeyVaultSecrets, String> {
+    let secrets = match file {
+        None => adf_emulator::KeyVaultSecrets::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                format!(
+                    "cannot read the Key Vault secrets file {}: {error}",
+                    path.display()
+                )
+            })?;
+            // YAML is a superset of JSON: one parser reads both. A parse error's message may
+            // quote the line it failed on, so only its position is shown.
+            let document: serde_json::Value = serde_yaml::from_str(&text).map_err(|error| {
+                let at = error
+                    .location()
+                    .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
+                    .unwrap_or_default();
+                format!(
+                    "the Key Vault secrets file {} is not valid YAML or JSON{at}",
+                    path.display()
+                )
+            })?;
+            adf_emulator::KeyVaultSecrets::from_document(&document)
+                .map_err(|error| format!("{}: {error}", path.display()))?
+        }
+    };
+    Ok(secrets.with_environment(std::env::vars()))
 }

@@ -1,4 +1,4 @@
-//! Control-flow activities: Wait, IfCondition, ForEach, Until, Filter and Fail. The ones with
+//! Control-flow activities: Wait, IfCondition, Switch, ForEach, Until, Filter and Fail. The ones with
 //! inner activities run them as blocks through the engine ([`Run::run_block`]).
 
 use super::{activities_at, evaluated, humanize, number_of, parse_timespan, property};
@@ -67,6 +67,55 @@ pub(super) async fn if_condition(
         return Err(inner_failure(&outcome));
     }
     Ok(json!({"ifExpressionResult": condition}))
+}
+
+/// Switch: runs the activities of the case whose `value` equals the evaluated `on` expression,
+/// else `defaultActivities`.
+///
+/// ADF's JSON names the expression `on` (the docs' page shows `expression`; the REST API, ADF
+/// Studio's JSON and every public factory use `on`, so both are read). It "must evaluate to a
+/// string" (learn.microsoft.com/azure/data-factory/control-flow-switch-activity); a value of
+/// another type fails the activity, as data-factory-testing-framework's SwitchActivity does.
+/// Cases compare as strings, ordinally and case-sensitively (no source says otherwise; the
+/// framework compares with `==`); the first matching case runs. A failure inside fails the
+/// Switch the way it fails an IfCondition. Output: `{}` (UNVERIFIED: no recorded run shows
+/// what ADF reports for a Switch).
+pub(super) async fn switch(
+    run: Arc<Run>,
+    activity: &Value,
+    item: Option<&Value>,
+) -> Result<Value, ActivityError> {
+    let key = if property(activity, "on").is_some() {
+        "on"
+    } else {
+        "expression"
+    };
+    let on = evaluated(&run, activity, key, item)?;
+    let Some(on) = on.as_str() else {
+        return Err(ActivityError::user(
+            "InvalidTemplate",
+            "The Switch expression must evaluate to a string.",
+        ));
+    };
+    let cases = property(activity, "cases")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let chosen = cases
+        .iter()
+        .find(|case| case.get("value").and_then(Value::as_str) == Some(on))
+        .map(|case| {
+            case.get("activities")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .unwrap_or_else(|| activities_at(activity, "defaultActivities"));
+    let outcome = run.run_block(chosen, item.cloned()).await;
+    if outcome.failure.is_some() {
+        return Err(inner_failure(&outcome));
+    }
+    Ok(json!({}))
 }
 
 /// ForEach: runs its body once per item, `batchCount` at a time (one at a time when sequential); the first failing iteration (by index) fails it.

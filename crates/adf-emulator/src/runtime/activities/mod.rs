@@ -5,8 +5,14 @@
 
 mod control_flow;
 mod copy;
+mod database;
+mod delete;
 mod execute_pipeline;
+mod get_metadata;
+mod lookup;
+mod script;
 mod variables;
+mod web;
 
 use crate::runtime::context::{ActivityError, Run};
 use serde_json::Value;
@@ -25,12 +31,19 @@ pub(crate) async fn execute(
         "SetVariable" => variables::set_variable(run, activity, item).await,
         "AppendVariable" => variables::append_variable(run, activity, item).await,
         "IfCondition" => control_flow::if_condition(run, activity, item).await,
+        "Switch" => control_flow::switch(run, activity, item).await,
+        "WebActivity" => web::web_activity(run, activity, item).await,
+        "WebHook" => web::webhook(run, activity, item).await,
         "ForEach" => control_flow::for_each(run, activity, item).await,
         "Until" => control_flow::until(run, activity, item).await,
         "Fail" => control_flow::fail(run, activity, item).await,
         "Filter" => control_flow::filter(run, activity, item).await,
         "ExecutePipeline" => execute_pipeline::execute_pipeline(run, activity, item).await,
         "Copy" => copy::execute(run, activity, item).await,
+        "Lookup" => lookup::execute(run, activity, item).await,
+        "GetMetadata" => get_metadata::execute(run, activity, item).await,
+        "Delete" => delete::execute(run, activity, item).await,
+        "Script" => script::execute(run, activity, item).await,
         other => Err(ActivityError::user(
             "NotSupportedByEmulator",
             format!("not supported by the emulator: {other}"),

@@ -19,8 +19,9 @@ pub(super) async fn set_variable(
         ));
     }
     let (variable, value) = name_and_value(&evaluated)?;
-    let variable = variable.as_str();
-    lock(&run.variables).insert(variable.to_owned(), value.clone());
+    let mut variables = lock(&run.variables);
+    let variable = declared(&variables, &variable)?;
+    variables.insert(variable.clone(), value.clone());
     Ok(json!({"name": variable, "value": value}))
 }
 
@@ -32,8 +33,9 @@ pub(super) async fn append_variable(
 ) -> Result<Value, ActivityError> {
     let evaluated = |key: &str| evaluated(&run, activity, key, item);
     let (variable, value) = name_and_value(&evaluated)?;
-    let variable = variable.as_str();
     let mut variables = lock(&run.variables);
+    let variable = declared(&variables, &variable)?;
+    let variable = variable.as_str();
     match variables.get_mut(variable) {
         Some(Value::Array(items)) => items.push(value),
         None | Some(Value::Null) => {
@@ -47,6 +49,29 @@ pub(super) async fn append_variable(
         }
     }
     Ok(json!({}))
+}
+
+/// The declared variable `name` (its declared spelling; names match ignoring case as
+/// `variables()` does). A variable the pipeline does not declare fails the activity, as it
+/// does in data-factory-testing-framework ("Variable being evaluated does not exist"); ADF
+/// refuses such a pipeline when it is published.
+fn declared(
+    variables: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<String, ActivityError> {
+    if variables.contains_key(name) {
+        return Ok(name.to_owned());
+    }
+    variables
+        .keys()
+        .find(|declared| declared.eq_ignore_ascii_case(name))
+        .cloned()
+        .ok_or_else(|| {
+            ActivityError::user(
+                "InvalidVariable",
+                format!("The variable '{name}' is not declared by the pipeline."),
+            )
+        })
 }
 
 /// The evaluated `variableName` (required, not empty) and `value` of a variable activity.
