@@ -24,17 +24,17 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// Starts the emulator (with these Key Vault secrets), and Azurite when `with_blobs`.
+    /// Starts the emulator (with these Key Vault secrets), and Azurite when given its program
+    /// ([`azurite_program`]).
     pub async fn start(
-        with_blobs: bool,
+        azurite_program: Option<&Path>,
         key_vault_secrets: adf_emulator::KeyVaultSecrets,
     ) -> Result<Environment, String> {
         let dir =
             tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
-        let azurite = if with_blobs {
-            Some(Azurite::start(&dir.path().join("azurite"))?)
-        } else {
-            None
+        let azurite = match azurite_program {
+            Some(program) => Some(Azurite::start(program, &dir.path().join("azurite"))?),
+            None => None,
         };
         let mut config = adf_emulator::EmulatorConfig::new(dir.path().join("emulator"));
         // Tests deploy and run at full speed: no ARM throttling.
@@ -98,15 +98,12 @@ impl Drop for Azurite {
 }
 
 impl Azurite {
-    fn start(location: &Path) -> Result<Azurite, String> {
-        let program = find_azurite().ok_or_else(|| {
-            "this test needs blob storage: Azurite (`azurite-blob`) is not installed; run `npm install azurite` in the project (or put azurite-blob on PATH, or set ADFCTL_AZURITE to it)".to_owned()
-        })?;
+    fn start(program: &Path, location: &Path) -> Result<Azurite, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map(|addr| addr.port())
             .map_err(|error| format!("cannot find a free port: {error}"))?;
-        let child = Command::new(&program)
+        let child = Command::new(program)
             .args(["--silent", "--location"])
             .arg(location)
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
@@ -134,28 +131,152 @@ impl Azurite {
     }
 }
 
+/// The Azurite version installed when none is found (the one the quickstart pins).
+pub const AZURITE_VERSION: &str = "3.37.0";
+
+/// Azurite's blob service program: found ([`find_azurite`]), else installed with npm into
+/// adfctl's cache (`$ADFCTL_CACHE`, else `$XDG_CACHE_HOME/adfctl`, else `~/.cache/adfctl`), as
+/// the quickstart installs it; `note` is told before a download starts.
+pub fn azurite_program(note: impl Fn(&str)) -> Result<PathBuf, String> {
+    if let Some(program) = find_azurite() {
+        return Ok(program);
+    }
+    let not_found = "this test needs blob storage, and Azurite (`azurite-blob`) is not installed";
+    let npm = on_path(if cfg!(windows) { "npm.cmd" } else { "npm" }).ok_or_else(|| {
+        format!("{not_found}, nor npm to install it: install Node.js and npm, or `npm install azurite`, or set ADFCTL_AZURITE to azurite-blob")
+    })?;
+    let dir = cache_dir()
+        .ok_or_else(|| {
+            format!("{not_found}, and there is no cache folder to install it in: set ADFCTL_CACHE")
+        })?
+        .join(format!("azurite-{AZURITE_VERSION}"));
+    let program = dir.join("node_modules").join(".bin").join(bin_name());
+    if program.is_file() {
+        return Ok(program);
+    }
+    note(&format!(
+        "Installing Azurite {AZURITE_VERSION} (npm) into {}",
+        dir.display()
+    ));
+    install_azurite(&npm, &dir)?;
+    if program.is_file() {
+        Ok(program)
+    } else {
+        Err(format!(
+            "npm installed Azurite, but {} is not there",
+            program.display()
+        ))
+    }
+}
+
+/// `npm install azurite@VERSION` into `dir`.
+fn install_azurite(npm: &Path, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|error| format!("cannot make {}: {error}", dir.display()))?;
+    let output = Command::new(npm)
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(dir)
+        .arg(format!("azurite@{AZURITE_VERSION}"))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| format!("cannot run {}: {error}", npm.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "npm could not install Azurite: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("ADFCTL_CACHE")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("adfctl")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("adfctl")))
+        .or_else(|| var("LOCALAPPDATA").map(|d| d.join("adfctl")))
+}
+
+fn bin_name() -> &'static str {
+    if cfg!(windows) {
+        "azurite-blob.cmd"
+    } else {
+        "azurite-blob"
+    }
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
 /// `ADFCTL_AZURITE`, else `node_modules/.bin/azurite-blob` here or in a folder above, else
 /// `azurite-blob` on `PATH`.
 fn find_azurite() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("ADFCTL_AZURITE") {
         return Some(PathBuf::from(path));
     }
-    let name = if cfg!(windows) {
-        "azurite-blob.cmd"
-    } else {
-        "azurite-blob"
-    };
     let mut dir = std::env::current_dir().ok();
     while let Some(here) = dir {
-        let candidate = here.join("node_modules").join(".bin").join(name);
+        let candidate = here.join("node_modules").join(".bin").join(bin_name());
         if candidate.is_file() {
             return Some(candidate);
         }
         dir = here.parent().map(Path::to_path_buf);
     }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
+    on_path(bin_name())
+}
+
+#[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The install runs `npm install ... --prefix DIR azurite@VERSION` (a stand-in npm records
+    /// its arguments), and npm's own complaint is what a failure says.
+    #[test]
+    fn azurite_is_installed_with_npm_into_the_cache() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let npm = dir.path().join("npm");
+        let log = dir.path().join("args");
+        std::fs::write(
+            &npm,
+            format!(
+                "#!/bin/sh\necho \"$@\" > {}\nmkdir -p \"$6/node_modules/.bin\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let target = dir.path().join("cache/azurite");
+        install_azurite(&npm, &target).unwrap();
+        let args = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            args.trim(),
+            format!(
+                "install --no-audit --no-fund --loglevel=error --prefix {} azurite@{AZURITE_VERSION}",
+                target.display()
+            )
+        );
+        assert!(target.join("node_modules/.bin").is_dir());
+
+        std::fs::write(&npm, "#!/bin/sh\necho 'E404 offline' >&2\nexit 1\n").unwrap();
+        let error = install_azurite(&npm, &target).unwrap_err();
+        assert_eq!(error, "npm could not install Azurite: E404 offline");
+    }
 }

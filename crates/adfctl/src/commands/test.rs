@@ -179,10 +179,19 @@ async fn run_file(path: &Path, args: &TestArgs) -> Vec<CaseResult> {
         Ok(secrets) => secrets,
         Err(why) => return failed(why),
     };
-    let environment = match adf_test::environment::Environment::start(needs_blobs, secrets).await {
-        Ok(environment) => environment,
-        Err(why) => return failed(why),
+    let azurite = if needs_blobs {
+        match adf_test::environment::azurite_program(|note| eprintln!("{note}")) {
+            Ok(program) => Some(program),
+            Err(why) => return failed(why),
+        }
+    } else {
+        None
     };
+    let environment =
+        match adf_test::environment::Environment::start(azurite.as_deref(), secrets).await {
+            Ok(environment) => environment,
+            Err(why) => return failed(why),
+        };
     if let Err(why) = adf_test::deploy(&environment.client, &loaded.desired).await {
         environment.stop().await;
         return failed(why);
