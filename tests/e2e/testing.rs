@@ -196,7 +196,7 @@ fn the_example_test_files_pass() {
 /// service points at it through libpq's variables, a Script and a Lookup run against it.
 #[test]
 fn table_fixtures_and_expectations_on_a_postgres_it_starts() {
-    if !adf_test::postgres::Postgres::installed() {
+    if adf_test::postgres::Postgres::find(&|name| std::env::var_os(name)).is_none() {
         adf_testkit::skip(
             "testing::table_fixtures_and_expectations_on_a_postgres_it_starts",
             "PostgreSQL is not installed",

@@ -40,11 +40,7 @@ pub struct PatternError {
 impl PatternError {
     /// The hint every pattern error shares.
     pub fn hint() -> String {
-        let kinds: Vec<&str> = Kind::CHILDREN
-            .iter()
-            .filter(|k| **k != Kind::GlobalParameters)
-            .map(|k| k.address_prefix())
-            .collect();
+        let kinds: Vec<&str> = Kind::CHILDREN.iter().map(|k| k.address_prefix()).collect();
         format!(
             "write KIND/NAME or KIND.NAME, optionally @FOLDER: KIND is `*` or one of {}; NAME and FOLDER may hold `*`, as in `pipeline/Load*` or `*.*@Staging`",
             kinds.join(", ")

@@ -95,11 +95,13 @@ fn scoped(
             // Listed as external, whatever the scope; a scoped destroy never takes one.
             return !destroy;
         }
-        let named = options.scope.selects(address, folder_of(&resource.body));
-        let keep = if destroy {
-            named && !report.dependencies.contains(address)
+        // What the spec defines is in scope as the selection says (by the spec's folder, not
+        // the live one); a live entity the spec does not define, as the patterns say of it.
+        let keep = if desired.get(address).is_some() {
+            selected.get(address).is_some() && !(destroy && report.dependencies.contains(address))
         } else {
-            named || selected.get(address).is_some()
+            // A scoped destroy deletes only what the spec defines.
+            !destroy && options.scope.selects(address, folder_of(&resource.body))
         };
         if !keep && !report.out_of_scope.contains(address) {
             report.out_of_scope.push(address.clone());
@@ -108,8 +110,10 @@ fn scoped(
     });
     if destroy {
         in_scope.other_resources_in_group = None;
-        // Nothing is pulled in to be deleted: others may still need it.
+        // Nothing is pulled in to be deleted (others may still need it), and nothing needs
+        // to exist for a delete.
         report.dependencies.clear();
+        report.excluded_dependencies.clear();
     }
     report.out_of_scope.sort();
     Some((selected, in_scope, report))

@@ -56,10 +56,16 @@ pub fn unmet_preconditions(desired: &DesiredState, live: &LiveState, mode: PlanM
         .collect()
 }
 
-/// The dependencies a selection (`--exclude`) leaves out that do not exist live: the selected
-/// entities that reference them could not be written.
-pub fn unmet_scope(report: &crate::ScopeReport, live: &LiveState) -> Vec<Unmet> {
-    report
+/// What a plan limited by `--include`/`--exclude` needs and does not have: the dependencies
+/// an exclude leaves out that do not exist live (the selected entities that reference them
+/// could not be written); a replacement of the factory or the group, which would take every
+/// entity out of scope with it; and, for a destroy, a deleted entity that a live entity out of
+/// scope still references (ARM would refuse the delete part-way).
+pub fn unmet_scope(plan: &crate::Plan, live: &LiveState) -> Vec<Unmet> {
+    let Some(report) = &plan.scope else {
+        return Vec::new();
+    };
+    let mut unmet: Vec<Unmet> = report
         .excluded_dependencies
         .iter()
         .filter(|address| live.get(address).is_none())
@@ -69,7 +75,47 @@ pub fn unmet_scope(report: &crate::ScopeReport, live: &LiveState) -> Vec<Unmet> 
             ),
             hint: "drop the exclude pattern that names it (it then comes in as a dependency), or deploy it first".into(),
         })
-        .collect()
+        .collect();
+    for change in &plan.changes {
+        if change.action == crate::Action::Replace && !change.address.kind.is_factory_child() {
+            unmet.push(Unmet {
+                message: format!(
+                    "{} would be replaced, which deletes everything in it, also what --include/--exclude leave out",
+                    change.address
+                ),
+                hint: "plan the whole spec (without --include, --exclude or `scope:`) to replace it".into(),
+            });
+        }
+    }
+    if plan.mode == PlanMode::Destroy {
+        let deleted: Vec<&ResourceAddress> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == crate::Action::Delete)
+            .map(|c| &c.address)
+            .collect();
+        for address in &deleted {
+            let referrers: Vec<String> = live
+                .resources
+                .iter()
+                .filter(|r| !deleted.contains(&&r.address))
+                .filter(|r| adf_core::desired::references(&r.body).contains(address))
+                .map(|r| r.address.to_string())
+                .collect();
+            if !referrers.is_empty() {
+                unmet.push(Unmet {
+                    message: format!(
+                        "{address} cannot be deleted: {} still reference{} it and stay{}",
+                        referrers.join(", "),
+                        if referrers.len() == 1 { "s" } else { "" },
+                        if referrers.len() == 1 { "s" } else { "" }
+                    ),
+                    hint: "include what references it in the destroy, or leave it out".into(),
+                });
+            }
+        }
+    }
+    unmet
 }
 
 fn missing_external(

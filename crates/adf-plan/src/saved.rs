@@ -492,6 +492,7 @@ impl SavedPlan {
                 .map(ToString::to_string)
                 .collect(),
             kept: self.plan.kept.iter().map(ToString::to_string).collect(),
+            scoped: self.plan.scope.is_some(),
             out_of_scope: self
                 .plan
                 .scope
@@ -687,6 +688,9 @@ struct SavedFile {
     /// [`Plan::external`]: the external entities the plan saw live.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     external_live: Vec<String>,
+    /// Made with `--include`/`--exclude` (written only then).
+    #[serde(default, skip_serializing_if = "is_false")]
+    scoped: bool,
     /// With `--include`/`--exclude`: the entities the plan left alone (written only then).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     out_of_scope: Vec<String>,
@@ -872,7 +876,7 @@ impl SavedFile {
                 external: external_live,
                 notes: self.notes,
                 // A saved plan keeps what it left alone (for `check_live`), not the rest.
-                scope: (!self.out_of_scope.is_empty())
+                scope: (self.scoped || !self.out_of_scope.is_empty())
                     .then(|| {
                         Ok::<_, SavedPlanError>(crate::ScopeReport {
                             out_of_scope: self

@@ -168,3 +168,97 @@ fn overrides_show_with_their_change_and_in_the_json_plan() {
         "{text}"
     );
 }
+
+/// Review findings: what a scope must never delete or replace.
+#[test]
+fn a_scope_never_deletes_what_it_does_not_select() {
+    let mut desired = seed_lab_without_secrets();
+    // The spec moved copyPipeline from folder Staging (live) to Prod.
+    let mut live = applied(&desired);
+    let live_pipeline = live
+        .resources
+        .iter_mut()
+        .find(|r| r.address.name == "copyPipeline")
+        .unwrap();
+    live_pipeline.body["properties"]["folder"] = json!({"name": "Staging"});
+    let pipeline = desired
+        .resources
+        .iter_mut()
+        .find(|r| r.address.name == "copyPipeline")
+        .unwrap();
+    pipeline.body["properties"]["folder"] = json!({"name": "Prod"});
+    let staging = |mode: PlanOptions| PlanOptions {
+        scope: scope(&["*.*@Staging"], &[]),
+        ..mode
+    };
+    // Selected by its live folder only: neither pruned nor unmanaged.
+    let plan = adf_plan::plan(&desired, &live, &staging(PlanOptions::apply_with_prune()));
+    assert_eq!(outline(&plan), "");
+    assert!(plan.unmanaged.is_empty(), "{:?}", plan.unmanaged);
+
+    // A scoped destroy deletes only what the spec defines, never a live-only entity.
+    live.resources.push(LiveResource::new(
+        ResourceAddress::new(Kind::Pipeline, "madeInStudio"),
+        json!({"properties": {"activities": []}}),
+    ));
+    let destroy = adf_plan::plan(
+        &desired,
+        &live,
+        &PlanOptions {
+            scope: scope(&["pipeline/*"], &[]),
+            ..PlanOptions::destroy()
+        },
+    );
+    assert_eq!(outline(&destroy), "- pipeline/copyPipeline");
+    // The trigger that stays references it: refused before any change.
+    let unmet = adf_plan::unmet_scope(&destroy, &live);
+    assert_eq!(unmet.len(), 1, "{unmet:?}");
+    assert!(
+        unmet[0].message.starts_with(
+            "pipeline/copyPipeline cannot be deleted: trigger/dailyTrigger still references it"
+        ),
+        "{}",
+        unmet[0].message
+    );
+    // An exclude in a destroy asks nothing to exist.
+    let destroy = adf_plan::plan(
+        &desired,
+        &live,
+        &PlanOptions {
+            scope: scope(&["trigger/*", "pipeline/*"], &["dataset/*"]),
+            ..PlanOptions::destroy()
+        },
+    );
+    assert!(
+        adf_plan::unmet_scope(&destroy, &adf_plan::LiveState::empty())
+            .iter()
+            .all(|u| !u.message.contains("--exclude"))
+    );
+}
+
+#[test]
+fn a_scoped_plan_never_replaces_the_factory() {
+    let desired = seed_lab_without_secrets();
+    let mut live = applied(&desired);
+    edit_live(
+        &mut live,
+        "factory/adf-lab-factory",
+        "/location",
+        json!("westus"),
+    );
+    let plan = adf_plan::plan(
+        &desired,
+        &live,
+        &PlanOptions {
+            scope: scope(&["pipeline/*"], &[]),
+            ..PlanOptions::apply()
+        },
+    );
+    let unmet = adf_plan::unmet_scope(&plan, &live);
+    assert!(
+        unmet.iter().any(|u| u
+            .message
+            .starts_with("factory/adf-lab-factory would be replaced")),
+        "{unmet:?}"
+    );
+}

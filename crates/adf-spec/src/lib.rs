@@ -66,5 +66,7 @@ mod yaml;
 pub use diagnostic::{Diagnostic, Severity, render_plain};
 pub use load::load;
 pub use reader::{FACTORY_KEYS, RESOURCE_GROUP_KEYS, top_level_keys};
-pub use source::{LoadOptions, Loaded, SourceForm, SpecSource, ValidationReport, summary};
+pub use source::{
+    LoadOptions, Loaded, OverrideReport, SourceForm, SpecSource, ValidationReport, summary,
+};
 pub use studio::StudioFolder;

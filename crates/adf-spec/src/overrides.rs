@@ -95,13 +95,18 @@ impl Overrides {
         }
     }
 
-    /// Applies every rule that targets this entity to its `properties`, in order.
-    pub fn apply(&mut self, kind: Kind, name: &Key, properties: &mut Node, sink: &mut Sink<'_>) {
+    /// Applies every rule that targets this entity to its `properties`, in order; whether any
+    /// operation changed it.
+    pub fn apply(
+        &mut self,
+        kind: Kind,
+        name: &Key,
+        properties: &mut Node,
+        sink: &mut Sink<'_>,
+    ) -> bool {
         let address = ResourceAddress::new(kind, name.text.clone());
         self.seen.push(address.clone());
-        if self.rules.is_empty() {
-            return;
-        }
+        let applied_before = self.applied.len();
         for rule in &mut self.rules {
             let folder = properties
                 .get("folder")
@@ -141,6 +146,7 @@ impl Overrides {
                 }
             }
         }
+        self.applied.len() > applied_before
     }
 
     /// Reports the rules that matched no entity, and returns what the rules did.
@@ -422,6 +428,7 @@ fn parse_path(text: &str) -> Result<Vec<Segment>, String> {
 }
 
 /// Why a path matches nothing, and what would.
+#[derive(Debug)]
 struct Miss {
     message: String,
     hint: Option<String>,
@@ -568,6 +575,15 @@ fn step_in_ref(node: &Node, segment: &Segment, steps: &[Step], kind: Kind) -> Re
                     hint: suggest::hint(key, &keys),
                 }
             }),
+        // `['a.b']`: a key that holds a dot.
+        (Segment::Named(key), Value::Map(entries)) => entries
+            .iter()
+            .position(|(k, _)| &k.text == key)
+            .map(|i| Found::Direct(Step::Key(i)))
+            .ok_or_else(|| Miss {
+                message: format!("matches nothing: there is no key `{key}`"),
+                hint: None,
+            }),
         (Segment::Index(index), Value::Seq(items)) => {
             if *index < items.len() {
                 Ok(Found::Direct(Step::Index(*index)))
@@ -616,6 +632,17 @@ fn named(item: &Node) -> Option<&String> {
     }
 }
 
+/// The keys under which activities nest in a container activity (ForEach, Until, If
+/// Condition, Switch and its cases).
+const NESTING_KEYS: [&str; 6] = [
+    "typeProperties",
+    "activities",
+    "ifTrueActivities",
+    "ifFalseActivities",
+    "defaultActivities",
+    "cases",
+];
+
 /// Depth-first search below a list of activities for an element named `name` in any nested
 /// list of activities (`activities`, `ifTrueActivities`, `cases[].activities`, ...).
 fn find_nested(list: &Node, name: &str, path: &mut Vec<Step>) -> Option<Vec<Step>> {
@@ -634,8 +661,11 @@ fn find_nested(list: &Node, name: &str, path: &mut Vec<Step>) -> Option<Vec<Step
             None
         }
         Value::Map(entries) => {
-            for (i, (_, value)) in entries.iter().enumerate() {
-                if matches!(value.value, Value::Map(_) | Value::Seq(_)) {
+            for (i, (key, value)) in entries.iter().enumerate() {
+                // Only where activities nest: not into, say, a Script's named parameters.
+                if NESTING_KEYS.contains(&key.text.as_str())
+                    && matches!(value.value, Value::Map(_) | Value::Seq(_))
+                {
                     path.push(Step::Key(i));
                     if let Some(found) = find_nested(value, name, path) {
                         return Some(found);
@@ -663,8 +693,10 @@ fn collect_names(node: &Node, names: &mut Vec<String>, deep: bool) {
             }
         }
         Value::Map(entries) if deep => {
-            for (_, value) in entries {
-                collect_names(value, names, deep);
+            for (key, value) in entries {
+                if NESTING_KEYS.contains(&key.text.as_str()) {
+                    collect_names(value, names, deep);
+                }
             }
         }
         _ => {}
@@ -709,6 +741,44 @@ fn walk_mut<'a>(root: &'a mut Node, steps: &[Step]) -> &'a mut Node {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nested_name_is_an_activity_and_a_quoted_key_may_hold_a_dot() {
+        let text = "activities:\n  - name: Run\n    type: Script\n    typeProperties:\n      parameters: [{name: p1, value: 1}]\n      'a.b': 2\n";
+        let mut node = crate::yaml::parse(text, 0).unwrap();
+        let op = |path: &str| Operation {
+            op: OverrideOp::Set,
+            text: path.into(),
+            segments: parse_path(path).unwrap(),
+            pos: Pos::default(),
+            value: Some(Node::new(Value::Bool(true), Pos::default())),
+        };
+        // `p1` names a Script parameter, not an activity.
+        let miss = op("activities[p1].x")
+            .run(Kind::Pipeline, &mut node)
+            .unwrap_err();
+        assert!(
+            miss.message.contains("no element is named `p1`"),
+            "{}",
+            miss.message
+        );
+        op("activities[Run].typeProperties['a.b']")
+            .run(Kind::Pipeline, &mut node)
+            .unwrap();
+        let set = node.get("activities").unwrap();
+        let Value::Seq(items) = &set.value else {
+            panic!()
+        };
+        assert_eq!(
+            items[0]
+                .get("typeProperties")
+                .unwrap()
+                .get("a.b")
+                .unwrap()
+                .value,
+            Value::Bool(true)
+        );
+    }
 
     #[test]
     fn paths() {

@@ -1022,7 +1022,10 @@ impl Reader<'_, '_, '_> {
             }
         };
         refs::expand_entity(kind, &mut properties);
-        self.overrides.apply(kind, name, &mut properties, self.sink);
+        if self.overrides.apply(kind, name, &mut properties, self.sink) {
+            // A rule's value may use the spec's short references too (idempotent).
+            refs::expand_entity(kind, &mut properties);
+        }
         let runtime_state = if kind == Kind::Trigger {
             Some(self.take_runtime_state(&mut properties))
         } else {

@@ -190,7 +190,20 @@ pub struct ValidationReport<'a> {
     /// Every diagnostic, with file, line, column and hint.
     pub diagnostics: &'a [crate::Diagnostic],
     /// What the spec's `overrides:` rules did: `{address, op, path, origin}`, when valid.
-    pub overrides: &'a [adf_core::AppliedOverride],
+    pub overrides: Vec<OverrideReport>,
+}
+
+/// One override operation in a [`ValidationReport`] (its own type: the report is versioned).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OverrideReport {
+    /// The entity (`pipeline/PL_Load`).
+    pub address: String,
+    /// `set`, `add` or `remove`.
+    pub op: &'static str,
+    /// The path as the rule wrote it.
+    pub path: String,
+    /// Where the rule is written (`envs/prod.yaml:8:7`).
+    pub origin: String,
 }
 
 impl<'a> ValidationReport<'a> {
@@ -198,7 +211,19 @@ impl<'a> ValidationReport<'a> {
     pub fn new(files: Vec<String>, result: &'a Result<Loaded, Vec<crate::Diagnostic>>) -> Self {
         let overrides = result
             .as_ref()
-            .map_or(&[][..], |loaded| loaded.overrides.as_slice());
+            .map(|loaded| {
+                loaded
+                    .overrides
+                    .iter()
+                    .map(|applied| OverrideReport {
+                        address: applied.address.to_string(),
+                        op: applied.op.as_str(),
+                        path: applied.path.clone(),
+                        origin: applied.origin.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let (valid, summary, resources, diagnostics) = match result {
             Ok(loaded) => (
                 true,

@@ -134,18 +134,42 @@ impl Azurite {
 /// The Azurite version installed when none is found (the one the quickstart pins).
 pub const AZURITE_VERSION: &str = "3.37.0";
 
+/// Where to look for programs: the caller's environment (`var`) and working folder. The
+/// library reads neither itself.
+pub struct Lookup<'a> {
+    /// An environment variable's value.
+    pub var: &'a dyn Fn(&str) -> Option<std::ffi::OsString>,
+    /// The folder to search `node_modules` from (and up).
+    pub cwd: PathBuf,
+}
+
+impl Lookup<'_> {
+    fn var(&self, name: &str) -> Option<std::ffi::OsString> {
+        (self.var)(name).filter(|v| !v.is_empty())
+    }
+
+    /// `name` in a folder of `PATH`.
+    pub fn on_path(&self, name: &str) -> Option<PathBuf> {
+        self.var("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join(name))
+                .find(|p| p.is_file())
+        })
+    }
+}
+
 /// Azurite's blob service program: found ([`find_azurite`]), else installed with npm into
 /// adfctl's cache (`$ADFCTL_CACHE`, else `$XDG_CACHE_HOME/adfctl`, else `~/.cache/adfctl`), as
 /// the quickstart installs it; `note` is told before a download starts.
-pub fn azurite_program(note: impl Fn(&str)) -> Result<PathBuf, String> {
-    if let Some(program) = find_azurite() {
+pub fn azurite_program(lookup: &Lookup<'_>, note: impl Fn(&str)) -> Result<PathBuf, String> {
+    if let Some(program) = find_azurite(lookup) {
         return Ok(program);
     }
     let not_found = "this test needs blob storage, and Azurite (`azurite-blob`) is not installed";
-    let npm = on_path(if cfg!(windows) { "npm.cmd" } else { "npm" }).ok_or_else(|| {
+    let npm = lookup.on_path(if cfg!(windows) { "npm.cmd" } else { "npm" }).ok_or_else(|| {
         format!("{not_found}, nor npm to install it: install Node.js and npm, or `npm install azurite`, or set ADFCTL_AZURITE to azurite-blob")
     })?;
-    let dir = cache_dir()
+    let dir = cache_dir(lookup)
         .ok_or_else(|| {
             format!("{not_found}, and there is no cache folder to install it in: set ADFCTL_CACHE")
         })?
@@ -196,12 +220,8 @@ fn install_azurite(npm: &Path, dir: &Path) -> Result<(), String> {
     }
 }
 
-fn cache_dir() -> Option<PathBuf> {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+fn cache_dir(lookup: &Lookup<'_>) -> Option<PathBuf> {
+    let var = |name: &str| lookup.var(name).map(PathBuf::from);
     var("ADFCTL_CACHE")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("adfctl")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("adfctl")))
@@ -216,21 +236,13 @@ fn bin_name() -> &'static str {
     }
 }
 
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    })
-}
-
 /// `ADFCTL_AZURITE`, else `node_modules/.bin/azurite-blob` here or in a folder above, else
 /// `azurite-blob` on `PATH`.
-fn find_azurite() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("ADFCTL_AZURITE") {
+fn find_azurite(lookup: &Lookup<'_>) -> Option<PathBuf> {
+    if let Some(path) = lookup.var("ADFCTL_AZURITE") {
         return Some(PathBuf::from(path));
     }
-    let mut dir = std::env::current_dir().ok();
+    let mut dir = Some(lookup.cwd.clone());
     while let Some(here) = dir {
         let candidate = here.join("node_modules").join(".bin").join(bin_name());
         if candidate.is_file() {
@@ -238,7 +250,7 @@ fn find_azurite() -> Option<PathBuf> {
         }
         dir = here.parent().map(Path::to_path_buf);
     }
-    on_path(bin_name())
+    lookup.on_path(bin_name())
 }
 
 #[cfg(all(test, unix))]

@@ -42,13 +42,62 @@ pub struct TestCase {
     pub fixtures: Fixtures,
     /// Activities not to run but to give an outcome.
     #[serde(default)]
-    pub mocks: Vec<Value>,
+    pub mocks: Vec<Mock>,
     /// How long the run may take (`90s`, `5m`; default 5 minutes).
     #[serde(default)]
     pub timeout: Option<String>,
     /// What must hold.
     #[serde(default)]
     pub expect: Expect,
+}
+
+/// An activity not run but given an outcome (the emulator's mock format, `/_emulator/mocks`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Mock {
+    /// The activity's name (a name wins over a type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<String>,
+    /// Every activity of this type (`DatabricksNotebook`).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub activity_type: Option<String>,
+    /// Only in this pipeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// `Succeeded` (default) or `Failed`.
+    #[serde(default)]
+    pub status: MockStatus,
+    /// The activity's output.
+    #[serde(default)]
+    pub output: Value,
+    /// A failure's error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<MockError>,
+    /// How long the activity seems to take, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+}
+
+/// A mocked failure: ADF's `errorCode` and `message`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MockError {
+    /// ADF's error code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// How a mocked activity ends.
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub enum MockStatus {
+    /// It succeeds with the mock's output.
+    #[default]
+    Succeeded,
+    /// It fails with the mock's error.
+    Failed,
 }
 
 /// Data to load before a run.
@@ -177,6 +226,18 @@ pub fn read(file: &str, text: &str) -> Result<TestFile, FileError> {
         position: None,
         message,
     };
+    for case in &parsed.tests {
+        if let Some(mock) = case
+            .mocks
+            .iter()
+            .find(|m| m.activity.is_none() && m.activity_type.is_none())
+        {
+            return Err(problem(format!(
+                "test `{}`: a mock names neither an `activity` nor a `type` ({mock:?}); say which activities it replaces",
+                case.name
+            )));
+        }
+    }
     if parsed.tests.is_empty() {
         return Err(problem("the file has no tests (`tests:` is empty)".into()));
     }
@@ -217,8 +278,8 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     let seconds = match unit {
         "ms" => return Some(std::time::Duration::from_millis(number)),
         "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
+        "m" => number.checked_mul(60)?,
+        "h" => number.checked_mul(3600)?,
         _ => return None,
     };
     Some(std::time::Duration::from_secs(seconds))
@@ -254,6 +315,13 @@ mod tests {
                 .message
                 .contains("two tests are named `x`")
         );
+        let typo = "tests:\n  - {name: x, pipeline: p, mocks: [{type: T, status: Faild}]}\n";
+        assert!(
+            read("t", typo)
+                .unwrap_err()
+                .message
+                .contains("unknown variant `Faild`")
+        );
         let status = "tests:\n  - {name: x, pipeline: p, expect: {status: Success}}\n";
         assert!(
             read("t", status)
@@ -278,6 +346,7 @@ mod tests {
             Some(std::time::Duration::from_millis(250))
         );
         assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("99999999999999999h"), None);
     }
 }
 
@@ -377,7 +446,8 @@ mod schema_tests {
         let full = "spec: [s.yaml]\nenv: {A: b}\nvars: {k: v}\ntests:\n  - name: n\n    pipeline: p\n    parameters: {x: 1}\n    globalParameters: {g: 1}\n    timeout: 5m\n    fixtures: {blobs: [{container: c, path: p, content: t}], sql: [{linkedService: l, statement: s}], tables: [{linkedService: l, table: t, rows: [{a: 1}]}]}\n    mocks: [{activity: a, type: t, pipeline: p, status: Failed, output: 1, error: {errorCode: e, message: m}, durationMs: 1}]\n    expect:\n      status: Failed\n      activities: {a: {ran: true, status: Failed, output: {/x: 1}, error: m}}\n      variables: {v: 1}\n      blobs: [{container: c, path: p, content: null}]\n      tables: [{linkedService: l, table: t, orderBy: a, rows: []}]\n";
         let file = read("t", full).unwrap();
         // The mock is free JSON for the reader; check it against the emulator's fields here.
-        let mock_keys: Vec<&String> = file.tests[0].mocks[0].as_object().unwrap().keys().collect();
+        let mock = serde_json::to_value(&file.tests[0].mocks[0]).unwrap();
+        let mock_keys: Vec<&String> = mock.as_object().unwrap().keys().collect();
         let schema = json_schema();
         let mock_props = schema
             .pointer("/properties/tests/items/properties/mocks/items/properties")

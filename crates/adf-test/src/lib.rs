@@ -21,10 +21,52 @@ use adf_arm::ArmClient;
 use adf_core::DesiredState;
 
 /// Applies `desired` to the factory it targets (normally an empty emulator), as `apply` would.
+/// A resource group or factory the spec does not manage (`managed: false`) is created first, as
+/// their owners would have; an `external` entity must be defined for the tests (a stub in a
+/// test overlay), and its absence is said.
 pub async fn deploy(client: &ArmClient, desired: &DesiredState) -> Result<(), String> {
+    let target = &desired.target;
+    let location = desired
+        .resources
+        .iter()
+        .find_map(|r| r.body.get("location").and_then(|l| l.as_str()))
+        .unwrap_or("eastus")
+        .to_owned();
+    let mut owned_elsewhere = Vec::new();
+    if !desired.resource_group_managed {
+        owned_elsewhere.push((
+            target.resource_path(adf_core::Kind::ResourceGroup, &target.resource_group),
+            adf_core::RESOURCES_API_VERSION,
+        ));
+    }
+    if !desired.factory_managed {
+        owned_elsewhere.push((
+            target.resource_path(adf_core::Kind::Factory, &target.factory),
+            adf_core::ADF_API_VERSION,
+        ));
+    }
+    for (path, api_version) in owned_elsewhere {
+        client
+            .put(
+                &path,
+                api_version,
+                &serde_json::json!({"location": location}),
+                None,
+            )
+            .await
+            .map_err(|error| format!("cannot create {path} in the emulator: {error}"))?;
+    }
     let live = adf_engine::refresh(client, &desired.target, false)
         .await
         .map_err(|error| format!("cannot read the emulator's state: {error}"))?;
+    let unmet = adf_plan::unmet_preconditions(desired, &live, adf_plan::PlanMode::Apply);
+    if !unmet.is_empty() {
+        let said: Vec<String> = unmet.iter().map(|u| u.message.clone()).collect();
+        return Err(format!(
+            "{}; under test, define each external entity in a test overlay (a stub with the same name)",
+            said.join("; ")
+        ));
+    }
     let plan = adf_plan::plan(desired, &live, &adf_plan::PlanOptions::apply());
     let steps = adf_plan::compile(&plan, desired, &live, &mut adf_engine::random_salt)
         .map_err(|error| format!("cannot deploy the spec: {error}"))?;
@@ -38,7 +80,11 @@ pub async fn deploy(client: &ArmClient, desired: &DesiredState) -> Result<(), St
     .await;
     let problems: Vec<String> = report
         .problems()
-        .map(|outcome| format!("{}: {:?}", outcome.address, outcome.status))
+        .map(|outcome| match &outcome.status {
+            adf_engine::StepStatus::Failed(why) => format!("{}: {why}", outcome.address),
+            adf_engine::StepStatus::Skipped(why) => format!("{}: skipped ({why})", outcome.address),
+            adf_engine::StepStatus::Applied => outcome.address.to_string(),
+        })
         .collect();
     if problems.is_empty() {
         Ok(())

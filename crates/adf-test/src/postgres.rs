@@ -38,16 +38,18 @@ impl Postgres {
     /// The database.
     pub const DATABASE: &'static str = "adf";
 
-    /// Whether the PostgreSQL binaries are there.
-    pub fn installed() -> bool {
-        postgres_bin().is_some()
+    /// The PostgreSQL bin directory (see the module's documentation), given the caller's
+    /// environment; `None` when PostgreSQL is not installed.
+    pub fn find(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
+        postgres_bin(var)
     }
 
-    /// Starts a server and waits until it accepts connections.
-    pub fn start() -> Result<Postgres, String> {
-        let bin = postgres_bin().ok_or_else(|| {
-            "PostgreSQL is not installed (no /usr/lib/postgresql/15/bin/initdb, no initdb on the PATH); install it, or set ADFCTL_POSTGRES_BIN to its bin directory".to_owned()
-        })?;
+    /// What to say when [`Postgres::find`] finds nothing.
+    pub const NOT_INSTALLED: &'static str = "PostgreSQL is not installed (no /usr/lib/postgresql/15/bin/initdb, no initdb on the PATH); install it, or set ADFCTL_POSTGRES_BIN to its bin directory";
+
+    /// Starts a server from the binaries in `bin` and waits until it accepts connections.
+    pub fn start(bin: &Path) -> Result<Postgres, String> {
+        let bin = bin.to_path_buf();
         let run_as = if current_uid() == Some(0) {
             Some(unprivileged_user().ok_or(
                 "running as root, and there is no `postgres` or `nobody` user to run PostgreSQL as",
@@ -257,10 +259,10 @@ fn give_to(_dir: &Path, _run_as: Option<(u32, u32)>) -> Result<(), String> {
 }
 
 /// The PostgreSQL bin directory (see the module's documentation).
-fn postgres_bin() -> Option<PathBuf> {
+fn postgres_bin(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
     let has_initdb = |dir: &PathBuf| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file();
     let mut candidates = vec![PathBuf::from("/usr/lib/postgresql/15/bin")];
-    if let Some(dir) = std::env::var_os("ADFCTL_POSTGRES_BIN") {
+    if let Some(dir) = var("ADFCTL_POSTGRES_BIN") {
         candidates.insert(0, PathBuf::from(dir));
     }
     if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
@@ -270,7 +272,7 @@ fn postgres_bin() -> Option<PathBuf> {
         versions.sort();
         candidates.extend(versions.into_iter().rev());
     }
-    if let Some(path) = std::env::var_os("PATH") {
+    if let Some(path) = var("PATH") {
         candidates.extend(std::env::split_paths(&path));
     }
     candidates.into_iter().find(has_initdb)

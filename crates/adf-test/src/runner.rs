@@ -30,6 +30,9 @@ pub struct Target<'a> {
     /// The containers the file's tests load or check: emptied before each test, so that no
     /// test sees another's blobs.
     pub containers: &'a [String],
+    /// Whether a test of the file sets global parameters: then every test writes them (the
+    /// spec's, with its own over them), so that none sees another's.
+    pub resets_global_parameters: bool,
 }
 
 /// The outcome of one test.
@@ -116,7 +119,9 @@ async fn prepare(target: &Target<'_>, case: &TestCase) -> Result<(), String> {
         let text = response.text().await.unwrap_or_default();
         return Err(format!("the emulator refused the mocks: {text}"));
     }
-    set_global_parameters(target, &case.global_parameters).await?;
+    if target.resets_global_parameters || !case.global_parameters.is_empty() {
+        set_global_parameters(target, &case.global_parameters).await?;
+    }
     if let Some(client) = target.blobs {
         for container in target.containers {
             client.delete_container(container).await.map_err(|error| {
@@ -202,9 +207,6 @@ async fn set_global_parameters(
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    if declared.is_empty() && values.is_empty() {
-        return Ok(());
-    }
     let mut properties = declared;
     for (name, value) in values {
         let kind = properties
@@ -461,8 +463,15 @@ fn did_you_mean(name: &str, ran: &[&String]) -> String {
 /// true with `item()` bound to `got`.
 fn compare(want: &Value, got: &Value) -> Option<String> {
     if let Value::String(text) = want
+        && let Some(literal) = text.strip_prefix("@@")
+    {
+        // `@@` starts a literal `@`.
+        let literal = Value::String(format!("@{literal}"));
+        return (!same(&literal, got))
+            .then(|| format!("expected {}, got {}", short(&literal), short(got)));
+    }
+    if let Value::String(text) = want
         && text.starts_with('@')
-        && !text.starts_with("@@")
     {
         let mut bindings = adf_expr::Bindings::new(time::OffsetDateTime::now_utc());
         bindings.item = Some(got.clone());
@@ -583,7 +592,8 @@ mod tests {
                 .unwrap()
                 .contains("is false for 2")
         );
-        assert_eq!(compare(&json!("@@literal"), &json!("@@literal")), None);
+        assert_eq!(compare(&json!("@@literal"), &json!("@literal")), None);
+        assert!(compare(&json!("@@literal"), &json!("@@literal")).is_some());
     }
 
     #[test]

@@ -255,15 +255,12 @@ impl Postgres {
     /// Starts a server; `None` after reporting that `test` skipped when PostgreSQL is not
     /// installed.
     pub fn start(test: &str) -> Option<Postgres> {
-        if !adf_test::postgres::Postgres::installed() {
-            skip(
-                test,
-                "PostgreSQL is not installed (no /usr/lib/postgresql/15/bin/initdb, no initdb on the PATH; set ADFCTL_POSTGRES_BIN to its bin directory)",
-            );
+        let Some(bin) = adf_test::postgres::Postgres::find(&|name| std::env::var_os(name)) else {
+            skip(test, adf_test::postgres::Postgres::NOT_INSTALLED);
             return None;
-        }
+        };
         let server =
-            adf_test::postgres::Postgres::start().unwrap_or_else(|error| panic!("{error}"));
+            adf_test::postgres::Postgres::start(&bin).unwrap_or_else(|error| panic!("{error}"));
         Some(Postgres(server))
     }
 

@@ -32,6 +32,25 @@ struct JsonPlan {
 }
 
 #[derive(Serialize)]
+struct JsonOverride {
+    address: String,
+    op: &'static str,
+    path: String,
+    origin: String,
+}
+
+impl From<&adf_core::AppliedOverride> for JsonOverride {
+    fn from(applied: &adf_core::AppliedOverride) -> Self {
+        JsonOverride {
+            address: applied.address.to_string(),
+            op: applied.op.as_str(),
+            path: applied.path.clone(),
+            origin: applied.origin.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
 struct JsonScope {
     dependencies: Vec<String>,
     excluded_dependencies: Vec<String>,
@@ -77,7 +96,7 @@ struct JsonChange {
     runtime_state: Option<JsonRuntimeState>,
     /// What the spec's override rules did to this entity: `{address, op, path, origin}`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    overrides: Vec<adf_core::AppliedOverride>,
+    overrides: Vec<JsonOverride>,
     before: Option<Value>,
     after: Option<Value>,
 }
@@ -189,7 +208,7 @@ fn change(change: &ResourceChange) -> JsonChange {
                 start: change.needs_start,
                 kept: change.runtime_state_kept,
             }),
-        overrides: change.overrides.clone(),
+        overrides: change.overrides.iter().map(JsonOverride::from).collect(),
         // A no-op's bodies say nothing a reviewer needs: left out (null).
         before: change
             .before

@@ -119,9 +119,7 @@ pub async fn make_plan(
     let live = refresh(connection, desired, list_group).await?;
     check_preconditions(desired, &live, options.mode)?;
     let plan = adf_plan::plan(desired, &live, options);
-    if let Some(scope) = &plan.scope {
-        report_unmet(adf_plan::unmet_scope(scope, &live))?;
-    }
+    report_unmet(adf_plan::unmet_scope(&plan, &live))?;
     Ok((live, plan))
 }
 

@@ -142,7 +142,13 @@ async fn run_file(path: &Path, args: &TestArgs) -> Vec<CaseResult> {
         !t.fixtures.sql.is_empty() || !t.fixtures.tables.is_empty() || !t.expect.tables.is_empty()
     });
     let postgres = if needs_postgres {
-        match tokio::task::spawn_blocking(adf_test::postgres::Postgres::start).await {
+        let Some(bin) = adf_test::postgres::Postgres::find(&|name| std::env::var_os(name)) else {
+            return failed(format!(
+                "this file's tests need PostgreSQL: {}",
+                adf_test::postgres::Postgres::NOT_INSTALLED
+            ));
+        };
+        match tokio::task::spawn_blocking(move || adf_test::postgres::Postgres::start(&bin)).await {
             Ok(Ok(server)) => Some(server),
             Ok(Err(why)) => return failed(format!("this file's tests need PostgreSQL: {why}")),
             Err(error) => return failed(format!("cannot start PostgreSQL: {error}")),
@@ -180,7 +186,11 @@ async fn run_file(path: &Path, args: &TestArgs) -> Vec<CaseResult> {
         Err(why) => return failed(why),
     };
     let azurite = if needs_blobs {
-        match adf_test::environment::azurite_program(|note| eprintln!("{note}")) {
+        let lookup = adf_test::environment::Lookup {
+            var: &|name| std::env::var_os(name),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        };
+        match adf_test::environment::azurite_program(&lookup, |note| eprintln!("{note}")) {
             Ok(program) => Some(program),
             Err(why) => return failed(why),
         }
@@ -200,6 +210,10 @@ async fn run_file(path: &Path, args: &TestArgs) -> Vec<CaseResult> {
     let containers = runner::containers(&test_file.tests);
     let target = runner::Target {
         containers: &containers,
+        resets_global_parameters: test_file
+            .tests
+            .iter()
+            .any(|t| !t.global_parameters.is_empty()),
         client: &environment.client,
         emulator: &environment.url,
         factory: &loaded.desired.target,
@@ -293,7 +307,8 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if path.is_dir() {
+        // A symbolic link to a folder is not followed (a link cycle would never end).
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
             if !name.starts_with('.') && name != "node_modules" && name != "target" {
                 walk(&path, found);
             }
