@@ -6,11 +6,14 @@
 mod blob_activities;
 mod cli;
 mod coexist;
+mod connectivity;
 mod deploy;
 mod emulator;
 mod eval;
+mod event_triggers;
 mod export;
 mod gitops;
+mod monitor;
 mod postgres;
 mod promotion;
 mod realworld;

@@ -275,6 +275,36 @@ impl ArmClient {
         wire::interpret(raw, &Method::POST, &url, Expect::Optional)
     }
 
+    /// POST an action that may start a long-running operation (`subscribeToEvents`,
+    /// `unsubscribeFromEvents`), and return a poller without waiting: for callers that follow
+    /// the operation their own way. An answer that started nothing is a finished poller.
+    pub async fn begin_post(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: Option<&Value>,
+        idempotency: Idempotency,
+    ) -> Result<Poller, ArmError> {
+        let url = self.resource_url(path, api_version)?;
+        let body = match body {
+            Some(body) => Some(serialize(body, &Method::POST, &url)?),
+            None => None,
+        };
+        let call = Call {
+            method: Method::POST,
+            url: url.clone(),
+            body,
+            if_match: None,
+            idempotency,
+        };
+        let raw = self.execute(call).await?;
+        if wire::post_is_pending(&raw) {
+            return self.poller(Method::POST, url, raw, None);
+        }
+        let response = wire::interpret(raw, &Method::POST, &url, Expect::Optional)?;
+        Ok(self.finished(Method::POST, &url, response))
+    }
+
     /// GET every item of an ARM list: follows `nextLink` verbatim until it is absent. Empty
     /// pages with a `nextLink` are fine; a `nextLink` seen before, a link to another host, or
     /// more than `max_pages` pages is a [`ArmError::MalformedResponse`].

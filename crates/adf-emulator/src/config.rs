@@ -125,6 +125,11 @@ pub struct EmulatorConfig {
     /// The Key Vault secrets that `AzureKeyVaultSecret` references in linked services resolve
     /// to (none by default: such a reference fails its activity, naming the secret).
     pub key_vault_secrets: crate::key_vault::KeyVaultSecrets,
+    /// How long an event trigger's Event Grid subscription stays `Provisioning` (after a
+    /// start or subscribeToEvents) or `Deprovisioning` (after a stop or
+    /// unsubscribeFromEvents) before it is `Enabled` or `Disabled`. ADF takes seconds to
+    /// minutes; default 1 s.
+    pub event_subscription_delay: Duration,
 }
 
 impl EmulatorConfig {
@@ -150,6 +155,7 @@ impl EmulatorConfig {
             scheduler_tick: Duration::from_secs(1),
             copy_block_size: 4 * 1024 * 1024,
             key_vault_secrets: crate::key_vault::KeyVaultSecrets::new(),
+            event_subscription_delay: Duration::from_secs(1),
         }
     }
 }

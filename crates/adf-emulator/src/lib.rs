@@ -58,8 +58,13 @@ mod wire;
 mod control;
 mod runtime;
 
-// Beside them, as the router is: the test endpoints (`/_emulator/...`).
+// Beside them, as the router is: the test endpoints (`/_emulator/...`), and a linked
+// service's connection test (`POST .../testConnectivity`), which needs the runtime's clients.
+mod connectivity;
 mod test_api;
+
+// Beside them too: the read-only monitor page (`/`, `/monitor/...`) over the ARM API.
+pub mod monitor;
 
 pub use config::{BucketLimit, Clock, DEVELOPMENT_BLOB_ENDPOINT, EmulatorConfig, ThrottleLimits};
 pub use error::EmulatorError;
@@ -95,7 +100,18 @@ pub fn router(state: EmulatorState) -> axum::Router {
             "/_emulator/webhooks/{id}",
             axum::routing::post(control::webhook::callback),
         )
-        .fallback(http::arm_entry)
+        .route(
+            "/_emulator/subscriptions",
+            axum::routing::get(monitor::subscriptions),
+        )
+        .route("/", axum::routing::get(monitor::page))
+        .route("/monitor", axum::routing::get(monitor::page))
+        .route("/monitor/", axum::routing::get(monitor::page))
+        .route("/monitor/{*view}", axum::routing::get(monitor::page))
+        .route(monitor::SCRIPT_PATH, axum::routing::get(monitor::script))
+        .route(monitor::STYLE_PATH, axum::routing::get(monitor::style))
+        // `POST .../testConnectivity` goes to `connectivity`, every other ARM path to the edge.
+        .fallback(connectivity::arm_entry)
         .with_state(state)
 }
 

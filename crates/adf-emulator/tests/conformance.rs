@@ -88,18 +88,6 @@ fn not_emulated(example: &str) -> Option<&'static str> {
             "data-plane access tokens are not emulated",
         ),
         (
-            "Triggers_SubscribeToEvents",
-            "event-trigger subscriptions are not emulated",
-        ),
-        (
-            "Triggers_UnsubscribeFromEvents",
-            "event-trigger subscriptions are not emulated",
-        ),
-        (
-            "Triggers_GetEventSubscriptionStatus",
-            "event-trigger subscriptions are not emulated",
-        ),
-        (
             "TriggerRuns_Rerun",
             "trigger-run rerun needs the run engine (later issue)",
         ),
@@ -770,6 +758,21 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
             .fire_trigger(&sub, g, fac, "exampleTrigger")
             .unwrap()
             .unwrap();
+    }
+    if matches!(
+        name,
+        "Triggers_SubscribeToEvents"
+            | "Triggers_UnsubscribeFromEvents"
+            | "Triggers_GetEventSubscriptionStatus"
+    ) {
+        // Subscriptions belong to event triggers.
+        let f = factory.as_ref().unwrap();
+        let blob_events = json!({"properties": {"type": "BlobEventsTrigger",
+            "typeProperties": {"blobPathBeginsWith": "/in/blobs/", "events": ["Microsoft.Storage.BlobCreated"],
+                "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"}}});
+        harness
+            .seed_entity(f, "triggers", "exampleTrigger", blob_events)
+            .await;
     }
     if name == "Triggers_Stop" {
         // Stop acts on a started trigger (Delete needs a stopped one, the default).

@@ -6,7 +6,11 @@
 //! failed or skipped step) are skipped, in-flight steps finish, and the report says exactly
 //! what was applied. Every step is idempotent (PUT, DELETE that accepts 404, start/stop), so
 //! a re-run after any failure or crash converges.
+//!
+//! A stop or start of an event trigger also settles its Event Grid subscription, within
+//! bounds ([`crate::event_trigger`]).
 
+use crate::event_trigger::{self, EventSubscriptionWait};
 use adf_arm::{ArmClient, ArmError, Idempotency};
 use adf_core::ResourceAddress;
 pub use adf_plan::Phase;
@@ -25,6 +29,9 @@ pub struct ApplyOptions {
     /// Set it (on SIGINT or SIGTERM, say) to stop starting steps: those in flight finish, the
     /// others are reported as skipped.
     pub stop: Arc<AtomicBool>,
+    /// The bounds of the waits for event triggers' Event Grid subscriptions (steps marked
+    /// [`Step::event_trigger`]).
+    pub event_subscription: EventSubscriptionWait,
 }
 
 impl Default for ApplyOptions {
@@ -32,6 +39,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             parallelism: 16,
             stop: Arc::default(),
+            event_subscription: EventSubscriptionWait::default(),
         }
     }
 }
@@ -130,6 +138,7 @@ pub type Observer = Arc<dyn Fn(&ApplyEvent) + Send + Sync>;
 
 struct Shared {
     client: ArmClient,
+    event_subscription: EventSubscriptionWait,
     observer: Observer,
     broken: Mutex<HashSet<ResourceAddress>>,
     report: Mutex<ApplyReport>,
@@ -180,6 +189,7 @@ pub async fn apply(
 ) -> ApplyReport {
     let shared = Arc::new(Shared {
         client: client.clone(),
+        event_subscription: options.event_subscription.clone(),
         observer,
         broken: Mutex::new(HashSet::new()),
         report: Mutex::new(ApplyReport::default()),
@@ -253,6 +263,18 @@ async fn run_step(shared: &Shared, step: Step) {
     });
     let client = &shared.client;
     let version = step.api_version;
+    if step.event_trigger
+        && let Request::Post { path } = &step.request
+    {
+        let (name, wait) = (&step.address.name, &shared.event_subscription);
+        let result = match step.phase {
+            Phase::Stop => event_trigger::stop(client, path, version, name, wait).await,
+            _ => event_trigger::start(client, path, version, name, wait).await,
+        };
+        let status = result.map_or_else(StepStatus::Failed, |()| StepStatus::Applied);
+        shared.finish(&step.address, step.action, step.phase, status);
+        return;
+    }
     let result: Result<(), ArmError> = async {
         match &step.request {
             Request::Post { path } => {

@@ -5,6 +5,8 @@
 //! HTTP. It decides nothing the plan did not say: apply sends exactly the compiled steps.
 
 mod apply;
+pub mod connectivity;
+mod event_trigger;
 pub mod export;
 mod refresh;
 pub mod runs;
@@ -13,6 +15,7 @@ pub use apply::{
     ApplyEvent, ApplyOptions, ApplyReport, INTERRUPTED, Observer, Phase, StepOutcome, StepStatus,
     apply, random_salt,
 };
+pub use event_trigger::EventSubscriptionWait;
 pub use refresh::refresh;
 
 /// Why the engine could not do its work.

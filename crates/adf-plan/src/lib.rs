@@ -58,7 +58,7 @@ use serde_json::Value;
 
 pub use diff::plan;
 pub use preconditions::{Unmet, unmet_preconditions, unmet_scope};
-pub use steps::{CompileError, Phase, Request, Step, Steps, compile};
+pub use steps::{CompileError, Phase, Request, Step, Steps, compile, is_event_trigger};
 
 /// The exact body the engine PUTs for a desired resource: for the resource group and the
 /// factory the spec laid over the live body ([`merge::put_body`]); for factory children the

@@ -7,6 +7,12 @@
 //! 2. the plan's waves, in order (the steps of one wave are independent of each other);
 //! 3. start the triggers whose desired state is Started.
 //!
+//! A stop or start of an event trigger (`BlobEventsTrigger`, `CustomEventsTrigger`) is marked
+//! [`Step::event_trigger`]: ADF refuses to update, start or delete such a trigger while its
+//! Event Grid subscription is provisioning or deprovisioning, so the engine settles the
+//! subscription around the POST (see [`Step::event_trigger`]). Whether a trigger is one is
+//! read from its body's `type`: the live body for a stop, the desired one for a start.
+//!
 //! Pure: the bodies come from the desired state; what they keep of the live state
 //! (read-merge-write of the factory and the group, the secrets' salt, a carried-over
 //! `encryptedCredential`) from the live state the plan was made against; new salts from the
@@ -95,6 +101,11 @@ pub struct Step {
     pub request: Request,
     /// Steps of earlier waves that must have been applied (else this one is skipped).
     pub depends_on: Vec<ResourceAddress>,
+    /// A stop or start of an event trigger. The engine then also settles its Event Grid
+    /// subscription: after a stop it unsubscribes and waits until the subscription is
+    /// `Disabled` (so that the PUT or DELETE that follows is accepted); a start is retried
+    /// while the subscription is still changing, then waited on until it is `Enabled`.
+    pub event_trigger: bool,
 }
 
 /// The whole apply, in order.
@@ -141,15 +152,26 @@ pub fn compile(
     live: &LiveState,
     salt: &mut dyn FnMut() -> Vec<u8>,
 ) -> Result<Steps, CompileError> {
-    let trigger_step = |change: &ResourceChange, phase: Phase| Step {
-        address: change.address.clone(),
-        action: change.action,
-        phase,
-        api_version: api_version(change.kind()),
-        request: Request::Post {
-            path: format!("{}/{}", change.path, phase.as_str()),
-        },
-        depends_on: Vec::new(),
+    let trigger_step = |change: &ResourceChange, phase: Phase| {
+        // A stop acts on the live trigger, a start on the one just written (or kept).
+        let body = match phase {
+            Phase::Stop => live.get(&change.address).map(|r| &r.body),
+            _ => desired
+                .get(&change.address)
+                .map(|r| &r.body)
+                .or_else(|| live.get(&change.address).map(|r| &r.body)),
+        };
+        Step {
+            address: change.address.clone(),
+            action: change.action,
+            phase,
+            api_version: api_version(change.kind()),
+            request: Request::Post {
+                path: format!("{}/{}", change.path, phase.as_str()),
+            },
+            depends_on: Vec::new(),
+            event_trigger: body.is_some_and(is_event_trigger),
+        }
     };
     let mut steps = Steps {
         stops: plan
@@ -193,6 +215,7 @@ pub fn compile(
                 api_version: api_version(change.kind()),
                 request,
                 depends_on: change.depends_on.clone(),
+                event_trigger: false,
             });
         }
         if !compiled.is_empty() {
@@ -206,6 +229,14 @@ pub fn compile(
         .map(|c| trigger_step(c, Phase::Start))
         .collect();
     Ok(steps)
+}
+
+/// Whether a trigger body (`{"properties": {"type": …}}`) is an event trigger, whose start
+/// subscribes to Event Grid and whose stop unsubscribes.
+pub fn is_event_trigger(body: &Value) -> bool {
+    body.pointer("/properties/type")
+        .and_then(Value::as_str)
+        .is_some_and(|kind| matches!(kind, "BlobEventsTrigger" | "CustomEventsTrigger"))
 }
 
 /// The body to PUT ([`crate::body_to_put`]: read-merge-write for the factory and the group,

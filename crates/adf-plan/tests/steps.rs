@@ -128,3 +128,69 @@ fn children_recreated_with_their_factory_carry_no_old_credential() {
             .all(|s| s.phase == Phase::Change)
     );
 }
+
+#[test]
+fn stops_and_starts_of_event_triggers_are_marked_and_the_plan_says_the_waits() {
+    let mut desired = seed_lab_without_secrets();
+    let schedule = compiled(&desired, &{
+        let mut live = applied(&desired);
+        edit_live(
+            &mut live,
+            "trigger/dailyTrigger",
+            "/properties/typeProperties/recurrence/interval",
+            json!(12),
+        );
+        live
+    });
+    assert!(
+        schedule
+            .stops
+            .iter()
+            .chain(&schedule.starts)
+            .all(|s| !s.event_trigger)
+    );
+
+    let trigger = desired
+        .resources
+        .iter_mut()
+        .find(|r| r.address.kind == Kind::Trigger)
+        .expect("trigger");
+    trigger.body["properties"]["type"] = json!("BlobEventsTrigger");
+    trigger.body["properties"]["typeProperties"] = json!({
+        "blobPathBeginsWith": "/in/blobs/a/",
+        "scope": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct",
+        "events": ["Microsoft.Storage.BlobCreated"]});
+    let mut live = applied(&desired);
+    edit_live(
+        &mut live,
+        "trigger/dailyTrigger",
+        "/properties/typeProperties/blobPathBeginsWith",
+        json!("/in/blobs/b/"),
+    );
+    let steps = compiled(&desired, &live);
+    assert_eq!(
+        outline(&steps),
+        [
+            "stop POST stop trigger/dailyTrigger",
+            "change PUT trigger/dailyTrigger",
+            "start POST start trigger/dailyTrigger"
+        ]
+    );
+    assert!(steps.stops[0].event_trigger && steps.starts[0].event_trigger);
+    assert!(
+        !steps.waves[0][0].event_trigger,
+        "a PUT needs no wait of its own"
+    );
+
+    let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    let text = adf_plan::render::human(&plan, adf_plan::render::Style::plain());
+    assert!(
+        text.contains(
+            "# trigger: stop → wait for event subscription Disabled → write → start → wait for event subscription Enabled"
+        ),
+        "{text}"
+    );
+    assert!(adf_plan::is_event_trigger(
+        &json!({"properties": {"type": "CustomEventsTrigger"}})
+    ));
+}

@@ -44,12 +44,16 @@ enum Command {
     Runs(commands::run::RunsArgs),
     /// Run the local ARM-compatible Data Factory emulator.
     Emulator(commands::emulator::EmulatorArgs),
+    /// Serve the monitor page (pipelines, runs, activity runs) of `--local`'s state until Ctrl-C.
+    Monitor(commands::monitor::MonitorArgs),
     /// Write a spec from a live factory (secrets become secretFromEnv placeholders).
     Export(commands::export::ExportArgs),
     /// Estimate the monthly inactive-pipeline charge of a spec (and of the live factory).
     Cost(commands::cost::CostArgs),
     /// Run pipeline tests (`*.test.yaml`) on a local emulator, with fixtures and mocks.
     Test(commands::test::TestArgs),
+    /// Ask the factory to test each linked service's connection (ADF Studio's "Test connection").
+    TestConnection(commands::test_connection::TestConnectionArgs),
     /// Evaluate one ADF expression with given parameters, variables and activity outputs.
     Eval(commands::eval::EvalArgs),
     /// Print the JSON Schema of a spec file, for editors.
@@ -69,9 +73,11 @@ fn main() -> std::process::ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Runs(args) => commands::run::list(args),
         Command::Emulator(args) => commands::emulator::run(args),
+        Command::Monitor(args) => commands::monitor::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Cost(args) => commands::cost::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::TestConnection(args) => commands::test_connection::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Schema(args) => commands::schema::run(args),
         Command::Completions(args) => commands::completions::run(args, Cli::command()),

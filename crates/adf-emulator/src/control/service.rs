@@ -6,6 +6,7 @@
 
 use crate::config::EmulatorConfig;
 use crate::control::arm::{ApiFamily, ArmRequest, FactoryPath, Reply, Route, percent_encode};
+use crate::control::event_subscription::{self as events, Status as SubscriptionStatus};
 use crate::control::runs_api as runs;
 use crate::store::{EntityRow, GroupRow, Operation, Scope, Store, fold};
 use crate::wire::{ArmError, decode_offset, encode_offset, factory_id, timestamp, unix_ms};
@@ -333,6 +334,13 @@ impl Context<'_> {
             },
             (Route::ChildAction(at, kind, name, action), &Method::POST) => {
                 self.child_action(at, *kind, name, action)
+            }
+            // The `Location` that subscribeToEvents and unsubscribeFromEvents answer with
+            // (EX:Triggers_SubscribeToEvents) is polled with GET by the SDKs' pollers.
+            (Route::ChildAction(at, Kind::Trigger, name, action), &Method::GET)
+                if action == "geteventsubscriptionstatus" =>
+            {
+                self.poll_event_subscription(at, name)
             }
             (Route::FactoryAction(at, action), &Method::POST) => self.factory_action(at, action),
             (Route::PipelineRun(at, run_id), &Method::GET) => {
@@ -916,11 +924,12 @@ impl Context<'_> {
         let existing = self.store.entity(&scope, kind, name)?;
         self.check_if_match(existing.as_ref())?;
         if kind == Kind::Trigger
-            && existing
-                .as_ref()
-                .is_some_and(|row| runtime_state(&row.body) == "Started")
+            && let Some(row) = &existing
         {
-            return Err(trigger_enabled());
+            self.refuse_while_subscription_changes(&row.body)?;
+            if runtime_state(&row.body) == "Started" {
+                return Err(trigger_enabled());
+            }
         }
         let candidate = Value::Object(properties.clone());
         for reference in adf_core::desired::references(&candidate) {
@@ -956,6 +965,7 @@ impl Context<'_> {
                 .as_ref()
                 .map_or("Stopped".to_owned(), |row| runtime_state(&row.body));
             properties.insert("runtimeState".into(), json!(state));
+            events::carry_over(&mut properties, existing.as_ref().map(|row| &row.body));
         }
         let stored = Value::Object(properties);
         let etag = new_etag(self.store, self.now)?;
@@ -986,8 +996,11 @@ impl Context<'_> {
         let Some(row) = self.store.entity(&scope, kind, name)? else {
             return Ok(Reply::empty(StatusCode::NO_CONTENT));
         };
-        if kind == Kind::Trigger && runtime_state(&row.body) == "Started" {
-            return Err(trigger_enabled());
+        if kind == Kind::Trigger {
+            self.refuse_while_subscription_changes(&row.body)?;
+            if runtime_state(&row.body) == "Started" {
+                return Err(trigger_enabled());
+            }
         }
         let address = ResourceAddress::new(kind, row.name.clone());
         for (other_kind, other) in self.store.entities_mentioning(&scope, &row.name)? {
@@ -1029,12 +1042,38 @@ impl Context<'_> {
                 } else {
                     "Stopped"
                 };
+                if events::is_event_trigger(&row.body) {
+                    // Starting subscribes, stopping unsubscribes (ADF Studio's publish relies
+                    // on it); a start during either transition and a stop during
+                    // provisioning are refused. A stop while deprovisioning repeats one that
+                    // is under way, and succeeds (UNVERIFIED).
+                    let status = self.subscription_status(&row.body);
+                    let next = match (action, status) {
+                        ("start", SubscriptionStatus::Enabled)
+                        | ("stop", SubscriptionStatus::Disabled)
+                        | ("stop", SubscriptionStatus::Deprovisioning) => None,
+                        ("start", SubscriptionStatus::Disabled) => {
+                            Some(SubscriptionStatus::Provisioning)
+                        }
+                        ("stop", SubscriptionStatus::Enabled) => {
+                            Some(SubscriptionStatus::Deprovisioning)
+                        }
+                        (_, status) => return Err(events::busy(status)),
+                    };
+                    if let Some(next) = next {
+                        events::begin(&mut row.body, next, self.now);
+                    }
+                }
                 row.body["runtimeState"] = json!(state);
                 row.etag = new_etag(self.store, self.now)?;
                 self.store
                     .put_entity(&scope, Kind::Trigger, &row.name, &row.body, &row.etag)?;
                 Ok(Reply::empty(StatusCode::OK))
             }
+            (
+                Kind::Trigger,
+                "subscribetoevents" | "unsubscribefromevents" | "geteventsubscriptionstatus",
+            ) => self.event_subscription_action(at, name, action),
             (Kind::Pipeline, "createrun") => {
                 let pipeline = self
                     .store
@@ -1053,6 +1092,116 @@ impl Context<'_> {
             }
             _ => Err(not_emulated(action, &group.name, &factory.name)),
         }
+    }
+
+    /// The subscription's status now.
+    fn subscription_status(&self, properties: &Value) -> SubscriptionStatus {
+        events::observe(properties, self.now, self.config.event_subscription_delay)
+    }
+
+    /// ADF refuses to change an event trigger while its subscription is changing.
+    fn refuse_while_subscription_changes(&self, properties: &Value) -> Result<(), ArmError> {
+        if events::is_event_trigger(properties) {
+            let status = self.subscription_status(properties);
+            if status.is_transient() {
+                return Err(events::busy(status));
+            }
+        }
+        Ok(())
+    }
+
+    /// The event trigger `name`, or the error for a missing or non-event trigger.
+    fn event_trigger(&self, at: &FactoryPath, name: &str) -> Result<EntityRow, ArmError> {
+        let row = self
+            .store
+            .entity(&scope_of(at), Kind::Trigger, name)?
+            .ok_or_else(|| entity_not_found(at, Kind::Trigger, name))?;
+        if !events::is_event_trigger(&row.body) {
+            let target = adf_target(&at.factory, Kind::Trigger, &row.name);
+            return Err(events::not_an_event_trigger(&row.name, target));
+        }
+        Ok(row)
+    }
+
+    /// Triggers_SubscribeToEvents, Triggers_UnsubscribeFromEvents (long-running: 202 with a
+    /// `Location` at getEventSubscriptionStatus while the change is under way, 200 with the
+    /// status when there is nothing to do) and Triggers_GetEventSubscriptionStatus (200 with
+    /// the status). Shapes from the swagger and EX:Triggers_SubscribeToEvents.
+    fn event_subscription_action(
+        &mut self,
+        at: &FactoryPath,
+        name: &str,
+        action: &str,
+    ) -> Result<Reply, ArmError> {
+        let mut row = self.event_trigger(at, name)?;
+        let status = self.subscription_status(&row.body);
+        let next = match (action, status) {
+            ("geteventsubscriptionstatus", status) => {
+                return Ok(Reply::json(
+                    StatusCode::OK,
+                    events::status_body(&row.name, status),
+                ));
+            }
+            ("subscribetoevents", SubscriptionStatus::Enabled)
+            | ("unsubscribefromevents", SubscriptionStatus::Disabled) => {
+                return Ok(Reply::json(
+                    StatusCode::OK,
+                    events::status_body(&row.name, status),
+                ));
+            }
+            ("subscribetoevents", SubscriptionStatus::Disabled) => {
+                Some(SubscriptionStatus::Provisioning)
+            }
+            ("unsubscribefromevents", SubscriptionStatus::Enabled) => {
+                Some(SubscriptionStatus::Deprovisioning)
+            }
+            // Repeating an unsubscribe under way answers as the first one did (UNVERIFIED).
+            ("unsubscribefromevents", SubscriptionStatus::Deprovisioning) => None,
+            // A second subscribe while provisioning: microsoft/finops-toolkit#1996.
+            (_, status) => return Err(events::busy(status)),
+        };
+        if let Some(next) = next {
+            events::begin(&mut row.body, next, self.now);
+            row.etag = new_etag(self.store, self.now)?;
+            self.store.put_entity(
+                &scope_of(at),
+                Kind::Trigger,
+                &row.name,
+                &row.body,
+                &row.etag,
+            )?;
+        }
+        Ok(self.subscription_pending(at, &row.name))
+    }
+
+    /// 202 with the `Location` to poll (EX:Triggers_SubscribeToEvents).
+    fn subscription_pending(&self, at: &FactoryPath, trigger: &str) -> Reply {
+        let location = format!(
+            "{}{}/triggers/{}/getEventSubscriptionStatus?api-version={}",
+            self.request.base_url,
+            factory_id(&at.subscription, &at.group, &at.factory),
+            percent_encode(trigger),
+            ADF_API_VERSIONS[0]
+        );
+        Reply::empty(StatusCode::ACCEPTED)
+            .with_header("location", location)
+            .with_header("retry-after", "1")
+    }
+
+    /// GET on the `Location` of a subscription change: 202 while it is under way, then 200
+    /// with the status (the ARM long-running-operation convention; what ADF answers to this
+    /// GET while provisioning is UNVERIFIED).
+    fn poll_event_subscription(&mut self, at: &FactoryPath, name: &str) -> Result<Reply, ArmError> {
+        self.require_factory(at)?;
+        let row = self.event_trigger(at, name)?;
+        let status = self.subscription_status(&row.body);
+        if status.is_transient() {
+            return Ok(self.subscription_pending(at, &row.name));
+        }
+        Ok(Reply::json(
+            StatusCode::OK,
+            events::status_body(&row.name, status),
+        ))
     }
 
     fn factory_action(&mut self, at: &FactoryPath, action: &str) -> Result<Reply, ArmError> {
@@ -1335,7 +1484,7 @@ pub(crate) fn child_json(
         "id": format!("{}/{}/{}", factory_id(subscription, group, factory), collection_of(kind), row.name),
         "name": row.name,
         "type": kind.arm_type(),
-        "properties": secret::mask_like_arm(&row.body, &[]),
+        "properties": secret::mask_like_arm(&events::strip(&row.body), &[]),
         "etag": row.etag,
     })
 }

@@ -444,6 +444,21 @@ impl BlobClient {
         }
     }
 
+    /// Lists at most one container (List Containers, `comp=list&maxresults=1`): the cheapest
+    /// account-level call that proves the endpoint answers and the credential is accepted.
+    /// A linked service's connection test uses it.
+    pub async fn probe_account(&self) -> Result<(), BlobError> {
+        let builder = self.request(
+            reqwest::Method::GET,
+            "",
+            None,
+            &[("comp", "list"), ("maxresults", "1")],
+            &[],
+            0,
+        )?;
+        self.send(builder).await.map(|_| ())
+    }
+
     /// The container's `Last-Modified` (RFC 1123), or `None` when it does not exist.
     pub async fn container_last_modified(
         &self,

@@ -17,6 +17,8 @@
 use crate::runtime::blob::{BlobAccount, BlobClient, BlobError, BlobItem};
 use crate::runtime::context::{ActivityError, Run};
 use crate::runtime::secrets;
+use crate::state::EmulatorState;
+use crate::store::Scope;
 use adf_core::Kind;
 use serde_json::{Map, Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -295,9 +297,21 @@ pub(crate) fn blob_client(
     service: &LinkedService,
     activity: &str,
 ) -> Result<(BlobClient, String), ActivityError> {
+    blob_client_in(&run.state, &run.scope, &run.http, service, activity)
+}
+
+/// [`blob_client`] outside a run (a linked service's connection test): Key Vault references
+/// are resolved through `scope`'s Key Vault linked services, as in a run.
+pub(crate) fn blob_client_in(
+    state: &EmulatorState,
+    scope: &Scope,
+    http: &reqwest::Client,
+    service: &LinkedService,
+    activity: &str,
+) -> Result<(BlobClient, String), ActivityError> {
     let name = &service.name;
     let properties = &service.properties;
-    let development = &run.state.config().development_blob_endpoint;
+    let development = &state.config().development_blob_endpoint;
     let invalid = |e: BlobError| {
         ActivityError::user(
             "2200",
@@ -305,7 +319,7 @@ pub(crate) fn blob_client(
         )
     };
     // Plain strings, SecureStrings or Key Vault references (runtime::secrets).
-    let secret = |key: &str| secrets::resolve(run, properties.get(key), key);
+    let secret = |key: &str| secrets::resolve_in(state, Some(scope), properties.get(key), key);
     let connection = secret("connectionString")?;
     let account_key = secret("accountKey")?;
     let sas_uri = secret("sasUri")?;
@@ -360,7 +374,7 @@ pub(crate) fn blob_client(
         "AzureBlobStorage"
     };
     Ok((
-        BlobClient::new(run.http.clone(), account),
+        BlobClient::new(http.clone(), account),
         store_type.to_owned(),
     ))
 }

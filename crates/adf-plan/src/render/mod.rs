@@ -276,11 +276,18 @@ pub(crate) fn kept_runtime_state(change: &ResourceChange) -> Option<String> {
     })
 }
 
-/// The text describing a trigger's runtime-state handling, if any.
+/// The text describing a trigger's runtime-state handling, if any. An event trigger's steps
+/// say the waits for its Event Grid subscription (see [`crate::steps::Step::event_trigger`]).
 pub(crate) fn trigger_steps(change: &ResourceChange) -> Option<String> {
+    let event = |body: &Option<serde_json::Value>| {
+        body.as_ref().is_some_and(crate::steps::is_event_trigger)
+    };
     let mut steps = Vec::new();
     if change.needs_stop {
         steps.push("stop");
+        if event(&change.before) {
+            steps.push("wait for event subscription Disabled");
+        }
     }
     if change.body_changed && change.action.writes() {
         steps.push("write");
@@ -290,6 +297,9 @@ pub(crate) fn trigger_steps(change: &ResourceChange) -> Option<String> {
     }
     if change.needs_start {
         steps.push("start");
+        if event(&change.after) || (change.after.is_none() && event(&change.before)) {
+            steps.push("wait for event subscription Enabled");
+        }
     }
     (change.runtime_state.is_some() && (change.needs_stop || change.needs_start))
         .then(|| format!("trigger: {}", steps.join(" → ")))

@@ -48,6 +48,19 @@ pub struct ApplyArgs {
     /// How many independent changes may run at once.
     #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     parallelism: u16,
+
+    /// How long to wait for an event trigger's Event Grid subscription to settle: Disabled
+    /// after a stop (before its update), Enabled after a start.
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = super::run::parse_duration)]
+    event_subscription_timeout: std::time::Duration,
+}
+
+impl ApplyArgs {
+    fn apply_options(&self) -> adf_engine::ApplyOptions {
+        let mut options = adf_engine::ApplyOptions::with_parallelism(usize::from(self.parallelism));
+        options.event_subscription.timeout = self.event_subscription_timeout;
+        options
+    }
 }
 
 /// Runs `adfctl apply`.
@@ -97,8 +110,14 @@ fn apply_spec(args: &ApplyArgs) -> Outcome {
         if !args.auto_approve {
             session::confirm("Do you want to perform these actions?", "Apply")?;
         }
-        let parallelism = usize::from(args.parallelism);
-        session::execute(connection, &plan, &loaded.desired, &live, parallelism).await
+        session::execute(
+            connection,
+            &plan,
+            &loaded.desired,
+            &live,
+            args.apply_options(),
+        )
+        .await
     })
 }
 
@@ -163,8 +182,14 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
                 "Apply",
             )?;
         }
-        let parallelism = usize::from(args.parallelism);
-        session::execute(connection, &saved.plan, &desired, &live, parallelism).await
+        session::execute(
+            connection,
+            &saved.plan,
+            &desired,
+            &live,
+            args.apply_options(),
+        )
+        .await
     })
 }
 

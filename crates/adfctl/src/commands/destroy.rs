@@ -45,7 +45,7 @@ pub fn run(mut args: DestroyArgs) -> Outcome {
         if !args.auto_approve {
             session::confirm("Do you really want to destroy these resources?", "Destroy")?;
         }
-        let parallelism = usize::from(args.parallelism);
-        session::execute(connection, &plan, &loaded.desired, &live, parallelism).await
+        let options = adf_engine::ApplyOptions::with_parallelism(usize::from(args.parallelism));
+        session::execute(connection, &plan, &loaded.desired, &live, options).await
     })
 }

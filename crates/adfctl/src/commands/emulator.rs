@@ -60,6 +60,12 @@ pub struct EmulatorArgs {
     /// any vault). ADFCTL_KV_<VAULT>_<SECRET> environment variables are read too, and win.
     #[arg(long, value_name = "FILE")]
     pub key_vault_secrets: Option<PathBuf>,
+
+    /// How long an event trigger's Event Grid subscription stays Provisioning (after a start
+    /// or subscribeToEvents) or Deprovisioning (after a stop or unsubscribeFromEvents); ADF
+    /// refuses to update, start or delete the trigger meanwhile. `0` settles at once.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = super::run::parse_duration)]
+    pub event_subscription_delay: Duration,
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -104,6 +110,7 @@ pub fn run(args: EmulatorArgs) -> Outcome {
     config.seed = args.seed;
     config.development_blob_endpoint = args.blob_endpoint.clone();
     config.run_engine = !args.no_run_engine;
+    config.event_subscription_delay = args.event_subscription_delay;
     config.key_vault_secrets = super::target::key_vault_secrets(args.key_vault_secrets.as_deref())
         .map_err(CliError::new)?;
 
@@ -111,10 +118,12 @@ pub fn run(args: EmulatorArgs) -> Outcome {
         let running = adf_emulator::start(config, args.listen)
             .await
             .map_err(|error| CliError::new(error.to_string()))?;
+        // The first URL on this line is the address scripts and tests read; the page follows.
         eprintln!(
-            "adfctl emulator listening on {} (data: {})",
+            "adfctl emulator listening on {} (data: {}; monitor page: {}/)",
             running.base_url(),
-            data_dir.display()
+            data_dir.display(),
+            running.base_url()
         );
         if !args.no_run_engine {
             eprintln!(
@@ -133,7 +142,7 @@ pub fn run(args: EmulatorArgs) -> Outcome {
 }
 
 /// Ctrl-C, or SIGTERM on Unix.
-async fn wait_for_stop_signal() {
+pub(crate) async fn wait_for_stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

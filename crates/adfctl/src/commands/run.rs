@@ -48,6 +48,11 @@ pub struct RunArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "human")]
     format: RunFormat,
+
+    /// Print the link to the run's page on stderr once it starts: the emulator's monitor page
+    /// (for `--local`, the one `adfctl monitor --local` serves), or ADF Studio's on Azure.
+    #[arg(long)]
+    open: bool,
 }
 
 /// Arguments of `adfctl runs`.
@@ -151,6 +156,12 @@ async fn follow(
                 args.pipeline
             ))
         })?;
+    if args.open {
+        match run_page(connection, &args.target, target, &run_id) {
+            Ok(link) => eprintln!("Run page: {link}"),
+            Err(reason) => eprintln!("Run page: not available ({reason})."),
+        }
+    }
     if args.no_wait {
         match args.format {
             RunFormat::Human => println!("{run_id}"),
@@ -231,6 +242,66 @@ async fn follow(
             run.message
         ),
     }))
+}
+
+/// The link `--open` prints: the emulator's monitor page of the run, or ADF Studio's monitoring
+/// page on Azure's public cloud; `Err` says why there is none.
+fn run_page(
+    connection: &Connection,
+    target_args: &TargetArgs,
+    target: &adf_core::FactoryTarget,
+    run_id: &str,
+) -> Result<String, String> {
+    let page = |base: &str| {
+        adf_emulator::monitor::run_page_url(
+            base,
+            &target.subscription,
+            &target.resource_group,
+            &target.factory,
+            run_id,
+        )
+    };
+    if connection.emulator.is_some() {
+        // This process's emulator stops with the command; `adfctl monitor --local` serves the
+        // same state on a fixed port.
+        let base = format!("http://{}", super::monitor::DEFAULT_LISTEN);
+        return Ok(format!(
+            "{} (serve it with `adfctl monitor --local --local-dir {}`)",
+            page(&base),
+            target_args.local_dir.display()
+        ));
+    }
+    let endpoint = connection.client.endpoint();
+    let azure = [
+        adf_arm::Cloud::Public,
+        adf_arm::Cloud::China,
+        adf_arm::Cloud::UsGovernment,
+    ]
+    .into_iter()
+    .find(|cloud| {
+        url::Url::parse(cloud.endpoint())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            == endpoint.host_str().map(str::to_ascii_lowercase)
+    });
+    match azure {
+        // Any endpoint that is not Azure Resource Manager is taken for an emulator.
+        None => Ok(page(endpoint.as_str())),
+        // ADF Studio's own link to a run (UNVERIFIED: the form ADF Studio's address bar shows).
+        Some(adf_arm::Cloud::Public) => Ok(studio_run_url(target, run_id)),
+        Some(cloud) => Err(format!(
+            "adfctl knows ADF Studio's address in Azure's public cloud only, not in {}",
+            cloud.name()
+        )),
+    }
+}
+
+/// ADF Studio's monitoring page of a run (UNVERIFIED: the form ADF Studio's address bar shows).
+fn studio_run_url(target: &adf_core::FactoryTarget, run_id: &str) -> String {
+    format!(
+        "https://adf.azure.com/en/monitoring/pipelineruns/{run_id}?factory={}",
+        url::form_urlencoded::byte_serialize(target.factory_path().as_bytes()).collect::<String>()
+    )
 }
 
 /// The run summary and its activity table.
@@ -365,6 +436,19 @@ fn print_json(document: Result<Value, serde_json::Error>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn studio_links_name_the_run_and_the_factory() {
+        let target = adf_core::FactoryTarget {
+            subscription: "sub".into(),
+            resource_group: "rg".into(),
+            factory: "df".into(),
+        };
+        assert_eq!(
+            studio_run_url(&target, "r1"),
+            "https://adf.azure.com/en/monitoring/pipelineruns/r1?factory=%2Fsubscriptions%2Fsub%2FresourceGroups%2Frg%2Fproviders%2FMicrosoft.DataFactory%2Ffactories%2Fdf"
+        );
+    }
 
     #[test]
     fn durations_parse() {

@@ -179,7 +179,7 @@ pub async fn execute(
     plan: &Plan,
     desired: &DesiredState,
     live: &LiveState,
-    parallelism: usize,
+    options: ApplyOptions,
 ) -> Result<ExitStatus, CliError> {
     let what = match plan.mode {
         adf_plan::PlanMode::Apply => "Apply",
@@ -232,7 +232,6 @@ pub async fn execute(
             None => eprintln!("{line}"),
         }
     });
-    let options = ApplyOptions::with_parallelism(parallelism);
     let stop = options.stop.clone();
     let watcher = tokio::spawn(async move {
         interrupt_signal().await;
