@@ -20,11 +20,19 @@ pub mod runner;
 use adf_arm::ArmClient;
 use adf_core::DesiredState;
 
-/// Applies `desired` to the factory it targets (normally an empty emulator), as `apply` would.
-/// A resource group or factory the spec does not manage (`managed: false`) is created first, as
-/// their owners would have; an `external` entity must be defined for the tests (a stub in a
-/// test overlay), and its absence is said.
+/// Applies `desired` to the factory it targets (normally an empty emulator), as `apply` would,
+/// with every trigger stopped: a test runs its pipeline by name, and a schedule firing in the
+/// middle would run others. A resource group or factory the spec does not manage
+/// (`managed: false`) is created first, as their owners would have; an `external` entity must
+/// be defined for the tests (a stub in a test overlay), and its absence is said.
 pub async fn deploy(client: &ArmClient, desired: &DesiredState) -> Result<(), String> {
+    let mut desired = desired.clone();
+    for resource in &mut desired.resources {
+        if resource.runtime_state.is_some() {
+            resource.runtime_state = Some(adf_core::RuntimeStatePolicy::Stopped);
+        }
+    }
+    let desired = &desired;
     let target = &desired.target;
     let location = desired
         .resources
@@ -93,5 +101,72 @@ pub async fn deploy(client: &ArmClient, desired: &DesiredState) -> Result<(), St
             "the spec did not deploy to the emulator: {}",
             problems.join("; ")
         ))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use adf_core::{DesiredResource, FactoryTarget, Kind, ResourceAddress, RuntimeStatePolicy};
+    use serde_json::json;
+
+    /// Under test, a started schedule trigger is deployed stopped: tests run pipelines by name.
+    #[tokio::test]
+    async fn triggers_are_deployed_stopped() {
+        let environment =
+            environment::Environment::start(None, adf_emulator::KeyVaultSecrets::new())
+                .await
+                .unwrap();
+        let target = FactoryTarget {
+            subscription: "00000000-0000-0000-0000-000000000000".into(),
+            resource_group: "rg".into(),
+            factory: "triggers-stopped".into(),
+        };
+        let resource = |kind: Kind, name: &str, body: serde_json::Value| DesiredResource {
+            address: ResourceAddress::new(kind, name),
+            path: target.resource_path(kind, name),
+            body,
+            secrets: Vec::new(),
+            runtime_state: (kind == Kind::Trigger).then_some(RuntimeStatePolicy::Started),
+        };
+        let desired = DesiredState {
+            target: target.clone(),
+            resource_group_managed: true,
+            factory_managed: true,
+            external: Vec::new(),
+            resources: vec![
+                resource(Kind::ResourceGroup, "rg", json!({"location": "eastus"})),
+                resource(
+                    Kind::Factory,
+                    "triggers-stopped",
+                    json!({"location": "eastus"}),
+                ),
+                resource(
+                    Kind::Pipeline,
+                    "p",
+                    json!({"properties": {"activities": []}}),
+                ),
+                resource(
+                    Kind::Trigger,
+                    "everyMinute",
+                    json!({"properties": {"type": "ScheduleTrigger",
+                        "pipelines": [{"pipelineReference": {"referenceName": "p", "type": "PipelineReference"}}],
+                        "typeProperties": {"recurrence": {"frequency": "Minute", "interval": 1,
+                            "startTime": "2026-01-01T00:00:00Z", "timeZone": "UTC"}}}}),
+                ),
+            ],
+        };
+        deploy(&environment.client, &desired).await.unwrap();
+        let trigger = environment
+            .client
+            .get(
+                &target.resource_path(Kind::Trigger, "everyMinute"),
+                adf_core::ADF_API_VERSION,
+            )
+            .await
+            .unwrap();
+        assert_eq!(trigger.body["properties"]["runtimeState"], "Stopped");
+        environment.stop().await;
     }
 }
