@@ -275,7 +275,7 @@ fn a_broken_studio_file_is_reported_with_its_file_line_and_column() {
         "{\"name\": \"misplaced\", \"type\": \"Microsoft.DataFactory/factories/datasets\", \"properties\": {}}",
     )
     .expect("write");
-    std::fs::create_dir_all(repo.path().join("managedVirtualNetwork")).expect("mkdir");
+    std::fs::create_dir_all(repo.path().join("linkedTemplates")).expect("mkdir");
     let repo_arg = repo.path().display().to_string();
     let output = std::process::Command::new(crate::support::adfctl_bin())
         .args(["validate", "-f", &repo_arg, "-f"])
@@ -293,7 +293,7 @@ fn a_broken_studio_file_is_reported_with_its_file_line_and_column() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("folder `managedVirtualNetwork/` skipped"),
+        stderr.contains("folder `linkedTemplates/` skipped"),
         "{stderr}"
     );
 }

@@ -13,6 +13,7 @@ mod eval;
 mod event_triggers;
 mod export;
 mod gitops;
+mod managed_network;
 mod monitor;
 mod postgres;
 mod promotion;

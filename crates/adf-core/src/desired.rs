@@ -125,9 +125,21 @@ impl DesiredResource {
         pointers
     }
 
-    /// The resources this one references (`{referenceName, type: XReference}` objects).
+    /// The resources this one references (`{referenceName, type: XReference}` objects), and
+    /// for a managed private endpoint the managed virtual network it lives in (its parent in
+    /// the ARM path, which must exist first).
     pub fn references(&self) -> Vec<ResourceAddress> {
-        crate::desired::references(&self.body)
+        let mut found = crate::desired::references(&self.body);
+        if self.address.kind == Kind::ManagedPrivateEndpoint {
+            found.insert(
+                0,
+                ResourceAddress::new(
+                    Kind::ManagedVirtualNetwork,
+                    crate::kind::MANAGED_VIRTUAL_NETWORK_NAME,
+                ),
+            );
+        }
+        found
     }
 }
 

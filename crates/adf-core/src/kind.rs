@@ -15,6 +15,13 @@ pub enum Kind {
     Factory,
     /// `…/factories/globalParameters` (a single entity named `default`)
     GlobalParameters,
+    /// `…/factories/managedVirtualNetworks` (ADF allows one, named `default`)
+    ManagedVirtualNetwork,
+    /// `…/factories/managedVirtualNetworks/default/managedPrivateEndpoints`: always under the
+    /// factory's one managed virtual network, `default`, so the name alone identifies one.
+    ManagedPrivateEndpoint,
+    /// `…/factories/credentials` (user-assigned managed identities linked services use)
+    Credential,
     /// `…/factories/integrationRuntimes`
     IntegrationRuntime,
     /// `…/factories/linkedservices`
@@ -25,44 +32,66 @@ pub enum Kind {
     DataFlow,
     /// `…/factories/pipelines`
     Pipeline,
+    /// `…/factories/adfcdcs` (change data capture)
+    ChangeDataCapture,
     /// `…/factories/triggers`
     Trigger,
 }
 
+/// The URL segment of the managed private endpoints' collection under a factory: always the
+/// factory's one managed virtual network, `default` (ADF allows no other).
+pub const MANAGED_PRIVATE_ENDPOINTS_SEGMENT: &str =
+    "managedVirtualNetworks/default/managedPrivateEndpoints";
+
+/// The name of a factory's one managed virtual network.
+pub const MANAGED_VIRTUAL_NETWORK_NAME: &str = "default";
+
 impl Kind {
     /// Every kind, in default apply order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 13] = [
         Kind::ResourceGroup,
         Kind::Factory,
         Kind::GlobalParameters,
+        Kind::ManagedVirtualNetwork,
+        Kind::ManagedPrivateEndpoint,
+        Kind::Credential,
         Kind::IntegrationRuntime,
         Kind::LinkedService,
         Kind::Dataset,
         Kind::DataFlow,
         Kind::Pipeline,
+        Kind::ChangeDataCapture,
         Kind::Trigger,
     ];
 
     /// The factory's child entity kinds, in default apply order.
-    pub const CHILDREN: [Kind; 7] = [
+    pub const CHILDREN: [Kind; 11] = [
         Kind::GlobalParameters,
+        Kind::ManagedVirtualNetwork,
+        Kind::ManagedPrivateEndpoint,
+        Kind::Credential,
         Kind::IntegrationRuntime,
         Kind::LinkedService,
         Kind::Dataset,
         Kind::DataFlow,
         Kind::Pipeline,
+        Kind::ChangeDataCapture,
         Kind::Trigger,
     ];
 
     /// The kinds a spec defines as maps of entities (`linkedServices: {name: …}`), in the
     /// order a spec lists them.
-    pub const ENTITIES: [Kind; 6] = [
+    pub const ENTITIES: [Kind; 10] = [
         Kind::LinkedService,
         Kind::Dataset,
         Kind::Pipeline,
         Kind::Trigger,
         Kind::DataFlow,
         Kind::IntegrationRuntime,
+        Kind::ManagedVirtualNetwork,
+        Kind::ManagedPrivateEndpoint,
+        Kind::Credential,
+        Kind::ChangeDataCapture,
     ];
 
     /// The prefix of this kind's addresses, as in `pipeline/copyPipeline`.
@@ -71,6 +100,10 @@ impl Kind {
             Kind::ResourceGroup => "resourceGroup",
             Kind::Factory => "factory",
             Kind::GlobalParameters => "globalParameters",
+            Kind::ManagedVirtualNetwork => "managedVirtualNetwork",
+            Kind::ManagedPrivateEndpoint => "managedPrivateEndpoint",
+            Kind::Credential => "credential",
+            Kind::ChangeDataCapture => "changeDataCapture",
             Kind::IntegrationRuntime => "integrationRuntime",
             Kind::LinkedService => "linkedService",
             Kind::Dataset => "dataset",
@@ -93,6 +126,10 @@ impl Kind {
             Kind::ResourceGroup => Some("resourceGroup"),
             Kind::Factory => Some("factory"),
             Kind::GlobalParameters => None,
+            Kind::ManagedVirtualNetwork => Some("managedVirtualNetworks"),
+            Kind::ManagedPrivateEndpoint => Some("managedPrivateEndpoints"),
+            Kind::Credential => Some("credentials"),
+            Kind::ChangeDataCapture => Some("changeDataCaptures"),
             Kind::IntegrationRuntime => Some("integrationRuntimes"),
             Kind::LinkedService => Some("linkedServices"),
             Kind::Dataset => Some("datasets"),
@@ -108,6 +145,11 @@ impl Kind {
         match self {
             Kind::ResourceGroup | Kind::Factory => None,
             Kind::GlobalParameters => Some("globalParameters"),
+            Kind::ManagedVirtualNetwork => Some("managedVirtualNetworks"),
+            // One managed VNet per factory, `default`: its endpoints' collection is a fixed path.
+            Kind::ManagedPrivateEndpoint => Some(MANAGED_PRIVATE_ENDPOINTS_SEGMENT),
+            Kind::Credential => Some("credentials"),
+            Kind::ChangeDataCapture => Some("adfcdcs"),
             Kind::IntegrationRuntime => Some("integrationRuntimes"),
             Kind::LinkedService => Some("linkedservices"),
             Kind::Dataset => Some("datasets"),
@@ -131,6 +173,12 @@ impl Kind {
             Kind::ResourceGroup => "Microsoft.Resources/resourceGroups",
             Kind::Factory => "Microsoft.DataFactory/factories",
             Kind::GlobalParameters => "Microsoft.DataFactory/factories/globalParameters",
+            Kind::ManagedVirtualNetwork => "Microsoft.DataFactory/factories/managedVirtualNetworks",
+            Kind::ManagedPrivateEndpoint => {
+                "Microsoft.DataFactory/factories/managedVirtualNetworks/managedPrivateEndpoints"
+            }
+            Kind::Credential => "Microsoft.DataFactory/factories/credentials",
+            Kind::ChangeDataCapture => "Microsoft.DataFactory/factories/adfcdcs",
             Kind::IntegrationRuntime => "Microsoft.DataFactory/factories/integrationruntimes",
             Kind::LinkedService => "Microsoft.DataFactory/factories/linkedservices",
             Kind::Dataset => "Microsoft.DataFactory/factories/datasets",
@@ -143,6 +191,8 @@ impl Kind {
     /// The `type` ADF expects in a `{referenceName, type}` reference to this kind, if any.
     pub fn reference_type(self) -> Option<&'static str> {
         match self {
+            Kind::ManagedVirtualNetwork => Some("ManagedVirtualNetworkReference"),
+            Kind::Credential => Some("CredentialReference"),
             Kind::IntegrationRuntime => Some("IntegrationRuntimeReference"),
             Kind::LinkedService => Some("LinkedServiceReference"),
             Kind::Dataset => Some("DatasetReference"),
@@ -172,6 +222,12 @@ impl Kind {
             Kind::ResourceGroup => None,
             Kind::Factory => Some("factory"),
             Kind::GlobalParameters => Some("globalParameters"),
+            Kind::ManagedVirtualNetwork => Some("managedVirtualNetwork"),
+            Kind::ManagedPrivateEndpoint => {
+                Some("managedVirtualNetwork/default/managedPrivateEndpoint")
+            }
+            Kind::Credential => Some("credential"),
+            Kind::ChangeDataCapture => Some("adfcdc"),
             Kind::IntegrationRuntime => Some("integrationRuntime"),
             Kind::LinkedService => Some("linkedService"),
             Kind::Dataset => Some("dataset"),
@@ -187,6 +243,10 @@ impl Kind {
             Kind::ResourceGroup => "resource groups",
             Kind::Factory => "factories",
             Kind::GlobalParameters => "global parameters",
+            Kind::ManagedVirtualNetwork => "managed virtual networks",
+            Kind::ManagedPrivateEndpoint => "managed private endpoints",
+            Kind::Credential => "credentials",
+            Kind::ChangeDataCapture => "change data captures",
             Kind::IntegrationRuntime => "integration runtimes",
             Kind::LinkedService => "linked services",
             Kind::Dataset => "datasets",
@@ -202,6 +262,10 @@ impl Kind {
             Kind::ResourceGroup => "resource group",
             Kind::Factory => "factory",
             Kind::GlobalParameters => "global parameters",
+            Kind::ManagedVirtualNetwork => "managed virtual network",
+            Kind::ManagedPrivateEndpoint => "managed private endpoint",
+            Kind::Credential => "credential",
+            Kind::ChangeDataCapture => "change data capture",
             Kind::IntegrationRuntime => "integration runtime",
             Kind::LinkedService => "linked service",
             Kind::Dataset => "dataset",

@@ -37,15 +37,26 @@ pub fn max_object_bytes(kind: Kind) -> Option<usize> {
 }
 
 /// The properties an entity of `kind` must have (the swagger's `required`, beyond the
-/// name): `type` for every child kind but pipelines and global parameters, and a dataset's
-/// `linkedServiceName`.
+/// name): `type` for every child kind but pipelines, global parameters and the managed
+/// network kinds and change data capture, and a dataset's `linkedServiceName`.
 pub fn required_properties(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::ResourceGroup | Kind::Factory | Kind::Pipeline | Kind::GlobalParameters => &[],
+        Kind::ResourceGroup
+        | Kind::Factory
+        | Kind::Pipeline
+        | Kind::GlobalParameters
+        | Kind::ManagedVirtualNetwork
+        | Kind::ManagedPrivateEndpoint
+        // The swagger requires `sourceConnectionsInfo`, `targetConnectionsInfo` and `policy`,
+        // but ADF's own example writes them capitalised (`SourceConnectionsInfo`) and the
+        // service accepts that, so no spelling is required here.
+        | Kind::ChangeDataCapture => &[],
         Kind::Dataset => &["type", "linkedServiceName"],
-        Kind::IntegrationRuntime | Kind::LinkedService | Kind::DataFlow | Kind::Trigger => {
-            &["type"]
-        }
+        Kind::IntegrationRuntime
+        | Kind::LinkedService
+        | Kind::DataFlow
+        | Kind::Trigger
+        | Kind::Credential => &["type"],
     }
 }
 

@@ -23,10 +23,17 @@ fn shared() -> PathBuf {
 fn not_emulated(example: &str) -> Option<&'static str> {
     const GROUPS: &[(&str, &str)] = &[
         (
-            "ChangeDataCapture_",
-            "change data capture (adfcdcs) is not emulated",
+            "ChangeDataCapture_Start",
+            "change data capture runs are not emulated",
         ),
-        ("Credentials_", "credentials are not emulated"),
+        (
+            "ChangeDataCapture_Stop",
+            "change data capture runs are not emulated",
+        ),
+        (
+            "ChangeDataCapture_Status",
+            "change data capture runs are not emulated",
+        ),
         (
             "DataFlowDebugSession_",
             "data flow debug sessions need a Spark cluster",
@@ -34,14 +41,6 @@ fn not_emulated(example: &str) -> Option<&'static str> {
         (
             "ExposureControl_",
             "exposure control (feature flags) is not emulated",
-        ),
-        (
-            "ManagedPrivateEndpoints_",
-            "managed private endpoints are not emulated",
-        ),
-        (
-            "ManagedVirtualNetworks_",
-            "managed virtual networks are not emulated",
         ),
         (
             "IntegrationRuntimeNodes_",
@@ -422,6 +421,12 @@ fn segment_of(kind: &str) -> &'static str {
         "triggers" => "triggers",
         "dataflows" => "dataflows",
         "integrationruntimes" => "integrationRuntimes",
+        "managedvirtualnetworks" => "managedVirtualNetworks",
+        "managedvirtualnetworks/managedprivateendpoints" => {
+            "managedVirtualNetworks/exampleManagedVirtualNetworkName/managedPrivateEndpoints"
+        }
+        "credentials" => "credentials",
+        "adfcdcs" => "adfcdcs",
         _ => "globalParameters",
     }
 }
@@ -438,6 +443,9 @@ fn stub(segment: &str) -> Value {
             "runDimensions": {"JobId": {"value": "@pipeline().parameters.JobId", "type": "Expression"}}}})
         }
         "dataflows" => json!({"properties": {"type": "MappingDataFlow"}}),
+        "credentials" => {
+            json!({"properties": {"type": "ManagedIdentity", "typeProperties": {}}})
+        }
         "integrationRuntimes" => json!({"properties": {"type": "SelfHosted"}}),
         "triggers" => {
             json!({"properties": {"type": "ScheduleTrigger", "typeProperties": {"recurrence": {"frequency": "Minute", "interval": 5}},
@@ -587,6 +595,27 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
         _ => None,
     };
     let response_body = example["responses"]["200"]["body"].clone();
+    if let (Some(f), Some(vnet)) = (&factory, param("managedVirtualNetworkName"))
+        && name != "ManagedVirtualNetworks_Create"
+    {
+        harness
+            .put_ok(
+                &format!("{f}/managedVirtualNetworks/{vnet}?{ADF}"),
+                json!({"properties": {}}),
+            )
+            .await;
+    }
+    if let Some(f) = &factory
+        && name == "ManagedPrivateEndpoints_ListByFactory"
+    {
+        // The example lists without naming the endpoints' network in its items' types.
+        harness
+            .put_ok(
+                &format!("{f}/managedVirtualNetworks/exampleManagedVirtualNetworkName?{ADF}"),
+                json!({"properties": {}}),
+            )
+            .await;
+    }
     // Entity seeding: the entity a Get/Delete/action addresses, or the items a list shows.
     if let Some(f) = &factory {
         let path_kind = operation
@@ -609,8 +638,22 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
                         | "dataFlowName"
                         | "integrationRuntimeName"
                         | "globalParameterName"
+                        | "managedPrivateEndpointName"
+                        | "managedVirtualNetworkName"
+                        | "credentialName"
+                        | "changeDataCaptureName"
                 )
             });
+        // A private endpoint's operations name its network too: the endpoint is the entity.
+        let name_param = if operation
+            .parameters
+            .iter()
+            .any(|(n, _)| n == "managedPrivateEndpointName")
+        {
+            Some("managedPrivateEndpointName")
+        } else {
+            name_param
+        };
         let is_put = operation.method == Method::PUT;
         let list_items = response_body["value"]
             .as_array()
@@ -625,6 +668,12 @@ async fn replay(name: &str, example: &Value, operation: &Operation) -> Vec<Strin
                 "triggerName" => "triggers",
                 "dataFlowName" => "dataflows",
                 "integrationRuntimeName" => "integrationRuntimes",
+                "managedVirtualNetworkName" => "managedVirtualNetworks",
+                "managedPrivateEndpointName" => {
+                    "managedVirtualNetworks/exampleManagedVirtualNetworkName/managedPrivateEndpoints"
+                }
+                "credentialName" => "credentials",
+                "changeDataCaptureName" => "adfcdcs",
                 _ => "globalParameters",
             };
             let seed_body = if response_body.get("properties").is_some() && !is_put {

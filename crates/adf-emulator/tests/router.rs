@@ -1004,9 +1004,67 @@ async fn errors_have_arm_shape_and_responses_carry_arm_headers() {
 async fn unknown_resource_types_are_404() {
     let emu = Emu::new();
     let f = emu.factory("rg", "fac").await;
-    let answer = emu.get(&format!("{f}/adfcdcs?{ADF}")).await;
+    let answer = emu
+        .get(&format!("{f}/privateEndPointConnections?{ADF}"))
+        .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(answer.code(), "InvalidResourceType");
+}
+
+#[tokio::test]
+async fn private_endpoints_live_under_their_managed_network() {
+    let emu = Emu::new();
+    let f = emu.factory("rg", "fac").await;
+    let endpoint = json!({"properties": {"privateLinkResourceId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st", "groupId": "blob"}});
+    // No network yet: neither the endpoint nor the list exists.
+    let refused = emu
+        .put(
+            &format!("{f}/managedVirtualNetworks/default/managedPrivateEndpoints/pe?{ADF}"),
+            endpoint.clone(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let network = emu
+        .put(
+            &format!("{f}/managedVirtualNetworks/default?{ADF}"),
+            json!({"properties": {}}),
+        )
+        .await;
+    assert_eq!(network.status, StatusCode::OK);
+    assert!(network.body["properties"]["vNetId"].is_string());
+    let created = emu
+        .put(
+            &format!("{f}/managedVirtualNetworks/default/managedPrivateEndpoints/pe?{ADF}"),
+            endpoint.clone(),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK);
+    assert_eq!(created.body["name"], "pe");
+    assert_eq!(
+        created.body["properties"]["connectionState"]["status"],
+        "Pending"
+    );
+    // Same body again: fine; a changed one: refused (no update in place).
+    let again = emu
+        .put(
+            &format!("{f}/managedVirtualNetworks/default/managedPrivateEndpoints/pe?{ADF}"),
+            endpoint,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    let changed = emu
+        .put(
+            &format!("{f}/managedVirtualNetworks/default/managedPrivateEndpoints/pe?{ADF}"),
+            json!({"properties": {"privateLinkResourceId": "/x", "groupId": "dfs"}}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::BAD_REQUEST);
+    let listed = emu
+        .get(&format!(
+            "{f}/managedVirtualNetworks/default/managedPrivateEndpoints?{ADF}"
+        ))
+        .await;
+    assert_eq!(listed.body["value"].as_array().map(Vec::len), Some(1));
 }
 
 // ---------------- runs ----------------

@@ -69,8 +69,15 @@ pub async fn refresh(
     by_kind.sort_by_key(|joined| joined.as_ref().map(|(kind, _)| *kind).ok());
     for joined in by_kind {
         let (kind, items) = joined.map_err(|error| EngineError::Internal(error.to_string()))?;
-        let items =
-            items.map_err(|source| refresh_error(&format!("the {}s", kind.label()), source))?;
+        let items = match items {
+            // No managed virtual network yet: no private endpoints either.
+            Err(source) if kind == Kind::ManagedPrivateEndpoint && source.is_not_found() => {
+                Vec::new()
+            }
+            items => {
+                items.map_err(|source| refresh_error(&format!("the {}s", kind.label()), source))?
+            }
+        };
         for item in items {
             if let Some(name) = name_of(&item) {
                 let address = ResourceAddress::new(kind, name);

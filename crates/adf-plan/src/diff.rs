@@ -178,6 +178,12 @@ fn plan_apply(
             // Owned elsewhere: listed in `Plan::external`, never changed.
         } else if kept_by(options, live_resource) {
             kept.push(address.clone());
+        } else if prune && address.kind == Kind::ManagedVirtualNetwork {
+            // ADF's API has no DELETE for a managed virtual network: it goes with the factory.
+            notes.push(format!(
+                "{address} is not in the spec but is not pruned: ADF cannot delete a factory's managed virtual network"
+            ));
+            unmanaged.push(address.clone());
         } else if prune {
             changes.push(deletion(live_resource, desired));
         } else {
@@ -221,6 +227,16 @@ fn plan_destroy(
                 } else {
                     unmanaged.push(address.clone());
                 }
+            }
+            Kind::ManagedVirtualNetwork => {
+                // ADF's API has no DELETE for it: it goes with the factory, or stays.
+                let mut change = unchanged(deletion(live_resource, desired));
+                change.reason = Some(if desired.factory_managed {
+                    "goes with the factory (ADF cannot delete it on its own)".into()
+                } else {
+                    "kept: ADF cannot delete a factory's managed virtual network".into()
+                });
+                changes.push(change);
             }
             Kind::ResourceGroup => {
                 let mut change = deletion(live_resource, desired);
@@ -472,6 +488,17 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     if body_changed && crate::carried_credential(resource, Some(&live.body)).is_some() {
         reasons.push(
             "keeps its stored credential (the live encryptedCredential is sent back)".to_owned(),
+        );
+    }
+
+    // ADF has no update for a managed private endpoint (its PUT on an existing one is
+    // refused): a change deletes it and creates it again, which needs approval again.
+    if kind == Kind::ManagedPrivateEndpoint && body_changed {
+        change.action = Action::Replace;
+        reasons.insert(
+            0,
+            "a managed private endpoint cannot change in place (the new one needs approval again)"
+                .to_owned(),
         );
     }
 

@@ -135,6 +135,25 @@ pub(crate) fn strip(kind: Kind, body: &mut Value, desired: Option<&Value>, fold_
                 if schema_added {
                     properties.remove("schema");
                 }
+                match kind {
+                    // Read-only in the swagger (ManagedVirtualNetwork.json).
+                    Kind::ManagedVirtualNetwork => {
+                        properties.remove("vNetId");
+                        properties.remove("alias");
+                    }
+                    // Read-only in the swagger (ManagedPrivateEndpoint.json): the approval
+                    // state is the target resource owner's, not the spec's. ADF fills in
+                    // `fqdns` when the spec leaves them out.
+                    Kind::ManagedPrivateEndpoint => {
+                        properties.remove("provisioningState");
+                        properties.remove("connectionState");
+                        properties.remove("isReserved");
+                        if !desired_has("fqdns") {
+                            properties.remove("fqdns");
+                        }
+                    }
+                    _ => {}
+                }
                 if let Some(Value::Object(type_properties)) = properties.get_mut("typeProperties") {
                     type_properties.remove("encryptedCredential");
                 }

@@ -367,3 +367,93 @@ fn a_large_factory_plans_and_orders_without_blowing_up() {
         "triggers, callers, callees, datasets, linked services, factory"
     );
 }
+
+fn managed_network(endpoint_group: &str) -> DesiredState {
+    with(vec![
+        child(Kind::ManagedVirtualNetwork, "default", json!({})),
+        child(
+            Kind::ManagedPrivateEndpoint,
+            "pe_lake",
+            json!({"privateLinkResourceId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/lake", "groupId": endpoint_group}),
+        ),
+        child(
+            Kind::Credential,
+            "uami",
+            json!({"type": "ManagedIdentity", "typeProperties": {"resourceId": "/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id"}}),
+        ),
+        child(
+            Kind::IntegrationRuntime,
+            "vnetIr",
+            json!({"type": "Managed", "managedVirtualNetwork": {"referenceName": "default", "type": "ManagedVirtualNetworkReference"}}),
+        ),
+        child(
+            Kind::LinkedService,
+            "lake",
+            json!({"type": "AzureBlobFS", "typeProperties": {"url": "https://lake.dfs.core.windows.net", "credential": {"referenceName": "uami", "type": "CredentialReference"}}}),
+        ),
+    ])
+}
+
+#[test]
+fn the_managed_network_comes_before_its_endpoints_and_runtimes_and_credentials_before_linked_services()
+ {
+    let desired = managed_network("dfs");
+    let plan = plan(&desired, &LiveState::empty(), &PlanOptions::apply());
+    let wave_of = |name: &str| {
+        plan.waves()
+            .iter()
+            .position(|wave| wave.iter().any(|c| c.address.to_string() == name))
+            .unwrap_or_else(|| panic!("{name} not in {}", waves(&plan)))
+    };
+    assert!(wave_of("managedVirtualNetwork/default") < wave_of("managedPrivateEndpoint/pe_lake"));
+    assert!(wave_of("managedVirtualNetwork/default") < wave_of("integrationRuntime/vnetIr"));
+    assert!(wave_of("credential/uami") < wave_of("linkedService/lake"));
+    let after = apply_in_memory(&plan, &desired, &LiveState::empty());
+    let again = adf_plan::plan(&desired, &after, &PlanOptions::apply());
+    assert!(!again.has_changes(), "{}", outline(&again));
+}
+
+#[test]
+fn a_changed_private_endpoint_is_replaced_and_the_network_is_never_pruned() {
+    let live = applied(&managed_network("dfs"));
+    let plan = plan(&managed_network("blob"), &live, &PlanOptions::apply());
+    let endpoint = plan
+        .changes
+        .iter()
+        .find(|c| c.address.kind == Kind::ManagedPrivateEndpoint)
+        .unwrap();
+    assert_eq!(endpoint.action, adf_plan::Action::Replace, "{plan:#?}");
+    assert!(
+        endpoint
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("cannot change in place")),
+        "{endpoint:?}"
+    );
+    let after = apply_in_memory(&plan, &managed_network("blob"), &live);
+    assert!(!adf_plan::plan(&managed_network("blob"), &after, &PlanOptions::apply()).has_changes());
+
+    // Pruned from the spec: the endpoint goes, the network stays (ADF cannot delete it).
+    let mut options = PlanOptions::apply();
+    options.prune = true;
+    let plan = plan_fn(&with(Vec::new()), &live, &options);
+    let action_of = |kind: Kind| {
+        plan.changes
+            .iter()
+            .find(|c| c.address.kind == kind)
+            .map(|c| c.action)
+    };
+    assert_eq!(
+        action_of(Kind::ManagedPrivateEndpoint),
+        Some(adf_plan::Action::Delete)
+    );
+    assert_eq!(action_of(Kind::ManagedVirtualNetwork), None);
+    assert!(plan.unmanaged.contains(&ResourceAddress::new(
+        Kind::ManagedVirtualNetwork,
+        "default"
+    )));
+}
+
+fn plan_fn(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    plan(desired, live, options)
+}

@@ -16,6 +16,7 @@ use crate::source::LoadOptions;
 use crate::sourcemap::SourceMap;
 use crate::suggest;
 use crate::yaml::{Key, Node, Pos, Value};
+use adf_core::kind::MANAGED_VIRTUAL_NETWORK_NAME;
 use adf_core::naming;
 use adf_core::pattern::PatternError;
 use adf_core::rules;
@@ -988,8 +989,25 @@ impl Reader<'_, '_, '_> {
                 Some("use `_` instead of `-`".into()),
             );
         }
+        if kind == Kind::ManagedVirtualNetwork && name.text != MANAGED_VIRTUAL_NETWORK_NAME {
+            self.sink.error(
+                "invalid-name",
+                name.pos,
+                format!(
+                    "a factory's managed virtual network must be named `{MANAGED_VIRTUAL_NETWORK_NAME}`, not `{}`",
+                    name.text
+                ),
+                Some(format!(
+                    "ADF allows one managed virtual network per factory: write `managedVirtualNetworks: {{{MANAGED_VIRTUAL_NETWORK_NAME}: {{}}}}`"
+                )),
+            );
+        }
         let mut properties = match &value.value {
             Value::Map(_) => self.unwrap_adf_form(kind, name, value),
+            // A managed virtual network has no properties to set: `default:` alone is enough.
+            Value::Null if kind == Kind::ManagedVirtualNetwork => {
+                Node::new(Value::Map(Vec::new()), value.pos)
+            }
             Value::Null => {
                 self.sink.error(
                     "empty-entity",

@@ -64,6 +64,18 @@ pub(crate) fn expand_entity(kind: Kind, properties: &mut Node) {
     expand_at(properties, "connectVia", "IntegrationRuntimeReference");
     match kind {
         Kind::Dataset => expand_at(properties, "linkedServiceName", "LinkedServiceReference"),
+        Kind::IntegrationRuntime => {
+            expand_at(
+                properties,
+                "managedVirtualNetwork",
+                "ManagedVirtualNetworkReference",
+            );
+        }
+        Kind::LinkedService => {
+            if let Some(type_properties) = get_mut(properties, "typeProperties") {
+                expand_at(type_properties, "credential", "CredentialReference");
+            }
+        }
         Kind::Pipeline => {
             for_each_activity_mut(get_mut(properties, "activities"), 0, &mut expand_activity);
         }

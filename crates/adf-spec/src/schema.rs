@@ -464,7 +464,81 @@ pub fn json_schema() -> Value {
             "integrationRuntime",
             entity(
                 &["type"],
-                props(&[("type", describe(string.clone(), "Managed or SelfHosted."))]),
+                props(&[
+                    ("type", describe(string.clone(), "Managed or SelfHosted.")),
+                    (
+                        "managedVirtualNetwork",
+                        describe(
+                            reference("reference"),
+                            "The factory's managed virtual network the runtime runs in: `default`, or `{referenceName: default, type: ManagedVirtualNetworkReference}`.",
+                        ),
+                    ),
+                ]),
+            ),
+        ),
+        (
+            "managedVirtualNetwork",
+            describe(
+                entity(&[], props(&[])),
+                "The factory's managed virtual network; ADF allows one, named `default`, with no properties to set (`default: {}` or `default:`).",
+            ),
+        ),
+        (
+            "managedPrivateEndpoint",
+            describe(
+                entity(
+                    &[],
+                    props(&[
+                        (
+                            "privateLinkResourceId",
+                            describe(
+                                string.clone(),
+                                "The ARM id of the resource to reach privately, such as a storage account.",
+                            ),
+                        ),
+                        (
+                            "groupId",
+                            describe(
+                                string.clone(),
+                                "The sub-resource of the private link: `blob`, `dfs`, `vault`, `sqlServer`, ...",
+                            ),
+                        ),
+                        (
+                            "fqdns",
+                            json!({"type": "array", "items": {"type": "string"}}),
+                        ),
+                    ]),
+                ),
+                "A managed private endpoint in the factory's managed virtual network `default`. It cannot change in place: a change replaces it (`--allow-replace`), and the new endpoint needs approval again.",
+            ),
+        ),
+        (
+            "credential",
+            entity(
+                &["type"],
+                props(&[
+                    (
+                        "type",
+                        describe(
+                            string.clone(),
+                            "ManagedIdentity (a user-assigned identity) or ServicePrincipal.",
+                        ),
+                    ),
+                    (
+                        "typeProperties",
+                        describe(
+                            json!({"type": "object"}),
+                            "For ManagedIdentity: `{resourceId: <the identity's ARM id>}`.",
+                        ),
+                    ),
+                ]),
+            ),
+        ),
+        (
+            "changeDataCapture",
+            describe(
+                entity(&[], props(&[])),
+                "A change data capture (ADF's `adfcdcs`): `sourceConnectionsInfo`, `targetConnectionsInfo`, `policy`, ... as ADF Studio writes them in `adfcdc/`.",
             ),
         ),
     ]);

@@ -20,7 +20,9 @@ pub enum StudioFolder {
     /// `globalParameters/<name>.json`: `{name: default, properties: {name: {type, value}}}`.
     GlobalParameters,
     /// `linkedService/`, `dataset/`, `pipeline/`, `trigger/`, `dataflow/`,
-    /// `integrationRuntime/`: `{name, type?, properties}`.
+    /// `integrationRuntime/`, `credential/`, `adfcdc/`, `managedVirtualNetwork/` (its
+    /// `default.json`, without properties) and `managedVirtualNetwork/default/managedPrivateEndpoint/`:
+    /// `{name, type?, properties}`.
     Entity(Kind),
 }
 
@@ -31,8 +33,9 @@ impl StudioFolder {
         Kind::ALL.into_iter().filter_map(Kind::studio_folder)
     }
 
-    /// The meaning of a folder name (exact, as ADF writes it), or `None` for folders adfctl
-    /// does not read (such as `managedVirtualNetwork` or `credential`).
+    /// The meaning of a folder name (exact, as ADF writes it; `/`-separated for the private
+    /// endpoints' `managedVirtualNetwork/default/managedPrivateEndpoint`), or `None` for
+    /// folders adfctl does not read (such as `linkedTemplates`).
     pub fn from_folder(name: &str) -> Option<StudioFolder> {
         let kind = Kind::ALL
             .into_iter()
@@ -153,7 +156,15 @@ pub(crate) fn to_spec(folder: StudioFolder, mut root: Node, sink: &mut Sink<'_>)
                 }
             }
             // The spec's form (the `properties`), so that overlays use the spec's form too.
-            let Some((_, entity)) = take(&mut entries, "properties") else {
+            let entity = match take(&mut entries, "properties") {
+                Some((_, entity)) => Some(entity),
+                // ADF Studio writes `managedVirtualNetwork/default.json` without properties.
+                None if kind == Kind::ManagedVirtualNetwork => {
+                    Some(Node::new(Value::Map(Vec::new()), pos))
+                }
+                None => None,
+            };
+            let Some(entity) = entity else {
                 sink.error(
                     "missing-key",
                     pos,
@@ -236,7 +247,15 @@ mod tests {
         for folder in StudioFolder::folders() {
             assert!(StudioFolder::from_folder(folder).is_some(), "{folder}");
         }
-        assert_eq!(StudioFolder::from_folder("managedVirtualNetwork"), None);
+        assert_eq!(StudioFolder::from_folder("linkedTemplates"), None);
+        assert_eq!(
+            StudioFolder::from_folder("managedVirtualNetwork/default/managedPrivateEndpoint"),
+            Some(StudioFolder::Entity(Kind::ManagedPrivateEndpoint))
+        );
+        assert_eq!(
+            StudioFolder::from_folder("adfcdc"),
+            Some(StudioFolder::Entity(Kind::ChangeDataCapture))
+        );
         assert_eq!(
             StudioFolder::from_folder("pipeline"),
             Some(StudioFolder::Entity(Kind::Pipeline))

@@ -589,3 +589,69 @@ fn managed_may_come_from_a_variable() {
     assert_eq!((wrong[0].line, wrong[0].column), (4, 31));
     assert!(wrong[0].message.contains("is `maybe`"), "{found:?}");
 }
+
+#[test]
+fn managed_network_credentials_and_change_data_capture_sections() {
+    let desired = ok(
+        "managedVirtualNetworks:\n  default:\nmanagedPrivateEndpoints:\n  pe_blob:\n    privateLinkResourceId: /subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st\n    groupId: blob\ncredentials:\n  uami:\n    type: ManagedIdentity\n    typeProperties: {resourceId: /subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id}\nintegrationRuntimes:\n  vnetIr:\n    type: Managed\n    managedVirtualNetwork: default\nlinkedServices:\n  lake:\n    type: AzureBlobFS\n    typeProperties: {url: 'https://st.dfs.core.windows.net', credential: uami}\nchangeDataCaptures:\n  cdc1:\n    SourceConnectionsInfo: []\n    TargetConnectionsInfo: []\n    Policy: {mode: Microbatch, recurrence: {frequency: Minute, interval: 15}}\n",
+    );
+    assert_eq!(
+        properties(&desired, Kind::ManagedVirtualNetwork, "default"),
+        json!({})
+    );
+    let endpoint = desired
+        .get(&ResourceAddress::new(
+            Kind::ManagedPrivateEndpoint,
+            "pe_blob",
+        ))
+        .unwrap();
+    assert!(
+        endpoint.path.ends_with(
+            "/factories/fac/managedVirtualNetworks/default/managedPrivateEndpoints/pe_blob"
+        ),
+        "{}",
+        endpoint.path
+    );
+    assert_eq!(
+        endpoint.references(),
+        [ResourceAddress::new(Kind::ManagedVirtualNetwork, "default")]
+    );
+    assert_eq!(
+        properties(&desired, Kind::IntegrationRuntime, "vnetIr")["managedVirtualNetwork"],
+        json!({"referenceName": "default", "type": "ManagedVirtualNetworkReference"})
+    );
+    assert_eq!(
+        properties(&desired, Kind::LinkedService, "lake")["typeProperties"]["credential"],
+        json!({"referenceName": "uami", "type": "CredentialReference"})
+    );
+    assert_eq!(
+        properties(&desired, Kind::Credential, "uami")["type"],
+        "ManagedIdentity"
+    );
+    let cdc = desired
+        .get(&ResourceAddress::new(Kind::ChangeDataCapture, "cdc1"))
+        .unwrap();
+    assert!(
+        cdc.path.ends_with("/factories/fac/adfcdcs/cdc1"),
+        "{}",
+        cdc.path
+    );
+}
+
+#[test]
+fn the_managed_virtual_network_is_named_default_and_references_must_resolve() {
+    let found = errors("managedVirtualNetworks:\n  mine: {}\n");
+    assert!(
+        found
+            .iter()
+            .any(|d| d.message.contains("must be named `default`")),
+        "{found:?}"
+    );
+    let found = errors(
+        "linkedServices:\n  lake:\n    type: AzureBlobFS\n    typeProperties: {url: 'https://st.dfs.core.windows.net', credential: missing}\n",
+    );
+    assert!(
+        found.iter().any(|d| d.message.contains("missing")),
+        "{found:?}"
+    );
+}

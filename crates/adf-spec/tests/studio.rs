@@ -211,3 +211,52 @@ fn a_spec_wide_trigger_policy_replaces_the_state_saved_in_studio_files_not_an_ov
         Some(RuntimeStatePolicy::Started)
     );
 }
+
+#[test]
+fn managed_network_credential_and_cdc_folders_load() {
+    let mut sources = repository();
+    sources.push(studio(
+        "managedVirtualNetwork",
+        "default.json",
+        "{\n\t\"name\": \"default\",\n\t\"type\": \"Microsoft.DataFactory/factories/managedvirtualnetworks\"\n}",
+    ));
+    sources.push(studio(
+        "managedVirtualNetwork/default/managedPrivateEndpoint",
+        "pe.json",
+        "{\"name\": \"pe\", \"properties\": {\"privateLinkResourceId\": \"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st\", \"groupId\": \"blob\"}}",
+    ));
+    sources.push(studio(
+        "credential",
+        "uami.json",
+        "{\"name\": \"uami\", \"properties\": {\"type\": \"ManagedIdentity\", \"typeProperties\": {\"resourceId\": \"/x\"}}}",
+    ));
+    sources.push(studio(
+        "adfcdc",
+        "cdc.json",
+        "{\"name\": \"cdc\", \"properties\": {\"SourceConnectionsInfo\": [], \"TargetConnectionsInfo\": [], \"Policy\": {\"mode\": \"Microbatch\"}}}",
+    ));
+    sources.push(SpecSource::new("prod.yaml", TARGET));
+    let loaded = load(&sources, &LoadOptions::default()).unwrap();
+    let desired = &loaded.desired;
+    for (kind, name) in [
+        (Kind::ManagedVirtualNetwork, "default"),
+        (Kind::ManagedPrivateEndpoint, "pe"),
+        (Kind::Credential, "uami"),
+        (Kind::ChangeDataCapture, "cdc"),
+    ] {
+        assert!(
+            desired.get(&ResourceAddress::new(kind, name)).is_some(),
+            "{kind}/{name}"
+        );
+    }
+    assert_eq!(
+        desired
+            .get(&ResourceAddress::new(
+                Kind::ManagedVirtualNetwork,
+                "default"
+            ))
+            .unwrap()
+            .body,
+        json!({"properties": {}})
+    );
+}

@@ -136,7 +136,11 @@ pub(crate) enum Route {
     },
     Factory(FactoryPath),
     Children(FactoryPath, Kind),
+    /// A child entity. A managed private endpoint's name is `{vnet}/{endpoint}`: it lives
+    /// under its managed virtual network.
     Child(FactoryPath, Kind, String),
+    /// `…/managedVirtualNetworks/{vnet}/managedPrivateEndpoints`: the endpoints of one VNet.
+    PrivateEndpoints(FactoryPath, String),
     ChildAction(FactoryPath, Kind, String, String),
     FactoryAction(FactoryPath, String),
     PipelineRun(FactoryPath, String),
@@ -212,6 +216,14 @@ impl Route {
         match lower {
             [] => Route::Factory(at),
             ["pipelineruns", _] => Route::PipelineRun(at, original[1].clone()),
+            ["managedvirtualnetworks", _, "managedprivateendpoints"] => {
+                Route::PrivateEndpoints(at, original[1].clone())
+            }
+            ["managedvirtualnetworks", _, "managedprivateendpoints", _] => Route::Child(
+                at,
+                Kind::ManagedPrivateEndpoint,
+                format!("{}/{}", original[1], original[3]),
+            ),
             ["pipelineruns", _, action] => {
                 Route::PipelineRunAction(at, original[1].clone(), (*action).to_owned())
             }
@@ -265,6 +277,7 @@ impl Route {
             Route::Factory(at)
             | Route::Children(at, _)
             | Route::Child(at, _, _)
+            | Route::PrivateEndpoints(at, _)
             | Route::ChildAction(at, _, _, _)
             | Route::FactoryAction(at, _)
             | Route::PipelineRun(at, _)
@@ -363,7 +376,23 @@ mod tests {
             route(
                 "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/adfcdcs"
             ),
-            Route::Unknown(Some("adfcdcs".into()))
+            Route::Children(at.clone(), Kind::ChangeDataCapture)
+        );
+        assert_eq!(
+            route(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/managedVirtualNetworks/default/managedPrivateEndpoints/pe1"
+            ),
+            Route::Child(
+                at.clone(),
+                Kind::ManagedPrivateEndpoint,
+                "default/pe1".into()
+            )
+        );
+        assert_eq!(
+            route(
+                "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DataFactory/factories/F1/privateEndPointConnections"
+            ),
+            Route::Unknown(Some("privateEndPointConnections".into()))
         );
     }
 

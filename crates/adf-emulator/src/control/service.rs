@@ -326,6 +326,13 @@ impl Context<'_> {
                 _ => Err(method_not_allowed(m)),
             },
             (Route::Children(at, kind), &Method::GET) => self.list_children(at, *kind),
+            (Route::PrivateEndpoints(at, vnet), &Method::GET) => {
+                self.list_private_endpoints(at, vnet)
+            }
+            // ADF's API has no DELETE for a managed virtual network (it goes with the factory).
+            (Route::Child(_, Kind::ManagedVirtualNetwork, _), m) if *m == Method::DELETE => {
+                Err(method_not_allowed(m))
+            }
             (Route::Child(at, kind, name), m) => match *m {
                 Method::PUT => self.put_child(at, *kind, name),
                 Method::GET => self.get_child(at, *kind, name),
@@ -854,6 +861,85 @@ impl Context<'_> {
         ))
     }
 
+    /// The endpoints of one managed virtual network (stored as `{vnet}/{endpoint}`); 404 when
+    /// the network does not exist.
+    fn list_private_endpoints(&self, at: &FactoryPath, vnet: &str) -> Result<Reply, ArmError> {
+        let (group, factory) = self.require_factory(at)?;
+        let scope = scope_of(at);
+        if self
+            .store
+            .entity(&scope, Kind::ManagedVirtualNetwork, vnet)?
+            .is_none()
+        {
+            return Err(entity_not_found(at, Kind::ManagedVirtualNetwork, vnet));
+        }
+        let prefix = format!("{}/", fold(vnet));
+        let items = self
+            .store
+            .entities(&scope, Kind::ManagedPrivateEndpoint)?
+            .iter()
+            .filter(|row| fold(&row.name).starts_with(&prefix))
+            .map(|row| {
+                child_json(
+                    &at.subscription,
+                    &group.name,
+                    &factory.name,
+                    Kind::ManagedPrivateEndpoint,
+                    row,
+                )
+            })
+            .collect();
+        Ok(Reply::json(StatusCode::OK, self.page(items)))
+    }
+
+    /// A managed private endpoint's PUT: its network must exist, and an existing endpoint
+    /// cannot change (ADF has no update: delete it and create it again). The service adds
+    /// the provisioning and approval state (ManagedPrivateEndpoints_Create.json): `Pending`
+    /// until the owner of the target resource approves the private link.
+    fn private_endpoint_put(
+        &self,
+        at: &FactoryPath,
+        name: &str,
+        properties: &mut Map<String, Value>,
+        existing: Option<&EntityRow>,
+        target: Option<String>,
+    ) -> Result<(), ArmError> {
+        let vnet = name.split_once('/').map_or(name, |(vnet, _)| vnet);
+        if self
+            .store
+            .entity(&scope_of(at), Kind::ManagedVirtualNetwork, vnet)?
+            .is_none()
+        {
+            return Err(entity_not_found(at, Kind::ManagedVirtualNetwork, vnet));
+        }
+        properties.entry("fqdns").or_insert(json!([]));
+        if let Some(row) = existing {
+            let settable = ["privateLinkResourceId", "groupId", "fqdns"];
+            let differs = settable
+                .iter()
+                .any(|field| properties.get(*field) != row.body.get(*field));
+            if differs {
+                // UNVERIFIED wording; ADF refuses to update a managed private endpoint.
+                return Err(bad_request(
+                    "A managed private endpoint cannot be updated; delete it and create it again.",
+                    target,
+                ));
+            }
+            for field in ["provisioningState", "connectionState"] {
+                if let Some(value) = row.body.get(field) {
+                    properties.insert(field.into(), value.clone());
+                }
+            }
+        } else {
+            properties.insert("provisioningState".into(), json!("Succeeded"));
+            properties.insert(
+                "connectionState".into(),
+                json!({"status": "Pending", "description": "", "actionsRequired": "None"}),
+            );
+        }
+        Ok(())
+    }
+
     fn get_child(&self, at: &FactoryPath, kind: Kind, name: &str) -> Result<Reply, ArmError> {
         let (group, factory) = self.require_factory(at)?;
         let row = self
@@ -878,7 +964,8 @@ impl Context<'_> {
             return Err(group_being_deleted(&group.name));
         }
         let target = Some(adf_target(&factory.name, kind, name));
-        if let Err(error) = naming::check_name(kind, name) {
+        let own_name = name.rsplit_once('/').map_or(name, |(_, own)| own);
+        if let Err(error) = naming::check_name(kind, own_name) {
             // UNVERIFIED: ADF's code and wording for an invalid entity name.
             return Err(ArmError::adf(
                 StatusCode::BAD_REQUEST,
@@ -959,6 +1046,19 @@ impl Context<'_> {
         }
         if kind == Kind::IntegrationRuntime {
             integration_runtime_state(&mut properties, existing.as_ref());
+        }
+        if kind == Kind::ManagedPrivateEndpoint {
+            self.private_endpoint_put(at, name, &mut properties, existing.as_ref(), target)?;
+        }
+        if kind == Kind::ManagedVirtualNetwork {
+            // Read-only, set by the service (ManagedVirtualNetworks_Create.json); the id is
+            // kept for the network's life.
+            let vnet_id = existing
+                .as_ref()
+                .and_then(|row| row.body.get("vNetId").cloned())
+                .unwrap_or_else(|| json!(new_vnet_id(&etag_seed(&factory.name, name))));
+            properties.insert("vNetId".into(), vnet_id);
+            properties.insert("alias".into(), json!(factory.name));
         }
         if kind == Kind::Trigger {
             let state = existing
@@ -1473,6 +1573,27 @@ pub(crate) fn factory_json(subscription: &str, group: &str, row: &EntityRow) -> 
 }
 
 /// A child entity as ADF returns it: `etag` unquoted, secrets masked (ARM-FACTS §5, §6).
+/// A GUID-shaped id derived from `seed` (the emulator is deterministic).
+fn new_vnet_id(seed: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in seed.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let hex = format!("{hash:016x}{:016x}", hash.rotate_left(17));
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn etag_seed(factory: &str, name: &str) -> String {
+    format!("{}/{}", fold(factory), fold(name))
+}
+
 pub(crate) fn child_json(
     subscription: &str,
     group: &str,
@@ -1480,9 +1601,17 @@ pub(crate) fn child_json(
     kind: Kind,
     row: &EntityRow,
 ) -> Value {
+    let (collection, name) = match (kind, row.name.split_once('/')) {
+        // Stored as `{vnet}/{endpoint}`: the id has the network in its path.
+        (Kind::ManagedPrivateEndpoint, Some((vnet, endpoint))) => (
+            format!("managedVirtualNetworks/{vnet}/managedPrivateEndpoints"),
+            endpoint,
+        ),
+        _ => (collection_of(kind).to_owned(), row.name.as_str()),
+    };
     json!({
-        "id": format!("{}/{}/{}", factory_id(subscription, group, factory), collection_of(kind), row.name),
-        "name": row.name,
+        "id": format!("{}/{collection}/{name}", factory_id(subscription, group, factory)),
+        "name": name,
         "type": kind.arm_type(),
         "properties": secret::mask_like_arm(&events::strip(&row.body), &[]),
         "etag": row.etag,

@@ -7,6 +7,7 @@ use super::spec_args::SpecArgs;
 use super::target::TargetArgs;
 use crate::error::{CliError, Outcome};
 use crate::exit::ExitStatus;
+use adf_core::Kind;
 use adf_plan::{Action, PlanMode, saved::SavedPlan};
 use std::path::PathBuf;
 
@@ -86,15 +87,56 @@ fn spec_of(args: &ApplyArgs) -> SpecArgs {
     }
 }
 
-/// Refuses a plan that replaces the factory or the group without `--allow-replace`.
+/// Refuses a plan that replaces anything without `--allow-replace`, saying what each
+/// replacement costs: the factory or the group takes everything in it; a managed private
+/// endpoint comes back unapproved (its private link waits for the target's owner again).
 fn refuse_replacements(plan: &adf_plan::Plan, allowed: bool) -> Result<(), CliError> {
-    if plan.has_replacements() && !allowed {
+    if !plan.has_replacements() || allowed {
+        return Ok(());
+    }
+    let replaced: Vec<&adf_core::ResourceAddress> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| &c.address)
+        .collect();
+    let hint = "if that is really what you want, run again with --allow-replace";
+    if replaced
+        .iter()
+        .any(|a| matches!(a.kind, Kind::Factory | Kind::ResourceGroup))
+    {
         return Err(CliError::with_hint(
             "the plan replaces the factory or the resource group, which deletes everything in it",
-            "if that is really what you want, run again with --allow-replace",
+            hint,
         ));
     }
-    Ok(())
+    let endpoints: Vec<String> = replaced
+        .iter()
+        .filter(|a| a.kind == Kind::ManagedPrivateEndpoint)
+        .map(|a| a.to_string())
+        .collect();
+    if !endpoints.is_empty() {
+        return Err(CliError::with_hint(
+            format!(
+                "the plan replaces {} ({}): a managed private endpoint cannot change in place, and the new one stays Pending until the owner of its target resource approves it again",
+                if endpoints.len() == 1 {
+                    "a managed private endpoint"
+                } else {
+                    "managed private endpoints"
+                },
+                endpoints.join(", ")
+            ),
+            hint,
+        ));
+    }
+    let names: Vec<String> = replaced.iter().map(|a| a.to_string()).collect();
+    Err(CliError::with_hint(
+        format!(
+            "the plan replaces {} (deleted, then created again)",
+            names.join(", ")
+        ),
+        hint,
+    ))
 }
 
 fn apply_spec(args: &ApplyArgs) -> Outcome {

@@ -204,7 +204,7 @@ fn read_directory(root: &Path) -> Result<Vec<SpecSource>, Vec<Diagnostic>> {
     }
     Err(vec![*file_error(
         &root.display().to_string(),
-        "this directory holds neither spec files (`*.yaml`, `*.yml` at its top level) nor an ADF Studio git repository (none of the folders factory/, linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, globalParameters/)".into(),
+        "this directory holds neither spec files (`*.yaml`, `*.yml` at its top level) nor an ADF Studio git repository (none of the folders factory/, linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, globalParameters/, managedVirtualNetwork/, credential/, adfcdc/)".into(),
         "pass a folder of spec files (such as `adfctl export -o DIR` writes), an ADF Studio repository's root folder (as set in ADF Studio's git configuration), or each spec file with its own -f",
     )])
 }
@@ -273,7 +273,8 @@ fn read_spec_folder(root: &Path, listing: &Listing) -> Result<Vec<SpecSource>, V
 /// Reads an ADF Studio git repository (the folder given as the repository's root folder,
 /// whose `folders` are listed): the `*.json` files of the folders adfctl knows
 /// ([`StudioFolder::folders`], in that order, files sorted by name), each a source of its
-/// folder's form. Other folders (such as `managedVirtualNetwork/`) are skipped with a note on
+/// folder's form (`managedVirtualNetwork/default/managedPrivateEndpoint/` included). Other
+/// folders (such as `linkedTemplates/`) are skipped with a note on
 /// stderr; `publish_config.json` and other files at the top are not read.
 fn read_studio_repository(
     root: &Path,
