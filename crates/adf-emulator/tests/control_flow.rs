@@ -14,108 +14,9 @@
 
 mod common;
 
-use adf_emulator::RunEngine;
-use common::*;
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
 
-const WINDOW: &str =
-    r#"{"lastUpdatedAfter": "2000-01-01T00:00:00Z", "lastUpdatedBefore": "2100-01-01T00:00:00Z"}"#;
-
-struct Running {
-    emu: Emu,
-    engine: Option<RunEngine>,
-    factory: String,
-}
-
-impl Running {
-    async fn new() -> Running {
-        let emu = Emu::with(|c| c.executor_poll = Duration::from_millis(50));
-        let factory = emu.factory("rg", "flowdf").await;
-        let engine = Some(RunEngine::start(&emu.state));
-        Running {
-            emu,
-            engine,
-            factory,
-        }
-    }
-
-    async fn pipeline(&self, name: &str, properties: Value) {
-        let answer = self
-            .emu
-            .put(
-                &format!("{}/pipelines/{name}?{ADF}", self.factory),
-                json!({ "properties": properties }),
-            )
-            .await;
-        assert!(answer.status.is_success(), "{name}: {}", answer.text);
-    }
-
-    /// Runs `pipeline` to its end: (the run, its activity runs).
-    async fn run(&self, pipeline: &str, parameters: Value) -> (Value, Vec<Value>) {
-        let answer = self
-            .emu
-            .post(
-                &format!("{}/pipelines/{pipeline}/createRun?{ADF}", self.factory),
-                parameters,
-            )
-            .await;
-        assert!(answer.status.is_success(), "{}", answer.text);
-        let run_id = answer.body["runId"].as_str().unwrap().to_owned();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let run = loop {
-            let run = self
-                .emu
-                .get(&format!("{}/pipelineruns/{run_id}?{ADF}", self.factory))
-                .await
-                .body;
-            let status = run["status"].as_str().unwrap_or_default().to_owned();
-            if ["Succeeded", "Failed", "Cancelled"].contains(&status.as_str()) {
-                break run;
-            }
-            assert!(Instant::now() < deadline, "run still {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        let activities = self
-            .emu
-            .post(
-                &format!(
-                    "{}/pipelineruns/{run_id}/queryActivityruns?{ADF}",
-                    self.factory
-                ),
-                serde_json::from_str(WINDOW).unwrap(),
-            )
-            .await
-            .body["value"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        (run, activities)
-    }
-
-    async fn stop(mut self) {
-        if let Some(engine) = self.engine.take() {
-            engine.stop().await;
-        }
-    }
-}
-
-fn named<'a>(activities: &'a [Value], name: &str) -> Vec<&'a Value> {
-    activities
-        .iter()
-        .filter(|a| a["activityName"] == name)
-        .collect()
-}
-
-fn one<'a>(activities: &'a [Value], name: &str) -> &'a Value {
-    let found = named(activities, name);
-    assert_eq!(found.len(), 1, "{name} in {activities:#?}");
-    found[0]
-}
-
-fn set(name: &str, variable: &str, value: Value) -> Value {
-    json!({"name": name, "type": "SetVariable", "typeProperties": {"variableName": variable, "value": value}})
-}
+use common::running::{Running, named, one, set};
 
 /// The framework's `switchtest` pipeline (tests/functional/switch_activity_pipeline).
 fn switch_test() -> Value {
@@ -138,8 +39,8 @@ fn switch_test() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_runs_the_matching_case_or_the_default() {
-    let r = Running::new().await;
-    r.pipeline("switchtest", switch_test()).await;
+    let r = Running::new("flowdf").await;
+    r.put("pipelines", "switchtest", switch_test()).await;
     for (on, expected, activity) in [
         ("case_1", "case_1_hit", "Set variable2"),
         ("case_2", "case_2_hit", "Set variable3"),
@@ -164,9 +65,9 @@ async fn switch_runs_the_matching_case_or_the_default() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_failures_propagate_like_if_condition() {
-    let r = Running::new().await;
+    let r = Running::new("flowdf").await;
     // A failure inside the chosen case fails the Switch as an IfCondition fails.
-    r.pipeline(
+    r.put("pipelines", 
         "inner",
         json!({"activities": [
             {"name": "route", "type": "Switch", "typeProperties": {
@@ -196,7 +97,8 @@ async fn switch_failures_propagate_like_if_condition() {
     assert_eq!(activities.len(), 1, "{activities:#?}");
 
     // `on` must be a string (framework: test_evaluated_raises_error_when_evaluated_value_is_not_a_str).
-    r.pipeline(
+    r.put(
+        "pipelines",
         "typed",
         json!({"activities": [{"name": "route", "type": "Switch", "typeProperties": {
             "on": "@pipeline().parameters.value", "cases": [], "defaultActivities": []}}],
@@ -216,9 +118,9 @@ async fn switch_failures_propagate_like_if_condition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn framework_control_activity_cases() {
-    let r = Running::new().await;
+    let r = Running::new("flowdf").await;
     // IfCondition: the branch taken (test_if_condition_activity), and a non-Boolean fails.
-    r.pipeline(
+    r.put("pipelines", 
         "branch",
         json!({"activities": [{"name": "IfConditionActivity", "type": "IfCondition", "typeProperties": {
             "expression": {"value": "@pipeline().parameters.condition", "type": "Expression"},
@@ -250,7 +152,7 @@ async fn framework_control_activity_cases() {
 
     // ForEach: the body once per item, item() evaluated (test_for_each_activity); a
     // non-array fails.
-    r.pipeline(
+    r.put("pipelines", 
         "loop",
         json!({"activities": [{"name": "ForEachActivity", "type": "ForEach", "typeProperties": {
             "items": {"value": "@pipeline().parameters.items", "type": "Expression"}, "isSequential": true,
@@ -280,7 +182,7 @@ async fn framework_control_activity_cases() {
 
     // Until: repeats its body until the expression holds (test_until_activity); a
     // non-Boolean expression fails.
-    r.pipeline(
+    r.put("pipelines", 
         "repeat",
         json!({"activities": [{"name": "UntilActivity", "type": "Until", "typeProperties": {
             "expression": {"value": "@if(equals(pipeline().parameters.stop, 'never'), greaterOrEquals(length(variables('list')), 2), pipeline().parameters.stop)", "type": "Expression"},
@@ -306,7 +208,7 @@ async fn framework_control_activity_cases() {
     }
 
     // Filter: items <= 3 (test_filter_activity and the functional filter-test pipeline).
-    r.pipeline(
+    r.put("pipelines", 
         "filter-test",
         json!({"activities": [
             {"name": "FilterActivity", "type": "Filter", "typeProperties": {
@@ -352,10 +254,10 @@ async fn framework_control_activity_cases() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn framework_variable_and_fail_cases() {
-    let r = Running::new().await;
+    let r = Running::new("flowdf").await;
     // AppendVariable (the functional append-variable-test pipeline): the initial array, then
     // the appended value, typed as given.
-    r.pipeline(
+    r.put("pipelines", 
         "append-variable-test",
         json!({"activities": [
             {"name": "Set variable", "type": "SetVariable", "typeProperties": {
@@ -386,7 +288,7 @@ async fn framework_variable_and_fail_cases() {
 
     // SetVariable and AppendVariable of a variable the pipeline does not declare fail
     // (framework: "Variable being evaluated does not exist: TestVariable").
-    r.pipeline(
+    r.put("pipelines", 
         "undeclared",
         json!({"activities": [
             set("SetVariableActivity", "TestVariable", json!("TestValue")),
@@ -404,7 +306,7 @@ async fn framework_variable_and_fail_cases() {
 
     // Variables without a default start as their type's empty value
     // (tests/functional/variables_default_value, pipeline default_variables).
-    r.pipeline(
+    r.put("pipelines", 
         "default_variables",
         json!({"activities": [
             set("Set outputStringVar", "out", json!("@if(equals(variables('stringVar'), null), 'is null', concat('is not null: ', variables('stringVar')))")),
@@ -431,7 +333,8 @@ async fn framework_variable_and_fail_cases() {
     }
 
     // Fail: the evaluated message and the error code (test_fail_activity).
-    r.pipeline(
+    r.put(
+        "pipelines",
         "failing",
         json!({"activities": [{"name": "FailActivity", "type": "Fail", "typeProperties": {
             "message": "@concat('Error code: ', '500')", "errorCode": "500"}}]}),

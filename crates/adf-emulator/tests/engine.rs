@@ -12,45 +12,14 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const WINDOW: &str =
-    r#"{"lastUpdatedAfter": "2000-01-01T00:00:00Z", "lastUpdatedBefore": "2100-01-01T00:00:00Z"}"#;
+use common::running::{Running, WINDOW, named, one, set};
 
-struct Running {
-    emu: Emu,
-    engine: Option<RunEngine>,
-    factory: String,
+/// The engine tests' pipelines declare two variables and two parameters.
+trait Pipelines {
+    async fn pipeline(&self, name: &str, activities: Value);
 }
 
-impl Running {
-    async fn new() -> Running {
-        Running::with(|_| {}).await
-    }
-
-    async fn with(adjust: impl FnOnce(&mut adf_emulator::EmulatorConfig)) -> Running {
-        let emu = Emu::with(|c| {
-            c.executor_poll = Duration::from_millis(50);
-            adjust(c);
-        });
-        let factory = emu.factory("rg", "enginedf").await;
-        let engine = Some(RunEngine::start(&emu.state));
-        Running {
-            emu,
-            engine,
-            factory,
-        }
-    }
-
-    async fn put(&self, kind: &str, name: &str, properties: Value) {
-        let answer = self
-            .emu
-            .put(
-                &format!("{}/{kind}/{name}?{ADF}", self.factory),
-                json!({ "properties": properties }),
-            )
-            .await;
-        assert!(answer.status.is_success(), "{kind}/{name}: {}", answer.text);
-    }
-
+impl Pipelines for Running {
     async fn pipeline(&self, name: &str, activities: Value) {
         self.put(
             "pipelines",
@@ -60,82 +29,6 @@ impl Running {
         )
         .await;
     }
-
-    async fn start_run(&self, pipeline: &str, parameters: Value) -> String {
-        let answer = self
-            .emu
-            .post(
-                &format!("{}/pipelines/{pipeline}/createRun?{ADF}", self.factory),
-                parameters,
-            )
-            .await;
-        assert!(answer.status.is_success(), "{}", answer.text);
-        answer.body["runId"].as_str().unwrap().to_owned()
-    }
-
-    async fn get_run(&self, run_id: &str) -> Value {
-        self.emu
-            .get(&format!("{}/pipelineruns/{run_id}?{ADF}", self.factory))
-            .await
-            .body
-    }
-
-    async fn wait(&self, run_id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let run = self.get_run(run_id).await;
-            let status = run["status"].as_str().unwrap_or_default();
-            if ["Succeeded", "Failed", "Cancelled"].contains(&status) {
-                return run;
-            }
-            assert!(Instant::now() < deadline, "run still {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn run(&self, pipeline: &str, parameters: Value) -> (Value, Vec<Value>) {
-        let run_id = self.start_run(pipeline, parameters).await;
-        let run = self.wait(&run_id).await;
-        (run, self.activities(&run_id).await)
-    }
-
-    async fn activities(&self, run_id: &str) -> Vec<Value> {
-        let answer = self
-            .emu
-            .post(
-                &format!(
-                    "{}/pipelineruns/{run_id}/queryActivityruns?{ADF}",
-                    self.factory
-                ),
-                serde_json::from_str(WINDOW).unwrap(),
-            )
-            .await;
-        answer.body["value"].as_array().cloned().unwrap_or_default()
-    }
-
-    async fn stop(mut self) -> Emu {
-        if let Some(engine) = self.engine.take() {
-            engine.stop().await;
-        }
-        self.emu
-    }
-}
-
-fn named<'a>(activities: &'a [Value], name: &str) -> Vec<&'a Value> {
-    activities
-        .iter()
-        .filter(|a| a["activityName"] == name)
-        .collect()
-}
-
-fn one<'a>(activities: &'a [Value], name: &str) -> &'a Value {
-    let found = named(activities, name);
-    assert_eq!(found.len(), 1, "{name} in {activities:#?}");
-    found[0]
-}
-
-fn set(name: &str, variable: &str, value: Value) -> Value {
-    json!({"name": name, "type": "SetVariable", "typeProperties": {"variableName": variable, "value": value}})
 }
 
 fn after(mut activity: Value, on: &str, conditions: &[&str]) -> Value {
@@ -149,7 +42,7 @@ fn fail(name: &str, message: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn control_flow_activities_and_expressions() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     r.pipeline(
         "flow",
         json!([
@@ -203,7 +96,7 @@ async fn control_flow_activities_and_expressions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dependency_conditions_and_handled_failures() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     r.pipeline(
         "handled",
         json!([
@@ -294,7 +187,7 @@ async fn dependency_conditions_and_handled_failures() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_record_one_activity_run_per_attempt() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     let mut flaky = fail("flaky", "still broken");
     flaky["policy"] = json!({"retry": 2, "retryIntervalInSeconds": 0});
     r.pipeline("retry", json!([flaky])).await;
@@ -325,7 +218,7 @@ async fn retries_record_one_activity_run_per_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_the_run_and_its_child_runs() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     r.pipeline(
         "child",
         json!([{"name": "long", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 600}}]),
@@ -390,7 +283,7 @@ async fn cancel_stops_the_run_and_its_child_runs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn execute_pipeline_passes_parameters_and_reports_the_child() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     r.pipeline(
         "child",
         json!([set("echo", "v", json!("@string(pipeline().parameters.n)"))]),
@@ -419,7 +312,7 @@ async fn execute_pipeline_passes_parameters_and_reports_the_child() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreach_runs_batches_in_parallel() {
-    let r = Running::with(|c| c.clock = Clock::system()).await;
+    let r = Running::with("enginedf", |c| c.clock = Clock::system()).await;
     r.pipeline(
         "fan",
         json!([{"name": "each", "type": "ForEach", "typeProperties": {
@@ -453,7 +346,7 @@ async fn foreach_runs_batches_in_parallel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_run_in_progress_at_restart_is_marked_failed() {
-    let r = Running::new().await;
+    let r = Running::new("enginedf").await;
     r.pipeline(
         "long",
         json!([{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 600}}]),
@@ -659,7 +552,7 @@ async fn copy_between_blob_stores_through_azurite() {
         .unwrap();
 
     let endpoint = azurite.endpoint();
-    let r = Running::with(|c| {
+    let r = Running::with("enginedf", |c| {
         c.development_blob_endpoint = endpoint.clone();
         c.copy_block_size = 64 * 1024;
     })

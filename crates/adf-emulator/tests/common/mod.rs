@@ -157,3 +157,145 @@ pub fn factory_path(group: &str, factory: &str) -> String {
         "/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.DataFactory/factories/{factory}"
     )
 }
+
+/// The run engine on a router-level emulator with one factory: put entities, run pipelines to
+/// their end, read their activity runs.
+pub mod running {
+    use super::{ADF, Emu};
+    use adf_emulator::RunEngine;
+    use serde_json::{Value, json};
+    use std::time::{Duration, Instant};
+
+    /// Every run, whatever its time (`queryActivityruns`' window).
+    pub const WINDOW: &str = r#"{"lastUpdatedAfter": "2000-01-01T00:00:00Z", "lastUpdatedBefore": "2100-01-01T00:00:00Z"}"#;
+
+    /// An emulator with its run engine and one factory.
+    pub struct Running {
+        pub emu: Emu,
+        engine: Option<RunEngine>,
+        /// The factory's ARM path.
+        pub factory: String,
+    }
+
+    impl Running {
+        /// A factory `name` in group `rg`, the engine polling every 50 ms.
+        pub async fn new(name: &str) -> Running {
+            Running::with(name, |_| {}).await
+        }
+
+        /// [`Running::new`], with the emulator's settings adjusted.
+        pub async fn with(
+            name: &str,
+            adjust: impl FnOnce(&mut adf_emulator::EmulatorConfig),
+        ) -> Running {
+            let emu = Emu::with(|c| {
+                c.executor_poll = Duration::from_millis(50);
+                adjust(c);
+            });
+            let factory = emu.factory("rg", name).await;
+            let engine = Some(RunEngine::start(&emu.state));
+            Running {
+                emu,
+                engine,
+                factory,
+            }
+        }
+
+        /// PUTs an entity (`kind` as in the URL: `pipelines`, `datasets`...).
+        pub async fn put(&self, kind: &str, name: &str, properties: Value) {
+            let answer = self
+                .emu
+                .put(
+                    &format!("{}/{kind}/{name}?{ADF}", self.factory),
+                    json!({ "properties": properties }),
+                )
+                .await;
+            assert!(answer.status.is_success(), "{kind}/{name}: {}", answer.text);
+        }
+
+        /// Starts a run; its id.
+        pub async fn start_run(&self, pipeline: &str, parameters: Value) -> String {
+            let answer = self
+                .emu
+                .post(
+                    &format!("{}/pipelines/{pipeline}/createRun?{ADF}", self.factory),
+                    parameters,
+                )
+                .await;
+            assert!(answer.status.is_success(), "{}", answer.text);
+            answer.body["runId"].as_str().unwrap().to_owned()
+        }
+
+        /// The run document.
+        pub async fn get_run(&self, run_id: &str) -> Value {
+            self.emu
+                .get(&format!("{}/pipelineruns/{run_id}?{ADF}", self.factory))
+                .await
+                .body
+        }
+
+        /// Waits (at most 2 minutes) until the run has ended; the run document.
+        pub async fn wait(&self, run_id: &str) -> Value {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                let run = self.get_run(run_id).await;
+                let status = run["status"].as_str().unwrap_or_default();
+                if ["Succeeded", "Failed", "Cancelled"].contains(&status) {
+                    return run;
+                }
+                assert!(Instant::now() < deadline, "run still {status}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        /// Runs `pipeline` to its end: (the run, its activity runs).
+        pub async fn run(&self, pipeline: &str, parameters: Value) -> (Value, Vec<Value>) {
+            let run_id = self.start_run(pipeline, parameters).await;
+            let run = self.wait(&run_id).await;
+            (run, self.activities(&run_id).await)
+        }
+
+        /// A run's activity runs.
+        pub async fn activities(&self, run_id: &str) -> Vec<Value> {
+            let answer = self
+                .emu
+                .post(
+                    &format!(
+                        "{}/pipelineruns/{run_id}/queryActivityruns?{ADF}",
+                        self.factory
+                    ),
+                    serde_json::from_str(WINDOW).unwrap(),
+                )
+                .await;
+            answer.body["value"].as_array().cloned().unwrap_or_default()
+        }
+
+        /// Stops the engine; the emulator, for what a test still reads.
+        pub async fn stop(mut self) -> Emu {
+            if let Some(engine) = self.engine.take() {
+                engine.stop().await;
+            }
+            self.emu
+        }
+    }
+
+    /// The activity runs named `name`.
+    pub fn named<'a>(activities: &'a [Value], name: &str) -> Vec<&'a Value> {
+        activities
+            .iter()
+            .filter(|a| a["activityName"] == name)
+            .collect()
+    }
+
+    /// The one activity run named `name`.
+    pub fn one<'a>(activities: &'a [Value], name: &str) -> &'a Value {
+        let found = named(activities, name);
+        assert_eq!(found.len(), 1, "{name} in {activities:#?}");
+        found[0]
+    }
+
+    /// A SetVariable activity.
+    pub fn set(name: &str, variable: &str, value: Value) -> Value {
+        json!({"name": name, "type": "SetVariable", "typeProperties": {"variableName": variable, "value": value}})
+    }
+}
