@@ -6,25 +6,18 @@
 
 mod common;
 
-use adf_emulator::RunEngine;
 use adf_emulator::blob::{BlobAccount, BlobClient};
 use adf_testkit::Azurite;
-use common::*;
+use common::running::Running;
 use serde_json::{Value, json};
 use std::io::Write as _;
-use std::time::{Duration, Instant};
-
-const WINDOW: &str =
-    r#"{"lastUpdatedAfter": "2000-01-01T00:00:00Z", "lastUpdatedBefore": "2100-01-01T00:00:00Z"}"#;
 /// Azurite's documented development key.
 const DEV_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// An emulator with its run engine, pointed at an Azurite, and a Blob client of that Azurite.
 struct Lab {
-    emu: Emu,
-    engine: Option<RunEngine>,
-    factory: String,
+    running: Running,
     blobs: BlobClient,
     _azurite: Azurite,
 }
@@ -40,19 +33,15 @@ impl Lab {
     ) -> Option<Lab> {
         let azurite = Azurite::start(test)?;
         let endpoint = azurite.endpoint();
-        let emu = Emu::with(|c| {
-            c.executor_poll = Duration::from_millis(50);
+        let running = Running::with("blobsdf", |c| {
             c.development_blob_endpoint = endpoint.clone();
             adjust(c);
-        });
-        let factory = emu.factory("rg", "blobsdf").await;
-        let engine = Some(RunEngine::start(&emu.state));
+        })
+        .await;
         let account =
             BlobAccount::from_connection_string("UseDevelopmentStorage=true", &endpoint).unwrap();
         let lab = Lab {
-            emu,
-            engine,
-            factory,
+            running,
             blobs: BlobClient::new(reqwest::Client::new(), account),
             _azurite: azurite,
         };
@@ -67,14 +56,7 @@ impl Lab {
     }
 
     async fn put(&self, kind: &str, name: &str, properties: Value) {
-        let answer = self
-            .emu
-            .put(
-                &format!("{}/{kind}/{name}?{ADF}", self.factory),
-                json!({ "properties": properties }),
-            )
-            .await;
-        assert!(answer.status.is_success(), "{kind}/{name}: {}", answer.text);
+        self.running.put(kind, name, properties).await;
     }
 
     /// A dataset on the `dev` linked service (or `service`), with `container`, `folder` and
@@ -141,43 +123,7 @@ impl Lab {
             json!({"activities": activities, "variables": {"v": {"type": "String"}}}),
         )
         .await;
-        let answer = self
-            .emu
-            .post(
-                &format!("{}/pipelines/p/createRun?{ADF}", self.factory),
-                json!({}),
-            )
-            .await;
-        assert!(answer.status.is_success(), "{}", answer.text);
-        let run_id = answer.body["runId"].as_str().unwrap().to_owned();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let run = loop {
-            let run = self
-                .emu
-                .get(&format!("{}/pipelineruns/{run_id}?{ADF}", self.factory))
-                .await
-                .body;
-            let status = run["status"].as_str().unwrap_or_default().to_owned();
-            if ["Succeeded", "Failed", "Cancelled"].contains(&status.as_str()) {
-                break run;
-            }
-            assert!(Instant::now() < deadline, "run still {status}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
-        let answer = self
-            .emu
-            .post(
-                &format!(
-                    "{}/pipelineruns/{run_id}/queryActivityruns?{ADF}",
-                    self.factory
-                ),
-                serde_json::from_str(WINDOW).unwrap(),
-            )
-            .await;
-        (
-            run,
-            answer.body["value"].as_array().cloned().unwrap_or_default(),
-        )
+        self.running.run("p", json!({})).await
     }
 
     /// Runs one activity; returns its activity run.
@@ -189,10 +135,8 @@ impl Lab {
             .unwrap_or_else(|| panic!("no activity run of {name}"))
     }
 
-    async fn stop(mut self) {
-        if let Some(engine) = self.engine.take() {
-            engine.stop().await;
-        }
+    async fn stop(self) {
+        self.running.stop().await;
     }
 }
 
