@@ -3,6 +3,7 @@
 //! Compiled as an integration test of the `adfctl` crate (see its Cargo.toml) so that
 //! `CARGO_BIN_EXE_adfctl` points at the binary under test.
 
+mod arm_templates;
 mod blob_activities;
 mod cli;
 mod coexist;

@@ -1,6 +1,7 @@
 //! The managed virtual network, its private endpoints, credentials and change data capture,
 //! end to end: deployed in dependency order, planned clean, exported and planned clean again;
-//! a changed private endpoint is a replacement that needs `--allow-replace`.
+//! a changed private endpoint is a replacement that needs `--allow-replace`; apply reports
+//! each endpoint's approval state (Pending until the target's owner approves it).
 
 use crate::support::{EmulatorProcess, http_request};
 use std::path::Path;
@@ -60,6 +61,13 @@ fn a_managed_network_with_endpoints_credentials_and_cdc_deploys_plans_clean_and_
 
     let (code, stdout, stderr) = emulator.adfctl_files(&["apply", "--auto-approve"], &files);
     assert_eq!(code, 0, "apply:\n{stdout}\n{stderr}");
+    // The new endpoint waits for the owner of the storage account.
+    assert!(
+        stderr.contains(&format!(
+            "managedPrivateEndpoint/pe_lake: Pending (approve it on the target resource: /subscriptions/{SUBSCRIPTION}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/lake)"
+        )),
+        "{stderr}"
+    );
     let (code, stdout, stderr) = emulator.adfctl_files(&["plan", "--detailed-exitcode"], &files);
     assert_eq!(
         code, 0,
@@ -77,6 +85,43 @@ fn a_managed_network_with_endpoints_credentials_and_cdc_deploys_plans_clean_and_
     assert!(
         body.contains("/managedVirtualNetworks/default/managedPrivateEndpoints/pe_lake"),
         "{body}"
+    );
+
+    // The owner approves the private link (the emulator's test API stands in for the storage
+    // account); the plan stays clean, and the next apply reports the approval.
+    let approve = format!(
+        "{}/_emulator/privateEndpoints/approve?factory=/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-vnet/providers/Microsoft.DataFactory/factories/vnet-factory&name=pe_lake",
+        emulator.endpoint
+    );
+    let (status, body) = http_request("POST", &approve, None);
+    assert_eq!(status, 200, "{body}");
+    // The capture was deployed stopped; started by hand, it stays started across deploys.
+    let capture = format!(
+        "{}/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-vnet/providers/Microsoft.DataFactory/factories/vnet-factory/adfcdcs/orders_cdc",
+        emulator.endpoint
+    );
+    let status_url = format!("{capture}/status?api-version=2018-06-01");
+    assert_eq!(
+        http_request("GET", &status_url, None),
+        (200, "\"Stopped\"".to_owned())
+    );
+    let (status, body) = http_request(
+        "POST",
+        &format!("{capture}/start?api-version=2018-06-01"),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    let (code, stdout, stderr) = emulator.adfctl_files(&["apply", "--auto-approve"], &files);
+    assert_eq!(code, 0, "apply after approval:\n{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("managedPrivateEndpoint/pe_lake: Approved"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = emulator.adfctl_files(&["plan", "--detailed-exitcode"], &files);
+    assert_eq!(code, 0, "an approval is no drift:\n{stdout}\n{stderr}");
+    assert_eq!(
+        http_request("GET", &status_url, None),
+        (200, "\"Running\"".to_owned())
     );
 
     // A credential in use cannot be deleted (the linked service references it).
@@ -126,6 +171,11 @@ fn a_managed_network_with_endpoints_credentials_and_cdc_deploys_plans_clean_and_
     let (code, stdout, stderr) =
         emulator.adfctl_files(&["apply", "--auto-approve", "--allow-replace"], &files);
     assert_eq!(code, 0, "apply --allow-replace:\n{stdout}\n{stderr}");
+    // The new endpoint needs approving again.
+    assert!(
+        stderr.contains("managedPrivateEndpoint/pe_lake: Pending (approve it"),
+        "{stderr}"
+    );
     let (code, stdout, stderr) = emulator.adfctl_files(&["plan", "--detailed-exitcode"], &files);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
 

@@ -2,7 +2,8 @@
 //! `../shared/realworld` (MIT; written by ADF users and ADF Studio, not for adfctl), each with
 //! its target overlay in `tests/fixtures/realworld/`. For each: `validate` reports only the
 //! repository's genuine mistakes; apply to the emulator; the next plan is clean; `export` of the
-//! applied factory plans clean; destroy leaves nothing. Skips, saying so, without ../shared.
+//! applied factory plans clean, and so does its `export --format arm` (the template with the
+//! target overlay); destroy leaves nothing. Skips, saying so, without ../shared.
 
 use crate::support::{EmulatorProcess, text, workspace_root};
 use std::path::{Path, PathBuf};
@@ -124,6 +125,41 @@ fn check(expected: &Expected) {
         "the plan of the export is not clean:\n{stdout}\n{stderr}"
     );
     lap("export + plan", &mut at);
+
+    // export as an ARM template, then plan from the template and the target overlay.
+    let arm = tempfile::tempdir().expect("temp dir");
+    let output = emulator.adfctl(
+        &[
+            "export",
+            "--subscription",
+            SUBSCRIPTION,
+            "--resource-group",
+            expected.resource_group,
+            "--factory",
+            expected.factory,
+            "--format",
+            "arm",
+            "-o",
+            &arm.path().display().to_string(),
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "export --format arm:\n{stdout}\n{stderr}"
+    );
+    let template = arm.path().join("ARMTemplateForFactory.json");
+    let (code, stdout, stderr) = run(
+        &["plan", "--detailed-exitcode"],
+        &[template.as_path(), overlay.as_path()],
+    );
+    assert_eq!(
+        code, 0,
+        "the plan of the ARM export is not clean:\n{stdout}\n{stderr}"
+    );
+    lap("export --format arm + plan", &mut at);
 
     // destroy, then the same spec plans nothing but creates.
     let (code, stdout, stderr) = run(&["destroy", "--auto-approve"], &files);

@@ -97,6 +97,10 @@ pub fn router(state: EmulatorState) -> axum::Router {
             axum::routing::post(test_api::postgres_fixture),
         )
         .route(
+            "/_emulator/privateEndpoints/{action}",
+            axum::routing::post(test_api::private_endpoint_answer),
+        )
+        .route(
             "/_emulator/webhooks/{id}",
             axum::routing::post(control::webhook::callback),
         )

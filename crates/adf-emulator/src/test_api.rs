@@ -1,6 +1,7 @@
 //! The test endpoints under `/_emulator/` (not ARM, not subject to auth or faults), for
-//! `adfctl test` and other tools: mocks, a finished run's variables, and PostgreSQL fixtures
-//! through a factory's own linked service. Beside the two rooms, as the router is: it uses the
+//! `adfctl test` and other tools: mocks, a finished run's variables, PostgreSQL fixtures
+//! through a factory's own linked service, and the answer of a private link's owner to a
+//! managed private endpoint (approve or reject: what happens on the target resource in Azure). Beside the two rooms, as the router is: it uses the
 //! shared state and the runtime's PostgreSQL client, and neither room imports it.
 //!
 //! Every endpoint names its factory with `?factory=/subscriptions/S/resourceGroups/G/providers/Microsoft.DataFactory/factories/F`.
@@ -9,6 +10,7 @@ use crate::harness::{Mock, scope_of};
 use crate::runtime::postgres;
 use crate::state::EmulatorState;
 use crate::store::Scope;
+use adf_core::Kind;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -158,5 +160,69 @@ pub(crate) async fn postgres_fixture(
             StatusCode::NOT_FOUND,
             format!("no PostgreSQL fixture action `{other}`: sql, load or read"),
         ),
+    }
+}
+
+/// `POST /_emulator/privateEndpoints/{approve|reject}?factory=F&name=NAME`: the owner of the
+/// target resource approves or rejects a managed private endpoint's private link (in Azure,
+/// on the storage account, SQL server, ... the endpoint points at). The endpoint's
+/// `connectionState` becomes `Approved` or `Rejected`; a new endpoint is `Pending` until then.
+/// The network is `default` unless `&network=` says otherwise.
+pub(crate) async fn private_endpoint_answer(
+    State(state): State<EmulatorState>,
+    Path(action): Path<String>,
+    Query(query): Params,
+) -> Response {
+    let scope = match factory(&query) {
+        Ok(scope) => scope,
+        Err(response) => return *response,
+    };
+    let status = match action.as_str() {
+        "approve" => "Approved",
+        "reject" => "Rejected",
+        other => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                format!("no private endpoint action `{other}`: approve or reject"),
+            );
+        }
+    };
+    let Some(name) = query.get("name") else {
+        return plain(StatusCode::BAD_REQUEST, "give the endpoint: &name=NAME");
+    };
+    let network = query.get("network").map_or("default", String::as_str);
+    let stored_name = format!("{network}/{name}");
+    let answered = state.with_store(|_, store| {
+        let Some(mut row) = store.entity(&scope, Kind::ManagedPrivateEndpoint, &stored_name)?
+        else {
+            return Ok(None);
+        };
+        if let Value::Object(properties) = &mut row.body {
+            properties.insert(
+                "connectionState".into(),
+                json!({
+                    "status": status,
+                    "description": format!("{status} by the emulator's test API"),
+                    "actionsRequired": "None",
+                }),
+            );
+        }
+        store
+            .put_entity(
+                &scope,
+                Kind::ManagedPrivateEndpoint,
+                &row.name,
+                &row.body,
+                &row.etag,
+            )
+            .map(|()| Some(status))
+    });
+    match answered {
+        Ok(Some(status)) => json_reply(json!({ "status": status })),
+        Ok(None) => plain(
+            StatusCode::NOT_FOUND,
+            format!("no managed private endpoint {name} in network {network}"),
+        ),
+        Err(error) => plain(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
     }
 }

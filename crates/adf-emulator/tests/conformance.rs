@@ -23,18 +23,6 @@ fn shared() -> PathBuf {
 fn not_emulated(example: &str) -> Option<&'static str> {
     const GROUPS: &[(&str, &str)] = &[
         (
-            "ChangeDataCapture_Start",
-            "change data capture runs are not emulated",
-        ),
-        (
-            "ChangeDataCapture_Stop",
-            "change data capture runs are not emulated",
-        ),
-        (
-            "ChangeDataCapture_Status",
-            "change data capture runs are not emulated",
-        ),
-        (
             "DataFlowDebugSession_",
             "data flow debug sessions need a Spark cluster",
         ),

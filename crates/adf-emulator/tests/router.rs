@@ -1067,6 +1067,96 @@ async fn private_endpoints_live_under_their_managed_network() {
     assert_eq!(listed.body["value"].as_array().map(Vec::len), Some(1));
 }
 
+#[tokio::test]
+async fn the_test_api_approves_or_rejects_a_private_endpoint() {
+    let emu = Emu::new();
+    let f = emu.factory("rg", "fac").await;
+    let endpoint_uri =
+        format!("{f}/managedVirtualNetworks/default/managedPrivateEndpoints/pe?{ADF}");
+    let endpoint = json!({"properties": {"privateLinkResourceId": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st", "groupId": "blob"}});
+    emu.put(
+        &format!("{f}/managedVirtualNetworks/default?{ADF}"),
+        json!({"properties": {}}),
+    )
+    .await;
+    emu.put(&endpoint_uri, endpoint.clone()).await;
+    let missing = emu
+        .post(
+            &format!("/_emulator/privateEndpoints/approve?factory={f}&name=other"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    let approved = emu
+        .post(
+            &format!("/_emulator/privateEndpoints/approve?factory={f}&name=pe"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    let got = emu.get(&endpoint_uri).await;
+    assert_eq!(
+        got.body["properties"]["connectionState"]["status"],
+        "Approved"
+    );
+    // The same PUT again keeps the approval (it is the target owner's, not the caller's).
+    let again = emu.put(&endpoint_uri, endpoint).await;
+    assert_eq!(
+        again.body["properties"]["connectionState"]["status"],
+        "Approved"
+    );
+    emu.post(
+        &format!("/_emulator/privateEndpoints/reject?factory={f}&name=pe"),
+        json!({}),
+    )
+    .await;
+    let got = emu.get(&endpoint_uri).await;
+    assert_eq!(
+        got.body["properties"]["connectionState"]["status"],
+        "Rejected"
+    );
+}
+
+#[tokio::test]
+async fn a_change_data_capture_starts_stops_and_reports_its_status() {
+    let emu = Emu::new();
+    let f = emu.factory("rg", "fac").await;
+    let cdc = format!("{f}/adfcdcs/orders");
+    let body = json!({"properties": {"SourceConnectionsInfo": [], "TargetConnectionsInfo": [],
+        "Policy": {"mode": "Microbatch", "recurrence": {"frequency": "Minute", "interval": 15}}}});
+    assert_eq!(
+        emu.put(&format!("{cdc}?{ADF}"), body.clone()).await.status,
+        StatusCode::OK
+    );
+    let status = emu.get(&format!("{cdc}/status?{ADF}")).await;
+    assert_eq!(
+        (status.status, status.body.clone()),
+        (StatusCode::OK, json!("Stopped"))
+    );
+    let started = emu.post(&format!("{cdc}/start?{ADF}"), json!({})).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text);
+    assert_eq!(
+        emu.get(&format!("{cdc}/status?{ADF}")).await.body,
+        json!("Running")
+    );
+    // The state is not in the resource's body, and a PUT keeps it.
+    let got = emu.get(&format!("{cdc}?{ADF}")).await;
+    assert_eq!(got.body["properties"], body["properties"]);
+    emu.put(&format!("{cdc}?{ADF}"), body).await;
+    assert_eq!(
+        emu.get(&format!("{cdc}/status?{ADF}")).await.body,
+        json!("Running")
+    );
+    let stopped = emu.post(&format!("{cdc}/stop?{ADF}"), json!({})).await;
+    assert_eq!(stopped.status, StatusCode::OK);
+    assert_eq!(
+        emu.get(&format!("{cdc}/status?{ADF}")).await.body,
+        json!("Stopped")
+    );
+    let missing = emu.get(&format!("{f}/adfcdcs/nope/status?{ADF}")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
 // ---------------- runs ----------------
 
 async fn with_pipeline(emu: &Emu) -> String {

@@ -8,6 +8,7 @@ mod apply;
 pub mod connectivity;
 mod event_trigger;
 pub mod export;
+pub mod private_endpoints;
 mod refresh;
 pub mod runs;
 

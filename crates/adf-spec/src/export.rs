@@ -13,6 +13,7 @@
 //! - strings that contain `${` are written with `$${`, so nothing is read as a variable.
 
 use crate::emit;
+pub use crate::export_arm::{ArmExported, export_arm};
 use adf_core::secret::secure_string_pointers;
 use adf_core::{FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState};
 use serde_json::{Map, Value, json};

@@ -19,7 +19,8 @@
 //!
 //! [`load()`] (module `load`) only orchestrates:
 //!
-//! 1. **Inputs** (`source`): [`SpecSource`] (a YAML spec or an ADF Studio JSON file, see
+//! 1. **Inputs** (`source`): [`SpecSource`] (a YAML spec, an ADF Studio JSON file or a
+//!    factory's ARM template (module [`arm`]) and its parameters file, see
 //!    [`SourceForm`]), [`LoadOptions`] (environment and `--var`s) and the output [`Loaded`].
 //!    Each file is parsed into a positioned tree (`yaml`, or `studio` for Studio JSON) and the
 //!    trees are merged in order (`merge`).
@@ -42,12 +43,14 @@
 //! Architecture invariant: a pure function of its inputs. The files' text and the environment
 //! are passed in; this crate never reads the process environment, files or the clock.
 
+pub mod arm;
 mod checks;
 mod convert;
 mod diagnostic;
 mod emit;
 mod entity;
 pub mod export;
+mod export_arm;
 mod interpolate;
 pub mod limits;
 mod load;

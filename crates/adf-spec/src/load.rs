@@ -8,6 +8,7 @@
 //!
 //! Every diagnostic goes to one [`Sink`], which sorts them by file, line and column.
 
+use crate::arm;
 use crate::checks;
 use crate::diagnostic::Diagnostic;
 use crate::merge::merge;
@@ -36,12 +37,18 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
     }
     let mut overrides = Overrides::default();
     let Some(root) = parse_and_merge(sources, &mut overrides, &mut sink) else {
+        if sink.error_count() == 0 {
+            // Only ARM parameters files: values with nothing to use them.
+            sink.error(
+                "no-files",
+                Pos { file: 0, line: 1, column: 1, offset: 0, length: 0 },
+                "no spec, ADF Studio repository or ARM template among the files (an ARM parameters file only gives a template's values)",
+                Some("pass the template too: -f ARMTemplateForFactory.json (its parameters file beside it is read with it)".into()),
+            );
+        }
         return Err(sink.finish());
     };
-    let studio_files: Vec<bool> = sources
-        .iter()
-        .map(|s| matches!(s.form, SourceForm::Studio(_)))
-        .collect();
+    let studio_files: Vec<bool> = sources.iter().map(|s| s.form != SourceForm::Spec).collect();
     let read = reader::read(&root, options, &studio_files, &mut sink, &mut overrides);
     let applied = overrides.finish(&mut sink);
     checks::spec(&mut sink, &read.entities, &read.external);
@@ -77,6 +84,20 @@ fn parse_and_merge(
     let mut merged: Option<Node> = None;
     let mut unreadable = false;
     let mut first_factory_file: Option<&str> = None;
+    // The ARM parameters files' values, which every template given reads.
+    let mut arm_values = std::collections::HashMap::new();
+    for (index, source) in sources.iter().enumerate() {
+        if source.form != SourceForm::ArmParameters {
+            continue;
+        }
+        match yaml::parse(&studio::detab(&source.text), index) {
+            Ok(root) => arm_values.extend(arm::parameter_values(&root, sink)),
+            Err(error) => {
+                unreadable = true;
+                sink.error("yaml", error.pos, error.message, error.hint);
+            }
+        }
+    }
     for (index, source) in sources.iter().enumerate() {
         if source.form == SourceForm::Studio(StudioFolder::Factory) {
             match first_factory_file {
@@ -95,6 +116,10 @@ fn parse_and_merge(
             SourceForm::Spec => yaml::parse(&source.text, index).map(Some),
             SourceForm::Studio(folder) => yaml::parse(&studio::detab(&source.text), index)
                 .map(|root| studio::to_spec(folder, root, sink)),
+            SourceForm::ArmTemplate => yaml::parse(&studio::detab(&source.text), index)
+                .map(|root| arm::to_spec(root, &arm_values, sink)),
+            // Read above.
+            SourceForm::ArmParameters => continue,
         };
         let parsed = match parsed {
             Ok(Some(root)) => Ok(root),

@@ -28,6 +28,11 @@ pub enum SourceForm {
     Spec,
     /// One JSON file of an ADF Studio git repository, from the folder that says what it is.
     Studio(StudioFolder),
+    /// A factory's ARM template (`ARMTemplateForFactory.json`), see [`crate::arm`].
+    ArmTemplate,
+    /// An ARM deployment parameters file (`ARMTemplateParametersForFactory.json`): the values
+    /// of the templates' parameters, not a spec of its own.
+    ArmParameters,
 }
 
 impl SpecSource {
@@ -43,6 +48,12 @@ impl SpecSource {
     /// The same text, read as a JSON file of an ADF Studio repository's `folder`.
     pub fn studio(mut self, folder: StudioFolder) -> Self {
         self.form = SourceForm::Studio(folder);
+        self
+    }
+
+    /// The same text, read as `form`.
+    pub fn with_form(mut self, form: SourceForm) -> Self {
+        self.form = form;
         self
     }
 

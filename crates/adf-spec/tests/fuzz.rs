@@ -3,7 +3,7 @@
 //! nesting, huge files). Every case must end in `Ok` or in diagnostics with a position.
 #![allow(clippy::unwrap_used)]
 
-use adf_spec::{Diagnostic, LoadOptions, SpecSource, load};
+use adf_spec::{Diagnostic, LoadOptions, SourceForm, SpecSource, load};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -180,6 +180,78 @@ proptest! {
         let prod = std::fs::read_to_string(format!("{root}/prod.yaml")).unwrap();
         check(&[SpecSource::new("base.yaml", base), SpecSource::new("prod.yaml", mutate(&prod, &edits))]);
     }
+}
+
+/// A small factory template as ADF's publish writes it, and a target overlay for it.
+const ARM_TEMPLATE: &str = r#"{
+	"$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#",
+	"parameters": {
+		"factoryName": {"type": "string", "defaultValue": "f"},
+		"url": {"type": "string", "defaultValue": "https://a.blob.core.windows.net/"}
+	},
+	"variables": {"factoryId": "[concat('Microsoft.DataFactory/factories/', parameters('factoryName'))]"},
+	"resources": [
+		{"name": "[concat(parameters('factoryName'), '/ls')]", "type": "Microsoft.DataFactory/factories/linkedServices",
+		 "properties": {"type": "AzureBlobStorage", "typeProperties": {"serviceEndpoint": "[parameters('url')]"}}, "dependsOn": []},
+		{"name": "[concat(parameters('factoryName'), '/p')]", "type": "Microsoft.DataFactory/factories/pipelines",
+		 "properties": {"activities": [{"name": "w", "type": "Wait", "typeProperties": {"waitTimeInSeconds": 1}}]},
+		 "dependsOn": ["[concat(variables('factoryId'), '/linkedServices/ls')]"]}
+	]
+}"#;
+
+const ARM_TARGET: &str = "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg, location: eastus}\nfactory: {name: f, location: eastus}\n";
+
+fn check_arm_template(text: &str) {
+    check(&[
+        SpecSource::new("ARMTemplateForFactory.json", text).with_form(SourceForm::ArmTemplate),
+        SpecSource::new("target.yaml", ARM_TARGET),
+    ]);
+}
+
+fn arm_token() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("[[".to_owned()),
+        Just("concat(".to_owned()),
+        Just("parameters('factoryName')".to_owned()),
+        Just("variables('factoryId')".to_owned()),
+        Just("'".to_owned()),
+        Just(", ".to_owned()),
+        Just(")".to_owned()),
+        Just("\"".to_owned()),
+        Just("resourceGroup().location".to_owned()),
+        yamlish(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases_per_property(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_arm_templates(edits in prop::collection::vec((any::<u8>(), 0.0f64..1.0, 0usize..40, arm_token()), 1..6)) {
+        check_arm_template(&mutate(ARM_TEMPLATE, &edits));
+    }
+}
+
+#[test]
+fn arm_variables_that_double_each_other_end_in_a_diagnostic() {
+    let mut variables = vec![r#""v0": "abcdefgh""#.to_owned()];
+    for i in 1..64 {
+        variables.push(format!(
+            r#""v{i}": "[concat(variables('v{p}'), variables('v{p}'))]""#,
+            p = i - 1
+        ));
+    }
+    let text = ARM_TEMPLATE
+        .replace(
+            r#""variables": {"factoryId""#,
+            &format!(r#""variables": {{{}, "factoryId""#, variables.join(", ")),
+        )
+        .replace("[parameters('url')]", "[variables('v63')]");
+    let started = std::time::Instant::now();
+    check_arm_template(&text);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! lock and returns its side effects as values.
 
 pub(crate) mod arm;
+pub(crate) mod change_data_capture;
 pub(crate) mod event_subscription;
 pub(crate) mod http;
 pub(crate) mod runs_api;

@@ -6,6 +6,7 @@
 
 use crate::config::EmulatorConfig;
 use crate::control::arm::{ApiFamily, ArmRequest, FactoryPath, Reply, Route, percent_encode};
+use crate::control::change_data_capture as cdc;
 use crate::control::event_subscription::{self as events, Status as SubscriptionStatus};
 use crate::control::runs_api as runs;
 use crate::store::{EntityRow, GroupRow, Operation, Scope, Store, fold};
@@ -348,6 +349,11 @@ impl Context<'_> {
                 if action == "geteventsubscriptionstatus" =>
             {
                 self.poll_event_subscription(at, name)
+            }
+            (Route::ChildAction(at, Kind::ChangeDataCapture, name, action), &Method::GET)
+                if action == "status" =>
+            {
+                self.change_data_capture_status(at, name)
             }
             (Route::FactoryAction(at, action), &Method::POST) => self.factory_action(at, action),
             (Route::PipelineRun(at, run_id), &Method::GET) => {
@@ -1067,6 +1073,9 @@ impl Context<'_> {
             properties.insert("runtimeState".into(), json!(state));
             events::carry_over(&mut properties, existing.as_ref().map(|row| &row.body));
         }
+        if kind == Kind::ChangeDataCapture {
+            cdc::carry_over(&mut properties, existing.as_ref().map(|row| &row.body));
+        }
         let stored = Value::Object(properties);
         let etag = new_etag(self.store, self.now)?;
         let stored_name = existing
@@ -1174,6 +1183,23 @@ impl Context<'_> {
                 Kind::Trigger,
                 "subscribetoevents" | "unsubscribefromevents" | "geteventsubscriptionstatus",
             ) => self.event_subscription_action(at, name, action),
+            (Kind::ChangeDataCapture, "start" | "stop") => {
+                let mut row = self
+                    .store
+                    .entity(&scope, Kind::ChangeDataCapture, name)?
+                    .ok_or_else(|| entity_not_found(at, kind, name))?;
+                // The state is not part of the resource (its GET does not show it): the etag
+                // stays.
+                cdc::set_running(&mut row.body, action == "start");
+                self.store.put_entity(
+                    &scope,
+                    Kind::ChangeDataCapture,
+                    &row.name,
+                    &row.body,
+                    &row.etag,
+                )?;
+                Ok(Reply::empty(StatusCode::OK))
+            }
             (Kind::Pipeline, "createrun") => {
                 let pipeline = self
                     .store
@@ -1192,6 +1218,17 @@ impl Context<'_> {
             }
             _ => Err(not_emulated(action, &group.name, &factory.name)),
         }
+    }
+
+    /// `GET …/adfcdcs/{name}/status`: the capture's status, a bare JSON string
+    /// (EX:ChangeDataCapture_Status).
+    fn change_data_capture_status(&self, at: &FactoryPath, name: &str) -> Result<Reply, ArmError> {
+        self.require_factory(at)?;
+        let row = self
+            .store
+            .entity(&scope_of(at), Kind::ChangeDataCapture, name)?
+            .ok_or_else(|| entity_not_found(at, Kind::ChangeDataCapture, name))?;
+        Ok(Reply::json(StatusCode::OK, json!(cdc::status(&row.body))))
     }
 
     /// The subscription's status now.
@@ -1613,7 +1650,7 @@ pub(crate) fn child_json(
         "id": format!("{}/{collection}/{name}", factory_id(subscription, group, factory)),
         "name": name,
         "type": kind.arm_type(),
-        "properties": secret::mask_like_arm(&events::strip(&row.body), &[]),
+        "properties": secret::mask_like_arm(&cdc::strip(&events::strip(&row.body)), &[]),
         "etag": row.etag,
     })
 }

@@ -146,20 +146,23 @@ fn apply_spec(args: &ApplyArgs) -> Outcome {
         let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
         if !plan.has_changes() {
+            session::report_private_endpoints(connection, &plan, &live).await;
             return Ok(ExitStatus::Success);
         }
         refuse_replacements(&plan, args.allow_replace)?;
         if !args.auto_approve {
             session::confirm("Do you want to perform these actions?", "Apply")?;
         }
-        session::execute(
+        let outcome = session::execute(
             connection,
             &plan,
             &loaded.desired,
             &live,
             args.apply_options(),
         )
-        .await
+        .await;
+        session::report_private_endpoints(connection, &plan, &live).await;
+        outcome
     })
 }
 
@@ -211,6 +214,7 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
         session::check_preconditions(&desired, &live, saved.plan.mode)?;
         print_plan(&saved.plan, PlanFormat::Human);
         if !saved.plan.has_changes() {
+            session::report_private_endpoints(connection, &saved.plan, &live).await;
             return Ok(ExitStatus::Success);
         }
         let deletes = saved
@@ -224,14 +228,16 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
                 "Apply",
             )?;
         }
-        session::execute(
+        let outcome = session::execute(
             connection,
             &saved.plan,
             &desired,
             &live,
             args.apply_options(),
         )
-        .await
+        .await;
+        session::report_private_endpoints(connection, &saved.plan, &live).await;
+        outcome
     })
 }
 

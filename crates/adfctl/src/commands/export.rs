@@ -36,6 +36,12 @@ pub struct ExportArgs {
     #[arg(long, requires = "output")]
     per_entity: bool,
 
+    /// What to write: `spec` (adfctl's YAML) or `arm` (`ARMTemplateForFactory.json` and
+    /// `ARMTemplateParametersForFactory.json` in the `-o` directory, as ADF's publish writes
+    /// them; `-f DIR/ARMTemplateForFactory.json` reads them back).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Spec)]
+    format: ExportFormat,
+
     /// Write `managed: true` for the resource group (adfctl may then create and delete it).
     /// Without it the export says `managed: false`: adopting a factory does not adopt its group.
     #[arg(long)]
@@ -43,6 +49,15 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     target: TargetArgs,
+}
+
+/// What `adfctl export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// adfctl's spec (YAML).
+    Spec,
+    /// An ARM template and its parameters file, as ADF's publish writes them.
+    Arm,
 }
 
 /// Runs `adfctl export`.
@@ -66,6 +81,9 @@ pub fn run(args: ExportArgs) -> Outcome {
             "check --subscription, --resource-group and --factory",
         ));
     };
+    if args.format == ExportFormat::Arm {
+        return write_arm(&args, &input);
+    }
     let layout = match &args.output {
         None => Layout::SingleFile,
         Some(path) if is_file_path(path) => Layout::SingleFile,
@@ -112,6 +130,53 @@ pub fn run(args: ExportArgs) -> Outcome {
     };
     if let Some(spec) = spec {
         eprintln!("hint: adfctl plan -f {spec}");
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `--format arm`: the template and its parameters file, in the `-o` directory.
+fn write_arm(args: &ExportArgs, input: &adf_spec::export::ExportInput) -> Outcome {
+    let Some(directory) = args.output.as_ref().filter(|path| !is_file_path(path)) else {
+        return Err(CliError::with_hint(
+            "`--format arm` writes two files and needs a directory",
+            "add `-o DIR`",
+        ));
+    };
+    let exported = adf_spec::export::export_arm(input);
+    // ARM's documented limits of one template; ADF's publish splits bigger factories into
+    // linked templates, which adfctl does not write.
+    let resources = input.entities.len() + 1;
+    let bytes = exported.files.first().map_or(0, |(_, text)| text.len());
+    if resources > 800 || bytes > 4 * 1024 * 1024 {
+        eprintln!(
+            "warning: the template has {resources} resources and {bytes} bytes; ARM deploys at most 800 resources and 4 MB in one template (adfctl reads it whole)"
+        );
+    }
+    let written = write_files(directory, Layout::PerKind, &exported.files)?;
+    eprintln!(
+        "Exported factory {} ({} entit{}) as an ARM template.",
+        args.factory,
+        input.entities.len(),
+        if input.entities.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    if !exported.parameters.is_empty() {
+        eprintln!(
+            "ARM never returns secret values. Give these parameters their values in {} before deploying (adfctl also reads an empty one from the environment variable of its name):",
+            adf_spec::arm::PARAMETERS_FILE
+        );
+        for parameter in &exported.parameters {
+            eprintln!(
+                "  {}  ({} {})",
+                parameter.name, parameter.address, parameter.pointer
+            );
+        }
+    }
+    if let Some(template) = written.first() {
+        eprintln!("hint: adfctl plan -f {template} -f TARGET.yaml");
     }
     Ok(ExitStatus::Success)
 }

@@ -247,6 +247,81 @@ pub async fn execute(
     print_report(&report, what, interrupted)
 }
 
+/// After an apply: one line on stderr per managed private endpoint of the plan (not deleted)
+/// with its approval state, so a deploy says which private links still wait for the owner of
+/// their target resource. Endpoints the plan wrote are read again (one GET each, through
+/// [`adf_engine::private_endpoints::read_approvals`]); the others' state is the one the
+/// refresh read. Informational: it never changes the exit status.
+pub async fn report_private_endpoints(connection: &Connection, plan: &Plan, live: &LiveState) {
+    use adf_engine::private_endpoints::{self, ApprovalReading};
+    if plan.mode != PlanMode::Apply {
+        return;
+    }
+    let endpoints: Vec<&adf_plan::ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|change| change.address.kind == adf_core::Kind::ManagedPrivateEndpoint)
+        .filter(|change| change.action != adf_plan::Action::Delete)
+        .collect();
+    if endpoints.is_empty() {
+        return;
+    }
+    let written: Vec<(adf_core::ResourceAddress, String)> = endpoints
+        .iter()
+        .filter(|change| change.action != adf_plan::Action::NoOp)
+        .map(|change| (change.address.clone(), change.path.clone()))
+        .collect();
+    let mut readings = private_endpoints::read_approvals(&connection.client, &written).await;
+    for change in endpoints
+        .iter()
+        .filter(|change| change.action == adf_plan::Action::NoOp)
+    {
+        let reading = live
+            .get(&change.address)
+            .map_or(ApprovalReading::Missing, |resource| {
+                private_endpoints::reading_of(&resource.body)
+            });
+        readings.push((change.address.clone(), reading));
+    }
+    readings.sort_by_key(|(address, _)| address.to_string());
+    for (address, reading) in &readings {
+        eprintln!("{address}: {}", approval_text(reading));
+    }
+}
+
+/// `Pending (approve it on the target resource: …)`, `Approved`, …
+fn approval_text(reading: &adf_engine::private_endpoints::ApprovalReading) -> String {
+    use adf_engine::private_endpoints::ApprovalReading;
+    match reading {
+        ApprovalReading::Read(approval) => {
+            let target = approval
+                .target
+                .as_deref()
+                .unwrap_or("its privateLinkResourceId");
+            match approval.status.to_ascii_lowercase().as_str() {
+                "approved" => approval.status.clone(),
+                "pending" => format!(
+                    "{} (approve it on the target resource: {target})",
+                    approval.status
+                ),
+                _ if approval.description.is_empty() => format!(
+                    "{} (no data flows through it; see the private endpoint connections of {target})",
+                    approval.status
+                ),
+                _ => format!(
+                    "{} ({}; no data flows through it)",
+                    approval.status, approval.description
+                ),
+            }
+        }
+        ApprovalReading::Unknown => "approval state not reported".to_owned(),
+        ApprovalReading::Missing => "not found after apply".to_owned(),
+        ApprovalReading::Failed(why) => {
+            format!("approval state unknown (reading it failed: {why})")
+        }
+    }
+}
+
 /// SIGINT (Ctrl-C) or SIGTERM (what a cancelled CI job sends first).
 async fn interrupt_signal() {
     #[cfg(unix)]

@@ -3,7 +3,9 @@
 use crate::error::CliError;
 use crate::exit::ExitStatus;
 use adf_core::Kind;
-use adf_spec::{Diagnostic, LoadOptions, Loaded, Severity, SpecSource, StudioFolder, limits};
+use adf_spec::{
+    Diagnostic, LoadOptions, Loaded, Severity, SourceForm, SpecSource, StudioFolder, limits,
+};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
@@ -11,7 +13,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, clap::Args)]
 pub struct SpecArgs {
     /// Spec file to read; repeat to merge several in order (a base spec, then overlays).
-    /// `-` reads standard input. A directory is read as an ADF Studio git repository when it
+    /// `-` reads standard input. A factory's ARM template (`ARMTemplateForFactory.json`) is
+    /// read as one, with the `ARMTemplateParametersForFactory.json` beside it unless a
+    /// parameters file is given too (give the target in an overlay after it). A directory is read as an ADF Studio git repository when it
     /// has its `pipeline/`, `dataset/`, ... folders (give the target in an overlay after it),
     /// else as a folder of spec files, such as `adfctl export -o DIR` writes (`factory.yaml`
     /// first, then the other `*.yaml`/`*.yml` files sorted by path).
@@ -78,10 +82,11 @@ impl SpecArgs {
                 continue;
             }
             match read_source(path) {
-                Ok(source) => sources.push(source),
+                Ok(source) => sources.push(with_arm_form(source)),
                 Err(diagnostic) => unreadable.push(*diagnostic),
             }
         }
+        add_arm_parameters_files(&mut sources, &mut unreadable);
         if !unreadable.is_empty() {
             return LoadOutcome {
                 sources,
@@ -112,6 +117,46 @@ impl SpecArgs {
             .map(|f| f.display().to_string())
             .collect::<Vec<_>>()
             .join(" + ")
+    }
+}
+
+/// A `*.json` file given with `-f` that is a factory's ARM template or an ARM parameters file
+/// is read as one ([`adf_spec::arm::detect`]); any other file stays a spec file.
+fn with_arm_form(source: SpecSource) -> SpecSource {
+    let is_json = Path::new(&source.name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    match is_json
+        .then(|| adf_spec::arm::detect(&source.text))
+        .flatten()
+    {
+        Some(form) => source.with_form(form),
+        None => source,
+    }
+}
+
+/// When ARM templates are given without a parameters file, reads the parameters file ADF
+/// writes beside each (`ARMTemplateParametersForFactory.json`), if there is one.
+fn add_arm_parameters_files(sources: &mut Vec<SpecSource>, unreadable: &mut Vec<Diagnostic>) {
+    if sources.iter().any(|s| s.form == SourceForm::ArmParameters) {
+        return;
+    }
+    let beside: Vec<PathBuf> = sources
+        .iter()
+        .filter(|s| s.form == SourceForm::ArmTemplate)
+        .map(|s| {
+            Path::new(&s.name)
+                .parent()
+                .unwrap_or(Path::new(""))
+                .join(adf_spec::arm::PARAMETERS_FILE)
+        })
+        .filter(|path| path.is_file())
+        .collect();
+    for path in beside {
+        match read_source(&path) {
+            Ok(source) => sources.push(source.with_form(SourceForm::ArmParameters)),
+            Err(diagnostic) => unreadable.push(*diagnostic),
+        }
     }
 }
 
@@ -187,11 +232,28 @@ fn list_directory(directory: &Path) -> Result<Listing, Vec<Diagnostic>> {
     Ok(listing)
 }
 
-/// Reads a directory given with `-f`: an ADF Studio git repository when it has any of the
-/// Studio folders (whatever else it holds), else a folder of spec files when it has
+/// Reads a directory given with `-f`: a publish folder when it holds
+/// `ARMTemplateForFactory.json` (the template and the parameters file beside it), an ADF
+/// Studio git repository when it has any of the Studio folders (whatever else it holds), else a folder of spec files when it has
 /// `*.yaml`/`*.yml` files at its top level; an error when it has neither.
 fn read_directory(root: &Path) -> Result<Vec<SpecSource>, Vec<Diagnostic>> {
     let listing = list_directory(root)?;
+    // A publish folder (`adf_publish/<factory>/`): the template, with its parameters file.
+    let template = root.join(adf_spec::arm::TEMPLATE_FILE);
+    if template.is_file() {
+        let mut sources = Vec::new();
+        let mut problems = Vec::new();
+        match read_source(&template) {
+            Ok(source) => sources.push(source.with_form(SourceForm::ArmTemplate)),
+            Err(diagnostic) => problems.push(*diagnostic),
+        }
+        add_arm_parameters_files(&mut sources, &mut problems);
+        return if problems.is_empty() {
+            Ok(sources)
+        } else {
+            Err(problems)
+        };
+    }
     if listing
         .folders
         .iter()
@@ -204,7 +266,7 @@ fn read_directory(root: &Path) -> Result<Vec<SpecSource>, Vec<Diagnostic>> {
     }
     Err(vec![*file_error(
         &root.display().to_string(),
-        "this directory holds neither spec files (`*.yaml`, `*.yml` at its top level) nor an ADF Studio git repository (none of the folders factory/, linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, globalParameters/, managedVirtualNetwork/, credential/, adfcdc/)".into(),
+        "this directory holds neither spec files (`*.yaml`, `*.yml` at its top level) nor an ADF Studio git repository (none of the folders factory/, linkedService/, dataset/, pipeline/, trigger/, dataflow/, integrationRuntime/, globalParameters/, managedVirtualNetwork/, credential/, adfcdc/), nor a factory's ARM template (ARMTemplateForFactory.json)".into(),
         "pass a folder of spec files (such as `adfctl export -o DIR` writes), an ADF Studio repository's root folder (as set in ADF Studio's git configuration), or each spec file with its own -f",
     )])
 }
@@ -558,6 +620,39 @@ mod tests {
         std::fs::create_dir(dir.path().join("pipeline")).expect("mkdir");
         std::fs::write(dir.path().join("target.yaml"), "factory: {name: f}\n").expect("write");
         assert_eq!(read_directory(dir.path()).map(|s| s.len()), Ok(0));
+    }
+
+    #[test]
+    fn a_publish_folder_is_read_as_its_template_and_parameters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let template = r#"{"$schema": "http://schema.management.azure.com/schemas/2015-01-01/deploymentTemplate.json#", "resources": [{"name": "[concat(parameters('factoryName'), '/p')]", "type": "Microsoft.DataFactory/factories/pipelines", "properties": {}}]}"#;
+        let parameters = r#"{"$schema": "https://schema.management.azure.com/schemas/2015-01-01/deploymentParameters.json#", "parameters": {}}"#;
+        std::fs::write(dir.path().join(adf_spec::arm::TEMPLATE_FILE), template).expect("write");
+        // The old publish output's `globalParameters/` folder does not make it a Studio repository.
+        std::fs::create_dir(dir.path().join("globalParameters")).expect("mkdir");
+        let forms = |dir: &Path| -> Vec<SourceForm> {
+            read_directory(dir)
+                .expect("a publish folder")
+                .iter()
+                .map(|s| s.form)
+                .collect()
+        };
+        assert_eq!(forms(dir.path()), [SourceForm::ArmTemplate]);
+        std::fs::write(dir.path().join(adf_spec::arm::PARAMETERS_FILE), parameters).expect("write");
+        assert_eq!(
+            forms(dir.path()),
+            [SourceForm::ArmTemplate, SourceForm::ArmParameters]
+        );
+        // The template given as a file finds the parameters file beside it too.
+        let args = SpecArgs {
+            files: vec![dir.path().join(adf_spec::arm::TEMPLATE_FILE)],
+            vars: Vec::new(),
+            secrets_optional: false,
+            env: Vec::new(),
+        };
+        let outcome = args.load_quietly();
+        let read: Vec<SourceForm> = outcome.sources.iter().map(|s| s.form).collect();
+        assert_eq!(read, [SourceForm::ArmTemplate, SourceForm::ArmParameters]);
     }
 
     #[test]
