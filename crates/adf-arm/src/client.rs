@@ -255,24 +255,10 @@ impl ArmClient {
         body: Option<&Value>,
         idempotency: Idempotency,
     ) -> Result<ArmResponse, ArmError> {
-        let url = self.resource_url(path, api_version)?;
-        let body = match body {
-            Some(body) => Some(serialize(body, &Method::POST, &url)?),
-            None => None,
-        };
-        let call = Call {
-            method: Method::POST,
-            url: url.clone(),
-            body,
-            if_match: None,
-            idempotency,
-        };
-        let raw = self.execute(call).await?;
-        // A 202 that names nothing to poll is the answer itself (see `wire::post_is_pending`).
-        if wire::post_is_pending(&raw) {
-            return self.poller(Method::POST, url, raw, None)?.wait().await;
-        }
-        wire::interpret(raw, &Method::POST, &url, Expect::Optional)
+        self.begin_post(path, api_version, body, idempotency)
+            .await?
+            .wait()
+            .await
     }
 
     /// POST an action that may start a long-running operation (`subscribeToEvents`,

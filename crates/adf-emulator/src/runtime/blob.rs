@@ -55,6 +55,13 @@ fn unreachable(endpoint: &str, cause: &str) -> String {
     message
 }
 
+/// How a container call ended: done, or with the status the caller accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    Tolerated,
+}
+
 /// Where a storage account is and how to sign for it. `Debug` never shows the key or SAS.
 #[derive(Clone)]
 pub struct BlobAccount {
@@ -506,53 +513,39 @@ impl BlobClient {
 
     /// Whether the container exists.
     pub async fn container_exists(&self, container: &str) -> Result<bool, BlobError> {
-        let builder = self.request(
-            reqwest::Method::GET,
-            container,
-            None,
-            &[("restype", "container")],
-            &[],
-            0,
-        )?;
+        self.container_call(reqwest::Method::GET, container, 404)
+            .await
+            .map(|outcome| outcome == Outcome::Done)
+    }
+
+    /// A call on a container (`?restype=container`): whether it was done, or answered the
+    /// `tolerated` status (a container missing, or already there).
+    async fn container_call(
+        &self,
+        method: reqwest::Method,
+        container: &str,
+        tolerated: u16,
+    ) -> Result<Outcome, BlobError> {
+        let builder = self.request(method, container, None, &[("restype", "container")], &[], 0)?;
         match self.send(builder).await {
-            Ok(_) => Ok(true),
-            Err(error) if error.status == 404 => Ok(false),
+            Ok(_) => Ok(Outcome::Done),
+            Err(error) if error.status == tolerated => Ok(Outcome::Tolerated),
             Err(error) => Err(error),
         }
     }
 
     /// Deletes a container and everything in it (Delete Container); a missing one is no error.
     pub async fn delete_container(&self, container: &str) -> Result<(), BlobError> {
-        let builder = self.request(
-            reqwest::Method::DELETE,
-            container,
-            None,
-            &[("restype", "container")],
-            &[],
-            0,
-        )?;
-        match self.send(builder).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.status == 404 => Ok(()),
-            Err(error) => Err(error),
-        }
+        self.container_call(reqwest::Method::DELETE, container, 404)
+            .await
+            .map(|_| ())
     }
 
     /// Creates the container; an existing one is fine.
     pub async fn create_container(&self, container: &str) -> Result<(), BlobError> {
-        let builder = self.request(
-            reqwest::Method::PUT,
-            container,
-            None,
-            &[("restype", "container")],
-            &[],
-            0,
-        )?;
-        match self.send(builder).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.status == 409 => Ok(()),
-            Err(error) => Err(error),
-        }
+        self.container_call(reqwest::Method::PUT, container, 409)
+            .await
+            .map(|_| ())
     }
 
     /// Starts a download; read it with `chunk()`.
