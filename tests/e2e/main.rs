@@ -24,6 +24,7 @@ mod runs;
 mod schema;
 mod security;
 mod support;
+mod targets;
 mod testing;
 mod validate;
 mod web;

@@ -1,13 +1,17 @@
 //! Client-side pacing from ARM's `x-ms-ratelimit-remaining-*` headers.
 //!
 //! ARM reports, on every response, how many requests of the same kind the caller has left
-//! (subscription and tenant scope; reads, writes and deletes are counted apart). When the
-//! smallest remaining count of a kind falls below [`PacingOptions::low_watermark`], requests
-//! of that kind are spaced out: the spacing grows linearly from zero at the watermark to
-//! [`PacingOptions::max_spacing`] at zero remaining. Spacing applies across concurrent tasks
-//! (each request reserves the next free slot), so a parallel apply slows down as a whole
-//! instead of running into 429s. Above the watermark nothing waits.
+//! (subscription and tenant scope; reads, writes and deletes are counted apart). The pacer
+//! keeps, per subscription and kind, the latest count and the requests in flight (which that
+//! count does not know of yet); what a new request may rely on is the difference. When it
+//! falls below [`PacingOptions::low_watermark`], requests of that kind are spaced out: the gap
+//! grows linearly from zero at the watermark to [`PacingOptions::max_spacing`] at zero; at zero
+//! with requests in flight, the next request waits for their answers. Every task of the
+//! process that shares the client is paced together (a parallel apply, or the fifty targets of
+//! a multi-target apply), so they slow down as a whole instead of running into 429s. Above
+//! the watermark nothing waits.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -23,6 +27,9 @@ pub struct PacingOptions {
     pub low_watermark: u64,
     /// The spacing when nothing remains; smaller counts scale linearly down to zero at the watermark.
     pub max_spacing: Duration,
+    /// Requests of a bucket that may be in flight before any response has said how many are
+    /// left (a command's first requests, or a subscription's first in a multi-target run).
+    pub unknown_in_flight: u64,
 }
 
 impl Default for PacingOptions {
@@ -35,6 +42,7 @@ impl Default for PacingOptions {
             enabled: true,
             low_watermark: 25,
             max_spacing: Duration::from_secs(1),
+            unknown_in_flight: 16,
         }
     }
 }
@@ -104,56 +112,165 @@ pub fn remaining_from_headers(headers: &HeaderMap, bucket: Bucket) -> Option<u64
 
 #[derive(Debug, Default, Clone, Copy)]
 struct BucketState {
+    /// What the latest response said was left (`None` until one says).
     remaining: Option<u64>,
-    /// When the latest request of this bucket was (or will be) sent.
+    /// Requests sent and not answered yet: the count above does not know of them.
+    in_flight: u64,
+    /// When the latest request of this bucket was sent.
     last_start: Option<Instant>,
 }
 
-/// Shared pacing state of one client.
+/// What a request may do now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send now (the request is counted in flight until its [`Permit`] drops).
+    Go,
+    /// Wait this long, or (`None`) until a response in flight reports what is left.
+    Wait(Option<Duration>),
+}
+
+/// Pacing state shared by a client's clones, and so by every target of a multi-target
+/// command: ARM's buckets are per subscription (and principal), so the state is kept per
+/// subscription, and every task of the process that writes to one subscription is paced
+/// together.
 #[derive(Debug)]
 pub(crate) struct Pacer {
     options: PacingOptions,
-    buckets: Mutex<[BucketState; 3]>,
+    buckets: Mutex<HashMap<String, [BucketState; 3]>>,
+    /// Notified whenever a response or a failure changes a bucket's state.
+    changed: tokio::sync::Notify,
+}
+
+/// A request counted in flight; dropping it (answered or not) uncounts it.
+pub(crate) struct Permit<'a> {
+    pacer: &'a Pacer,
+    key: String,
+    bucket: Bucket,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.pacer.with_state(&self.key, self.bucket, |state| {
+            state.in_flight = state.in_flight.saturating_sub(1);
+        });
+        self.pacer.changed.notify_waiters();
+    }
+}
+
+impl Permit<'_> {
+    /// Records the remaining counts the response reported.
+    pub(crate) fn observe(&self, headers: &HeaderMap) {
+        if let Some(remaining) = remaining_from_headers(headers, self.bucket) {
+            self.pacer.with_state(&self.key, self.bucket, |state| {
+                state.remaining = Some(remaining);
+            });
+        }
+    }
+}
+
+/// The subscription a request path addresses (lower case; empty for tenant-level paths):
+/// the key of ARM's buckets.
+pub(crate) fn subscription_of(path: &str) -> String {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    while let Some(segment) = segments.next() {
+        if segment.eq_ignore_ascii_case("subscriptions") {
+            return segments.next().unwrap_or_default().to_ascii_lowercase();
+        }
+    }
+    String::new()
 }
 
 impl Pacer {
     pub(crate) fn new(options: PacingOptions) -> Self {
         Pacer {
             options,
-            buckets: Mutex::new([BucketState::default(); 3]),
+            buckets: Mutex::new(HashMap::new()),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
-    /// Records the remaining counts a response reported.
-    pub(crate) fn observe(&self, bucket: Bucket, headers: &HeaderMap) {
-        if let Some(remaining) = remaining_from_headers(headers, bucket) {
-            let mut buckets = self
-                .buckets
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            buckets[bucket.index()].remaining = Some(remaining);
-        }
-    }
-
-    /// Reserves the send time of a request in `bucket`. `None` when the bucket is healthy (send
-    /// now); `Some(wait)` when it is low: the request goes one gap after the previous one, which
-    /// may already be in the past (`Some(ZERO)`).
-    pub(crate) fn reserve(&self, bucket: Bucket, now: Instant) -> Option<Duration> {
+    fn with_state<T>(&self, key: &str, bucket: Bucket, f: impl FnOnce(&mut BucketState) -> T) -> T {
         let mut buckets = self
             .buckets
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        let state = &mut buckets[bucket.index()];
-        let gap = state.remaining.map_or(Duration::ZERO, |remaining| {
-            spacing(remaining, &self.options)
-        });
-        if gap.is_zero() {
-            state.last_start = Some(now);
-            return None;
+        let states = match buckets.get_mut(key) {
+            Some(states) => states,
+            None => buckets.entry(key.to_owned()).or_default(),
+        };
+        f(&mut states[bucket.index()])
+    }
+
+    /// Whether a request in `bucket` of subscription `key` may go at `now` (and if so, counts
+    /// it in flight). The count a request may rely on is what the latest response said was
+    /// left minus the requests in flight; below the watermark, requests go one gap apart (the
+    /// gap grows as that count falls); at zero with requests in flight, the next waits for
+    /// their answers. Before any response has said anything, `unknown_in_flight` requests may
+    /// be in flight at once.
+    pub(crate) fn decide(&self, key: &str, bucket: Bucket, now: Instant) -> Decision {
+        let options = &self.options;
+        self.with_state(key, bucket, |state| {
+            let decision = if !options.enabled {
+                Decision::Go
+            } else {
+                match state.remaining {
+                    None if state.in_flight < options.unknown_in_flight.max(1) => Decision::Go,
+                    None => Decision::Wait(None),
+                    Some(remaining) => {
+                        let available = remaining.saturating_sub(state.in_flight);
+                        let gap = spacing(available, options);
+                        if available == 0 && state.in_flight > 0 {
+                            Decision::Wait(None)
+                        } else if gap.is_zero() {
+                            Decision::Go
+                        } else {
+                            match state.last_start.map(|last| last + gap) {
+                                Some(slot) if slot > now => Decision::Wait(Some(slot - now)),
+                                _ => Decision::Go,
+                            }
+                        }
+                    }
+                }
+            };
+            if decision == Decision::Go {
+                state.in_flight += 1;
+                state.last_start = Some(now);
+            }
+            decision
+        })
+    }
+
+    /// Waits until a request of `bucket` to the subscription `path` addresses may go, and
+    /// counts it in flight. The flag says whether it had to wait.
+    pub(crate) async fn acquire(&self, path: &str, bucket: Bucket) -> (Permit<'_>, bool) {
+        let key = subscription_of(path);
+        let mut waited = false;
+        loop {
+            // Registered before deciding, so that a response arriving in between still wakes us.
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            match self.decide(&key, bucket, Instant::now()) {
+                Decision::Go => {
+                    let permit = Permit {
+                        pacer: self,
+                        key,
+                        bucket,
+                    };
+                    return (permit, waited);
+                }
+                Decision::Wait(wait) => {
+                    waited = true;
+                    // Without a deadline, a response wakes us; the longest gap bounds the wait
+                    // in case none comes (a request cancelled without answer).
+                    let wait = wait.unwrap_or(self.options.max_spacing);
+                    tokio::select! {
+                        () = &mut notified => {}
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
         }
-        let slot = state.last_start.map_or(now, |last| (last + gap).max(now));
-        state.last_start = Some(slot);
-        Some(slot - now)
     }
 }
 
@@ -167,6 +284,7 @@ mod tests {
             enabled: true,
             low_watermark: 100,
             max_spacing: Duration::from_secs(2),
+            unknown_in_flight: 16,
         }
     }
 
@@ -204,57 +322,91 @@ mod tests {
         assert_eq!(remaining_from_headers(&headers, Bucket::Deletes), None);
     }
 
-    #[test]
-    fn low_remaining_spaces_concurrent_requests_into_consecutive_slots() {
-        let pacer = Pacer::new(options());
-        let now = Instant::now();
-        assert_eq!(
-            pacer.reserve(Bucket::Writes, now),
-            None,
-            "nothing known yet"
-        );
+    fn headers(name: &'static str, value: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-ms-ratelimit-remaining-subscription-writes",
-            HeaderValue::from_static("50"),
-        );
-        pacer.observe(Bucket::Writes, &headers);
-        let waits: Vec<Option<Duration>> =
-            (0..3).map(|_| pacer.reserve(Bucket::Writes, now)).collect();
-        let seconds = |s| Some(Duration::from_secs(s));
-        // One gap (1 s at 50 left) after the request reserved above, then consecutive slots.
-        assert_eq!(waits, vec![seconds(1), seconds(2), seconds(3)]);
-        // Other buckets are unaffected.
-        assert_eq!(pacer.reserve(Bucket::Reads, now), None);
-        // Once the count recovers, nobody waits.
-        headers.insert(
-            "x-ms-ratelimit-remaining-subscription-writes",
-            HeaderValue::from_static("1000"),
-        );
-        pacer.observe(Bucket::Writes, &headers);
-        assert_eq!(pacer.reserve(Bucket::Writes, now), None);
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    const WRITES: &str = "x-ms-ratelimit-remaining-subscription-writes";
+
+    /// Sends one request of `bucket` in `key` through `decide`, answered with `answer`.
+    fn answer(pacer: &Pacer, key: &str, bucket: Bucket, answer: &HeaderMap) {
+        let permit = Permit {
+            pacer,
+            key: key.to_owned(),
+            bucket,
+        };
+        pacer.with_state(key, bucket, |state| state.in_flight += 1);
+        permit.observe(answer);
     }
 
     #[test]
-    fn a_later_request_waits_only_for_what_is_left_of_its_gap() {
+    fn before_any_answer_only_a_few_requests_go_at_once() {
+        let pacer = Pacer::new(PacingOptions {
+            unknown_in_flight: 2,
+            ..options()
+        });
+        let now = Instant::now();
+        assert_eq!(pacer.decide("s", Bucket::Writes, now), Decision::Go);
+        assert_eq!(pacer.decide("s", Bucket::Writes, now), Decision::Go);
+        assert_eq!(pacer.decide("s", Bucket::Writes, now), Decision::Wait(None));
+        // Another subscription, or another bucket, has its own count.
+        assert_eq!(pacer.decide("t", Bucket::Writes, now), Decision::Go);
+        assert_eq!(pacer.decide("s", Bucket::Reads, now), Decision::Go);
+    }
+
+    #[test]
+    fn low_remaining_spaces_requests_one_gap_apart() {
         let pacer = Pacer::new(options());
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-ms-ratelimit-remaining-subscription-deletes",
-            HeaderValue::from_static("0"),
-        );
-        pacer.observe(Bucket::Deletes, &headers);
         let start = Instant::now();
-        assert_eq!(pacer.reserve(Bucket::Deletes, start), Some(Duration::ZERO));
-        let later = start + Duration::from_millis(500);
+        answer(&pacer, "s", Bucket::Writes, &headers(WRITES, "50"));
+        // 50 left of a 100 watermark, nothing sent since: go.
+        assert_eq!(pacer.decide("s", Bucket::Writes, start), Decision::Go);
+        // 49 may be relied on (one in flight): a gap of 51 % of the 2 s maximum after it.
         assert_eq!(
-            pacer.reserve(Bucket::Deletes, later),
-            Some(Duration::from_millis(1500))
+            pacer.decide("s", Bucket::Writes, start + Duration::from_millis(400)),
+            Decision::Wait(Some(Duration::from_millis(620)))
         );
-        let much_later = start + Duration::from_secs(10);
         assert_eq!(
-            pacer.reserve(Bucket::Deletes, much_later),
-            Some(Duration::ZERO)
+            pacer.decide("s", Bucket::Writes, start + Duration::from_millis(1020)),
+            Decision::Go
+        );
+        // Other buckets are unaffected.
+        assert_eq!(pacer.decide("s", Bucket::Reads, start), Decision::Go);
+        // Once the count recovers, nobody waits.
+        answer(&pacer, "s", Bucket::Writes, &headers(WRITES, "1000"));
+        assert_eq!(pacer.decide("s", Bucket::Writes, start), Decision::Go);
+    }
+
+    #[test]
+    fn with_nothing_left_the_next_request_waits_for_the_answers_in_flight() {
+        let pacer = Pacer::new(options());
+        let start = Instant::now();
+        answer(
+            &pacer,
+            "s",
+            Bucket::Deletes,
+            &headers("x-ms-ratelimit-remaining-subscription-deletes", "1"),
+        );
+        assert_eq!(pacer.decide("s", Bucket::Deletes, start), Decision::Go);
+        // One left, one in flight: wait for its answer, however long.
+        assert_eq!(
+            pacer.decide("s", Bucket::Deletes, start + Duration::from_secs(10)),
+            Decision::Wait(None)
+        );
+    }
+
+    #[test]
+    fn requests_are_keyed_by_their_subscription() {
+        assert_eq!(
+            subscription_of("/subscriptions/ABC-1/resourceGroups/rg/providers/x"),
+            "abc-1"
+        );
+        assert_eq!(subscription_of("/subscriptions/s"), "s");
+        assert_eq!(
+            subscription_of("/providers/Microsoft.DataFactory/operations"),
+            ""
         );
     }
 }

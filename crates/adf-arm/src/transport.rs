@@ -11,7 +11,7 @@ use url::Url;
 use crate::credential::{Credential, TokenSource};
 use crate::endpoint;
 use crate::error::ArmError;
-use crate::pacing::{Bucket, Pacer, PacingOptions};
+use crate::pacing::{Bucket, Pacer, PacingOptions, Permit};
 use crate::retry::{Decision, Idempotency, Outcome, RetryOptions, RetryPolicy, random_unit};
 use crate::secret::SecretString;
 use crate::stats::{Counters, RequestStats};
@@ -107,13 +107,17 @@ impl Transport {
         let mut attempt: u32 = 0;
         let mut token_refreshed = false;
         loop {
-            self.pace(&call, bucket).await;
             let token = self.token().await?;
+            let permit = self.pace(&call, bucket).await;
             self.counters.sent(&call.method);
             let started = tokio::time::Instant::now();
             let result = self.send(&call, &token).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
-            let outcome = self.observe(&call, bucket, &result, attempt, elapsed_ms);
+            if let Ok(raw) = &result {
+                permit.observe(&raw.headers);
+            }
+            drop(permit);
+            let outcome = self.observe(&call, &result, attempt, elapsed_ms);
             // A 401 with a cached chain token (expired early, revoked, clock skew): drop the
             // cache and try once more with a fresh token. ARM rejected the request before
             // processing it, so this is safe even for a non-idempotent POST.
@@ -155,13 +159,16 @@ impl Transport {
         }
     }
 
-    /// Waits for the request's slot when ARM's remaining rate limit for its bucket runs low.
-    async fn pace(&self, call: &Call, bucket: Bucket) {
-        if let Some(wait) = self.pacer.reserve(bucket, tokio::time::Instant::now()) {
+    /// Waits for the request's turn when ARM's remaining rate limit for its bucket (in its
+    /// subscription) runs low; the permit counts it in flight until it is dropped.
+    async fn pace(&self, call: &Call, bucket: Bucket) -> Permit<'_> {
+        let started = tokio::time::Instant::now();
+        let (permit, waited) = self.pacer.acquire(call.url.path(), bucket).await;
+        if waited {
             self.counters.paced();
-            tracing::debug!(method = %call.method, path = call.url.path(), wait_ms = wait.as_millis() as u64, "pacing: ARM rate limit running low");
-            tokio::time::sleep(wait).await;
+            tracing::debug!(method = %call.method, path = call.url.path(), wait_ms = started.elapsed().as_millis() as u64, "pacing: ARM rate limit running low");
         }
+        permit
     }
 
     /// One attempt: the request with its headers, and the whole response body.
@@ -196,19 +203,17 @@ impl Transport {
         })
     }
 
-    /// Feeds an attempt's result to pacing, the counters and the log, and says what it came to
+    /// Feeds an attempt's result to the counters and the log, and says what it came to
     /// for the retry policy.
     fn observe(
         &self,
         call: &Call,
-        bucket: Bucket,
         result: &Result<Raw, reqwest::Error>,
         attempt: u32,
         elapsed_ms: u64,
     ) -> Outcome {
         match result {
             Ok(raw) => {
-                self.pacer.observe(bucket, &raw.headers);
                 if raw.status == 429 {
                     self.counters.throttled();
                 }

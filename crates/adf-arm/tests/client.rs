@@ -890,6 +890,7 @@ async fn paced_requests(remaining_reads: &str) -> (u64, u64) {
         enabled: true,
         low_watermark: 100,
         max_spacing: Duration::from_millis(20),
+        ..PacingOptions::default()
     };
     let client = ArmClient::new(options).expect("client");
     let requests = (0..4).map(|_| client.get(PIPELINE, API));
@@ -928,6 +929,7 @@ async fn pacing_spaces_concurrent_requests() {
         enabled: true,
         low_watermark: 100,
         max_spacing: Duration::from_millis(100),
+        ..PacingOptions::default()
     };
     let client = ArmClient::new(options).expect("client");
     client

@@ -40,6 +40,16 @@ impl CliError {
         }
     }
 
+    /// The message, unless the failure was already shown.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// What to do about it, if anything is known.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
     /// The exit status.
     pub fn status(&self) -> ExitStatus {
         self.status

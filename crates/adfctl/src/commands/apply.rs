@@ -16,7 +16,7 @@ use std::path::PathBuf;
 pub struct ApplyArgs {
     /// A plan saved by `adfctl plan --out FILE`: apply exactly that plan. It is refused if live
     /// state changed since it was made.
-    #[arg(value_name = "PLANFILE", required_unless_present = "files")]
+    #[arg(value_name = "PLANFILE", required_unless_present_any = ["files", "targets"], conflicts_with = "targets")]
     planfile: Option<PathBuf>,
 
     /// Spec file to read; repeat to merge several in order (a base spec, then overlays).
@@ -29,6 +29,9 @@ pub struct ApplyArgs {
 
     #[command(flatten)]
     target: TargetArgs,
+
+    #[command(flatten)]
+    targets: super::multi::TargetsArgs,
 
     #[command(flatten)]
     scope: ScopeArgs,
@@ -74,6 +77,25 @@ pub fn run(args: ApplyArgs) -> Outcome {
             ))
         }
         Some(path) => apply_saved(&args, path),
+        None if args.targets.targets.is_some() => {
+            let base = spec_of(&args);
+            let request = super::multi::Request {
+                base: &base,
+                targets: &args.targets,
+                connect: &args.target,
+                scope: &args.scope,
+                mode: PlanMode::Apply,
+                prune: args.prune,
+            };
+            super::multi::execute(
+                &request,
+                super::multi::Execution {
+                    auto_approve: args.auto_approve,
+                    allow_replace: args.allow_replace,
+                    options: args.apply_options(),
+                },
+            )
+        }
         None => apply_spec(&args),
     }
 }
@@ -90,7 +112,7 @@ fn spec_of(args: &ApplyArgs) -> SpecArgs {
 /// Refuses a plan that replaces anything without `--allow-replace`, saying what each
 /// replacement costs: the factory or the group takes everything in it; a managed private
 /// endpoint comes back unapproved (its private link waits for the target's owner again).
-fn refuse_replacements(plan: &adf_plan::Plan, allowed: bool) -> Result<(), CliError> {
+pub(super) fn refuse_replacements(plan: &adf_plan::Plan, allowed: bool) -> Result<(), CliError> {
     if !plan.has_replacements() || allowed {
         return Ok(());
     }
@@ -143,10 +165,11 @@ fn apply_spec(args: &ApplyArgs) -> Outcome {
     let session = Session::open(&spec_of(args))?;
     let options = session.plan_options(PlanMode::Apply, args.prune, &args.scope)?;
     session.connected(&args.target, async |connection, loaded| {
-        let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
+        let (live, plan) =
+            session::make_plan(&connection.client, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
         if !plan.has_changes() {
-            session::report_private_endpoints(connection, &plan, &live).await;
+            session::report_private_endpoints(&connection.client, &plan, &live).await;
             return Ok(ExitStatus::Success);
         }
         refuse_replacements(&plan, args.allow_replace)?;
@@ -154,14 +177,14 @@ fn apply_spec(args: &ApplyArgs) -> Outcome {
             session::confirm("Do you want to perform these actions?", "Apply")?;
         }
         let outcome = session::execute(
-            connection,
+            &connection.client,
             &plan,
             &loaded.desired,
             &live,
             args.apply_options(),
         )
         .await;
-        session::report_private_endpoints(connection, &plan, &live).await;
+        session::report_private_endpoints(&connection.client, &plan, &live).await;
         outcome
     })
 }
@@ -193,7 +216,7 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
     refuse_replacements(&saved.plan, args.allow_replace)?;
     session::connected(&args.target, async |connection| {
         let list_group = saved.plan.mode == adf_plan::PlanMode::Destroy;
-        let live = session::refresh(connection, &desired, list_group).await?;
+        let live = session::refresh(&connection.client, &desired, list_group).await?;
         if let Err(error) = saved.check_live(&live) {
             let outstanding = saved.outstanding(&desired, &live);
             if outstanding.is_empty() {
@@ -214,7 +237,7 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
         session::check_preconditions(&desired, &live, saved.plan.mode)?;
         print_plan(&saved.plan, PlanFormat::Human);
         if !saved.plan.has_changes() {
-            session::report_private_endpoints(connection, &saved.plan, &live).await;
+            session::report_private_endpoints(&connection.client, &saved.plan, &live).await;
             return Ok(ExitStatus::Success);
         }
         let deletes = saved
@@ -229,14 +252,14 @@ fn apply_saved(args: &ApplyArgs, path: &PathBuf) -> Outcome {
             )?;
         }
         let outcome = session::execute(
-            connection,
+            &connection.client,
             &saved.plan,
             &desired,
             &live,
             args.apply_options(),
         )
         .await;
-        session::report_private_endpoints(connection, &saved.plan, &live).await;
+        session::report_private_endpoints(&connection.client, &saved.plan, &live).await;
         outcome
     })
 }

@@ -47,7 +47,7 @@ pub fn run(args: CostArgs) -> Outcome {
     let desired = cost::of_desired(&loaded.desired);
     let live = if args.live {
         let (live, ran) = session.connected(&args.target, async |connection, loaded| {
-            let live = session::refresh(connection, &loaded.desired, false).await?;
+            let live = session::refresh(&connection.client, &loaded.desired, false).await?;
             let has_factory = live
                 .resources
                 .iter()

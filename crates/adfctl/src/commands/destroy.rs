@@ -19,6 +19,9 @@ pub struct DestroyArgs {
     target: TargetArgs,
 
     #[command(flatten)]
+    targets: super::multi::TargetsArgs,
+
+    #[command(flatten)]
     scope: ScopeArgs,
 
     /// Destroy without asking for confirmation (needed without a terminal).
@@ -34,10 +37,30 @@ pub struct DestroyArgs {
 pub fn run(mut args: DestroyArgs) -> Outcome {
     // Deletes need no bodies, so no secret values either.
     args.spec.secrets_optional = true;
+    if args.targets.targets.is_some() {
+        let request = super::multi::Request {
+            base: &args.spec,
+            targets: &args.targets,
+            connect: &args.target,
+            scope: &args.scope,
+            mode: PlanMode::Destroy,
+            prune: false,
+        };
+        let options = adf_engine::ApplyOptions::with_parallelism(usize::from(args.parallelism));
+        return super::multi::execute(
+            &request,
+            super::multi::Execution {
+                auto_approve: args.auto_approve,
+                allow_replace: false,
+                options,
+            },
+        );
+    }
     let session = Session::open(&args.spec)?;
     let options = session.plan_options(PlanMode::Destroy, false, &args.scope)?;
     session.connected(&args.target, async |connection, loaded| {
-        let (live, plan) = session::make_plan(connection, &loaded.desired, &options).await?;
+        let (live, plan) =
+            session::make_plan(&connection.client, &loaded.desired, &options).await?;
         print_plan(&plan, PlanFormat::Human);
         if !plan.has_changes() {
             return Ok(ExitStatus::Success);
@@ -46,6 +69,6 @@ pub fn run(mut args: DestroyArgs) -> Outcome {
             session::confirm("Do you really want to destroy these resources?", "Destroy")?;
         }
         let options = adf_engine::ApplyOptions::with_parallelism(usize::from(args.parallelism));
-        session::execute(connection, &plan, &loaded.desired, &live, options).await
+        session::execute(&connection.client, &plan, &loaded.desired, &live, options).await
     })
 }

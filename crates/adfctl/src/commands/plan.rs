@@ -31,6 +31,9 @@ pub struct PlanArgs {
     target: TargetArgs,
 
     #[command(flatten)]
+    targets: super::multi::TargetsArgs,
+
+    #[command(flatten)]
     scope: ScopeArgs,
 
     /// Output format on stdout.
@@ -52,8 +55,8 @@ pub struct PlanArgs {
     compact: bool,
 
     /// Save the plan to FILE, for `adfctl apply FILE` (secrets are not saved: apply reads
-    /// them from the environment again).
-    #[arg(long, value_name = "FILE")]
+    /// them from the environment again). One target only.
+    #[arg(long, value_name = "FILE", conflicts_with = "targets")]
     out: Option<PathBuf>,
 
     /// Also delete live entities the spec does not define (without it they are listed as
@@ -68,15 +71,32 @@ pub struct PlanArgs {
 
 /// Runs `adfctl plan`.
 pub fn run(args: PlanArgs) -> Outcome {
-    let session = Session::open(&args.spec)?;
     let mode = if args.destroy {
         PlanMode::Destroy
     } else {
         PlanMode::Apply
     };
+    if args.targets.targets.is_some() {
+        let request = super::multi::Request {
+            base: &args.spec,
+            targets: &args.targets,
+            connect: &args.target,
+            scope: &args.scope,
+            mode,
+            prune: args.prune && !args.destroy,
+        };
+        return super::multi::plan(
+            &request,
+            args.format,
+            args.detailed_exitcode,
+            args.fail_on_unmanaged,
+            args.compact,
+        );
+    }
+    let session = Session::open(&args.spec)?;
     let options = session.plan_options(mode, args.prune && !args.destroy, &args.scope)?;
     let (_live, plan) = session.connected(&args.target, async |connection, loaded| {
-        session::make_plan(connection, &loaded.desired, &options).await
+        session::make_plan(&connection.client, &loaded.desired, &options).await
     })?;
     if let Some(path) = &args.out {
         let saved = SavedPlan::new(

@@ -6,6 +6,7 @@ use super::spec_args::SpecArgs;
 use super::target::{Connection, TargetArgs};
 use crate::error::CliError;
 use crate::exit::ExitStatus;
+use adf_arm::ArmClient;
 use adf_core::DesiredState;
 use adf_engine::{ApplyEvent, ApplyOptions, ApplyReport, Phase, StepStatus};
 use adf_plan::{LiveState, Plan, PlanMode, PlanOptions};
@@ -81,11 +82,11 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// Reads live state for the desired state's target.
 pub async fn refresh(
-    connection: &Connection,
+    client: &ArmClient,
     desired: &DesiredState,
     list_group: bool,
 ) -> Result<LiveState, CliError> {
-    adf_engine::refresh(&connection.client, &desired.target, list_group)
+    adf_engine::refresh(client, &desired.target, list_group)
         .await
         .map_err(|error| {
             let unreachable = matches!(
@@ -100,7 +101,7 @@ pub async fn refresh(
                     error.to_string(),
                     format!(
                         "nothing answers at {}: check --endpoint (is `adfctl emulator` running there?), or use --local",
-                        connection.client.endpoint()
+                        client.endpoint()
                     ),
                 )
             } else {
@@ -111,12 +112,12 @@ pub async fn refresh(
 
 /// Refreshes and plans.
 pub async fn make_plan(
-    connection: &Connection,
+    client: &ArmClient,
     desired: &DesiredState,
     options: &PlanOptions,
 ) -> Result<(LiveState, Plan), CliError> {
     let list_group = options.mode == adf_plan::PlanMode::Destroy;
-    let live = refresh(connection, desired, list_group).await?;
+    let live = refresh(client, desired, list_group).await?;
     check_preconditions(desired, &live, options.mode)?;
     let plan = adf_plan::plan(desired, &live, options);
     report_unmet(adf_plan::unmet_scope(&plan, &live))?;
@@ -174,23 +175,47 @@ pub fn confirm(question: &str, what: &str) -> Result<(), CliError> {
 
 /// Executes a plan with progress on stderr (a progress bar on a terminal, plain lines
 /// otherwise), then prints the outcome. Returns `Success` only when every step was applied.
+/// SIGINT or SIGTERM stops it starting new steps.
 pub async fn execute(
-    connection: &Connection,
+    client: &ArmClient,
     plan: &Plan,
     desired: &DesiredState,
     live: &LiveState,
     options: ApplyOptions,
 ) -> Result<ExitStatus, CliError> {
-    let what = match plan.mode {
-        adf_plan::PlanMode::Apply => "Apply",
-        adf_plan::PlanMode::Destroy => "Destroy",
-    };
+    let watcher = stop_on_interrupt(options.stop.clone());
+    let report = execute_steps(client, plan, desired, live, &options, None).await;
+    watcher.abort();
+    let interrupted = options.stop.load(std::sync::atomic::Ordering::SeqCst);
+    print_report(&report?, plan.mode, interrupted, None)
+}
+
+/// Stops the apply of `stop` on SIGINT or SIGTERM (until the task is aborted).
+pub fn stop_on_interrupt(stop: Arc<std::sync::atomic::AtomicBool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        interrupt_signal().await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        eprintln!("Interrupted: no new step starts; waiting for the requests in flight...");
+    })
+}
+
+/// Executes a plan's steps with progress on stderr: a progress bar on a terminal (when
+/// `label` is `None`), else one line per step, prefixed with `label: ` when there is one (a
+/// target of a multi-target command).
+pub async fn execute_steps(
+    client: &ArmClient,
+    plan: &Plan,
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &ApplyOptions,
+    label: Option<&str>,
+) -> Result<ApplyReport, CliError> {
     let steps = match adf_plan::compile(plan, desired, live, &mut adf_engine::random_salt) {
         Ok(steps) => steps,
         Err(error) => return Err(CliError::new(format!("cannot apply this plan: {error}"))),
     };
     let changes: usize = steps.waves.iter().map(Vec::len).sum();
-    let bar = if std::io::stderr().is_terminal() {
+    let bar = if label.is_none() && std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(changes as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg}")
@@ -201,6 +226,7 @@ pub async fn execute(
         None
     };
     let bar_for_events = bar.clone();
+    let prefix = label.map(|label| format!("{label}: ")).unwrap_or_default();
     let observer: adf_engine::Observer = Arc::new(move |event: &ApplyEvent| {
         let line = match event {
             ApplyEvent::Started { address, phase, .. } => {
@@ -212,11 +238,15 @@ pub async fn execute(
             ApplyEvent::Finished(outcome) => {
                 let verb = verb(outcome.phase, Some(outcome.action));
                 match &outcome.status {
-                    StepStatus::Applied => format!("{}: {verb}", outcome.address),
-                    StepStatus::Failed(why) => format!("{}: {verb} FAILED: {why}", outcome.address),
+                    StepStatus::Applied => format!("{prefix}{}: {verb}", outcome.address),
+                    StepStatus::Failed(why) => {
+                        format!("{prefix}{}: {verb} FAILED: {why}", outcome.address)
+                    }
                     // Not started because of an interrupt: counted in the report, not listed.
                     StepStatus::Skipped(why) if why == adf_engine::INTERRUPTED => return,
-                    StepStatus::Skipped(why) => format!("{}: skipped ({why})", outcome.address),
+                    StepStatus::Skipped(why) => {
+                        format!("{prefix}{}: skipped ({why})", outcome.address)
+                    }
                 }
             }
         };
@@ -232,19 +262,11 @@ pub async fn execute(
             None => eprintln!("{line}"),
         }
     });
-    let stop = options.stop.clone();
-    let watcher = tokio::spawn(async move {
-        interrupt_signal().await;
-        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        eprintln!("Interrupted: no new step starts; waiting for the requests in flight...");
-    });
-    let report = adf_engine::apply(&connection.client, &steps, &options, observer).await;
-    watcher.abort();
+    let report = adf_engine::apply(client, &steps, options, observer).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let interrupted = options.stop.load(std::sync::atomic::Ordering::SeqCst);
-    print_report(&report, what, interrupted)
+    Ok(report)
 }
 
 /// After an apply: one line on stderr per managed private endpoint of the plan (not deleted)
@@ -252,7 +274,7 @@ pub async fn execute(
 /// their target resource. Endpoints the plan wrote are read again (one GET each, through
 /// [`adf_engine::private_endpoints::read_approvals`]); the others' state is the one the
 /// refresh read. Informational: it never changes the exit status.
-pub async fn report_private_endpoints(connection: &Connection, plan: &Plan, live: &LiveState) {
+pub async fn report_private_endpoints(client: &ArmClient, plan: &Plan, live: &LiveState) {
     use adf_engine::private_endpoints::{self, ApprovalReading};
     if plan.mode != PlanMode::Apply {
         return;
@@ -271,7 +293,7 @@ pub async fn report_private_endpoints(connection: &Connection, plan: &Plan, live
         .filter(|change| change.action != adf_plan::Action::NoOp)
         .map(|change| (change.address.clone(), change.path.clone()))
         .collect();
-    let mut readings = private_endpoints::read_approvals(&connection.client, &written).await;
+    let mut readings = private_endpoints::read_approvals(client, &written).await;
     for change in endpoints
         .iter()
         .filter(|change| change.action == adf_plan::Action::NoOp)
@@ -354,15 +376,23 @@ fn verb(phase: Phase, action: Option<adf_plan::Action>) -> &'static str {
     }
 }
 
-fn print_report(
+/// Prints how an apply or destroy ended (each line prefixed with `label: ` when there is
+/// one) and says which exit status that is.
+pub fn print_report(
     report: &ApplyReport,
-    what: &str,
+    mode: PlanMode,
     interrupted: bool,
+    label: Option<&str>,
 ) -> Result<ExitStatus, CliError> {
+    let what = match mode {
+        PlanMode::Apply => "Apply",
+        PlanMode::Destroy => "Destroy",
+    };
+    let prefix = label.map(|label| format!("{label}: ")).unwrap_or_default();
     let (applied, failed, skipped) = report.counts();
     if report.succeeded() {
         eprintln!(
-            "{what} complete: {applied} step{} applied.",
+            "{prefix}{what} complete: {applied} step{} applied.",
             plural(applied)
         );
         return Ok(ExitStatus::Success);
@@ -373,31 +403,35 @@ fn print_report(
         .count();
     if interrupted {
         eprintln!(
-            "{what} interrupted: {applied} step{} applied, {failed} failed, {not_started} not started, {} skipped.",
+            "{prefix}{what} interrupted: {applied} step{} applied, {failed} failed, {not_started} not started, {} skipped.",
             plural(applied),
             skipped - not_started
         );
     } else {
         eprintln!(
-            "{what} incomplete: {applied} step{} applied, {failed} failed, {skipped} skipped.",
+            "{prefix}{what} incomplete: {applied} step{} applied, {failed} failed, {skipped} skipped.",
             plural(applied)
         );
     }
     for outcome in report.problems() {
         match &outcome.status {
             StepStatus::Failed(why) => eprintln!(
-                "  failed:  {} ({}): {why}",
+                "{prefix}  failed:  {} ({}): {why}",
                 outcome.address,
                 outcome.phase.as_str()
             ),
             StepStatus::Skipped(why) if why == adf_engine::INTERRUPTED => {}
-            StepStatus::Skipped(why) => eprintln!("  skipped: {} ({why})", outcome.address),
+            StepStatus::Skipped(why) => {
+                eprintln!("{prefix}  skipped: {} ({why})", outcome.address)
+            }
             StepStatus::Applied => {}
         }
     }
-    eprintln!(
-        "  hint: fix the cause and run apply again; it converges from wherever this stopped."
-    );
+    if label.is_none() {
+        eprintln!(
+            "  hint: fix the cause and run apply again; it converges from wherever this stopped."
+        );
+    }
     Err(CliError::shown(if interrupted {
         ExitStatus::Interrupted
     } else {
@@ -405,6 +439,7 @@ fn print_report(
     }))
 }
 
-fn plural(count: usize) -> &'static str {
+/// `""` for one, `"s"` otherwise.
+pub fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
 }

@@ -18,8 +18,9 @@ pub struct SpecArgs {
     /// parameters file is given too (give the target in an overlay after it). A directory is read as an ADF Studio git repository when it
     /// has its `pipeline/`, `dataset/`, ... folders (give the target in an overlay after it),
     /// else as a folder of spec files, such as `adfctl export -o DIR` writes (`factory.yaml`
-    /// first, then the other `*.yaml`/`*.yml` files sorted by path).
-    #[arg(short = 'f', long = "file", value_name = "FILE", required = true)]
+    /// first, then the other `*.yaml`/`*.yml` files sorted by path). Required (plan, apply and
+    /// destroy: unless --targets is given; with it, these files are read first in every target).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
 
     /// Set the spec variable KEY (used as `${var:KEY}`), overriding the spec's `vars:` block.
@@ -49,6 +50,12 @@ impl SpecArgs {
     /// Reads and loads the spec, printing every diagnostic (warnings too) to stderr.
     /// `Err(Failure)` when there is any error.
     pub fn load(&self) -> Result<Loaded, CliError> {
+        if self.files.is_empty() {
+            return Err(CliError::with_hint(
+                "no spec given",
+                "name the spec files with -f FILE (repeat it to add overlays)",
+            ));
+        }
         let outcome = self.load_quietly();
         match outcome.result {
             Ok(loaded) => {
@@ -193,7 +200,7 @@ struct Listing {
 
 /// A `*.yaml`/`*.yml` file, except `adfctl test` files (`*.test.yaml`), which sit beside specs
 /// but are not specs.
-fn is_spec_file(name: &str) -> bool {
+pub(crate) fn is_spec_file(name: &str) -> bool {
     let test_file = name.ends_with(".test.yaml") || name.ends_with(".test.yml");
     !test_file
         && Path::new(name)

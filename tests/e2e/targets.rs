@@ -1,0 +1,277 @@
+//! Several targets in one run (`--targets`): plan, apply and destroy of three factories from
+//! one base spec and a targets file, one of which fails at apply (its factory name is taken
+//! in another resource group, which ARM refuses with `DataFactoryNameInUse`), and a targets
+//! directory.
+
+use crate::support::{EmulatorProcess, http_get_json, text};
+use std::path::Path;
+
+const SUBSCRIPTION: &str = "00000000-0000-0000-0000-000000000000";
+
+const BASE: &str = "
+subscription: 00000000-0000-0000-0000-000000000000
+resourceGroup: {name: 'rg-${var:domain}-${var:env}', location: westeurope}
+factory: {name: 'adf-${var:domain}-${var:env}', location: westeurope}
+pipelines:
+  wait:
+    activities:
+      - {name: pause, type: Wait, typeProperties: {waitTimeInSeconds: 1}}
+  orchestrate:
+    activities:
+      - name: run-wait
+        type: ExecutePipeline
+        typeProperties: {pipeline: wait}
+";
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+fn run(emulator: &EmulatorProcess, args: &[&str]) -> (i32, String, String) {
+    let output = emulator.adfctl(args, &[("NO_COLOR", "1")]);
+    let (stdout, stderr) = text(&output);
+    (output.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+fn pipelines(emulator: &EmulatorProcess, group: &str, factory: &str) -> Vec<String> {
+    let list = http_get_json(&format!(
+        "{}/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.DataFactory/factories/{factory}/pipelines?api-version=2018-06-01",
+        emulator.endpoint
+    ));
+    let mut names: Vec<String> = list["value"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn three_targets_planned_and_applied_together_one_failing_without_stopping_the_others() {
+    let emulator = EmulatorProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "base.yaml", BASE);
+    // `adf-hr-prod` is taken by another resource group before the run.
+    write(
+        dir.path(),
+        "squatter.yaml",
+        "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {name: rg-other, location: westeurope}\nfactory: {name: adf-hr-prod, location: westeurope}\n",
+    );
+    let squatter = dir.path().join("squatter.yaml");
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &[
+            "apply",
+            "--auto-approve",
+            "-f",
+            &squatter.display().to_string(),
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    write(
+        dir.path(),
+        "targets.yaml",
+        "targets:
+  - name: sales-dev
+    files: [base.yaml]
+    vars: {domain: sales, env: dev}
+  - name: sales-prod
+    files: [base.yaml]
+    vars: {domain: sales, env: prod}
+  - name: hr-prod
+    files: [base.yaml]
+    vars: {domain: hr, env: prod}
+",
+    );
+    let targets = dir.path().join("targets.yaml").display().to_string();
+
+    // plan: every target's plan, then one summary; exit 2 (changes) with --detailed-exitcode.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["plan", "--targets", &targets, "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    for name in ["sales-dev", "sales-prod", "hr-prod"] {
+        assert!(stdout.contains(&format!("=== {name} ===")), "{stdout}");
+    }
+    assert!(stdout.contains("Plan: 3 targets: 3 changes"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "sales-dev   changes     4 to create, 0 to update, 0 to replace, 0 to delete"
+        ),
+        "{stdout}"
+    );
+
+    // JSON: one document, each target's plan in the one-target format.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["plan", "--targets", &targets, "--format", "json"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(document["summary"]["targets"], 3);
+    assert_eq!(document["summary"]["changes"], 3);
+    assert_eq!(document["targets"][1]["name"], "sales-prod");
+    assert_eq!(document["targets"][1]["plan"]["format_version"], "1");
+    assert_eq!(document["targets"][1]["plan"]["summary"]["create"], 4);
+
+    // Markdown: a summary table, then a section per target.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["plan", "--targets", &targets, "--format", "markdown"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("## adfctl plan: 3 targets"), "{stdout}");
+    assert!(stdout.contains("| hr-prod | changes |"), "{stdout}");
+    assert!(stdout.contains("### Target `hr-prod`"), "{stdout}");
+
+    // apply: hr-prod fails (its factory name is taken), the two others converge.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["apply", "--targets", &targets, "--auto-approve"],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Apply: 3 targets: 2 converged, 1 incomplete"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hr-prod: factory/adf-hr-prod: created FAILED"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("DataFactoryNameInUse"), "{stderr}");
+    assert!(
+        stderr.contains("sales-dev   converged   4 steps applied"),
+        "{stderr}"
+    );
+    assert_eq!(
+        pipelines(&emulator, "rg-sales-dev", "adf-sales-dev"),
+        ["orchestrate", "wait"]
+    );
+    assert_eq!(
+        pipelines(&emulator, "rg-sales-prod", "adf-sales-prod"),
+        ["orchestrate", "wait"]
+    );
+
+    // A second plan: the converged targets have nothing to do; hr-prod still has.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["plan", "--targets", &targets, "--detailed-exitcode"],
+    );
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("Plan: 3 targets: 2 no changes, 1 changes"),
+        "{stdout}"
+    );
+
+    // destroy: the two converged targets go; hr-prod's group (created before its factory
+    // failed) goes too, and the squatter's factory is untouched.
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["destroy", "--targets", &targets, "--auto-approve"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("Destroy: 3 targets"), "{stderr}");
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &[
+            "plan",
+            "--targets",
+            &targets,
+            "--destroy",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "-f",
+            &squatter.display().to_string(),
+        ],
+    );
+    assert_eq!(
+        code, 0,
+        "the other group's factory is untouched:\n{stdout}\n{stderr}"
+    );
+}
+
+#[test]
+fn a_targets_directory_with_a_shared_base_and_a_target_that_cannot_load() {
+    let emulator = EmulatorProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "base.yaml", BASE);
+    write(
+        dir.path(),
+        "envs/dev.yaml",
+        "vars: {domain: fin, env: dev}\n",
+    );
+    write(
+        dir.path(),
+        "envs/test.yaml",
+        "vars: {domain: fin, env: test}\n",
+    );
+    // A mistake in one target: a pipeline that runs one that does not exist.
+    write(
+        dir.path(),
+        "envs/broken/spec.yaml",
+        "vars: {domain: fin, env: broken}\npipelines:\n  orphan:\n    activities:\n      - {name: go, type: ExecutePipeline, typeProperties: {pipeline: missing}}\n",
+    );
+    let base = dir.path().join("base.yaml").display().to_string();
+    let envs = dir.path().join("envs").display().to_string();
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["apply", "-f", &base, "--targets", &envs, "--auto-approve"],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Apply: 3 targets: 1 failed, 2 converged"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("missing"),
+        "the broken target's error is shown:\n{stderr}"
+    );
+    assert_eq!(
+        pipelines(&emulator, "rg-fin-dev", "adf-fin-dev"),
+        ["orchestrate", "wait"]
+    );
+    assert_eq!(
+        pipelines(&emulator, "rg-fin-test", "adf-fin-test"),
+        ["orchestrate", "wait"]
+    );
+}
+
+#[test]
+fn targets_that_manage_one_factory_are_refused_before_anything_runs() {
+    let emulator = EmulatorProcess::start(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(dir.path(), "base.yaml", BASE);
+    write(
+        dir.path(),
+        "targets.yaml",
+        "targets:\n  - {name: a, files: [base.yaml], vars: {domain: x, env: dev}}\n  - {name: b, files: [base.yaml], vars: {domain: x, env: dev}}\n",
+    );
+    let targets = dir.path().join("targets.yaml").display().to_string();
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["apply", "--targets", &targets, "--auto-approve"],
+    );
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("targets `a` and `b` both manage factory adf-x-dev"),
+        "{stderr}"
+    );
+    assert_eq!(emulator.stats()["byMethod"]["PUT"], serde_json::Value::Null);
+}
