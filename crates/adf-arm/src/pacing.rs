@@ -112,8 +112,9 @@ pub fn remaining_from_headers(headers: &HeaderMap, bucket: Bucket) -> Option<u64
 
 #[derive(Debug, Default, Clone, Copy)]
 struct BucketState {
-    /// What the latest response said was left (`None` until one says).
-    remaining: Option<u64>,
+    /// What the response to the latest-sent request that has answered said was left (`None`
+    /// until one says), and when that request was sent.
+    remaining: Option<(u64, Instant)>,
     /// Requests sent and not answered yet: the count above does not know of them.
     in_flight: u64,
     /// When the latest request of this bucket was sent.
@@ -146,6 +147,7 @@ pub(crate) struct Permit<'a> {
     pacer: &'a Pacer,
     key: String,
     bucket: Bucket,
+    sent: Instant,
 }
 
 impl Drop for Permit<'_> {
@@ -158,11 +160,15 @@ impl Drop for Permit<'_> {
 }
 
 impl Permit<'_> {
-    /// Records the remaining counts the response reported.
+    /// Records the remaining count the response reported, unless the answer to a request sent
+    /// later has already come: ARM counts requests in the order they arrive, and responses
+    /// can come back in another order, so an older count would overstate what is left.
     pub(crate) fn observe(&self, headers: &HeaderMap) {
         if let Some(remaining) = remaining_from_headers(headers, self.bucket) {
             self.pacer.with_state(&self.key, self.bucket, |state| {
-                state.remaining = Some(remaining);
+                if state.remaining.is_none_or(|(_, sent)| sent <= self.sent) {
+                    state.remaining = Some((remaining, self.sent));
+                }
             });
         }
     }
@@ -216,7 +222,7 @@ impl Pacer {
                 match state.remaining {
                     None if state.in_flight < options.unknown_in_flight.max(1) => Decision::Go,
                     None => Decision::Wait(None),
-                    Some(remaining) => {
+                    Some((remaining, _)) => {
                         let available = remaining.saturating_sub(state.in_flight);
                         let gap = spacing(available, options);
                         if available == 0 && state.in_flight > 0 {
@@ -250,12 +256,14 @@ impl Pacer {
             let notified = self.changed.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.decide(&key, bucket, Instant::now()) {
+            let now = Instant::now();
+            match self.decide(&key, bucket, now) {
                 Decision::Go => {
                     let permit = Permit {
                         pacer: self,
                         key,
                         bucket,
+                        sent: now,
                     };
                     return (permit, waited);
                 }
@@ -330,12 +338,13 @@ mod tests {
 
     const WRITES: &str = "x-ms-ratelimit-remaining-subscription-writes";
 
-    /// Sends one request of `bucket` in `key` through `decide`, answered with `answer`.
+    /// Sends one request of `bucket` in `key`, answered with `answer`.
     fn answer(pacer: &Pacer, key: &str, bucket: Bucket, answer: &HeaderMap) {
         let permit = Permit {
             pacer,
             key: key.to_owned(),
             bucket,
+            sent: Instant::now(),
         };
         pacer.with_state(key, bucket, |state| state.in_flight += 1);
         permit.observe(answer);
@@ -395,6 +404,26 @@ mod tests {
             pacer.decide("s", Bucket::Deletes, start + Duration::from_secs(10)),
             Decision::Wait(None)
         );
+    }
+
+    #[test]
+    fn an_older_count_arriving_late_does_not_overwrite_a_newer_one() {
+        let pacer = Pacer::new(options());
+        let start = Instant::now();
+        let permit = |sent| Permit {
+            pacer: &pacer,
+            key: "s".to_owned(),
+            bucket: Bucket::Writes,
+            sent,
+        };
+        let (early, late) = (permit(start), permit(start + Duration::from_millis(5)));
+        pacer.with_state("s", Bucket::Writes, |state| state.in_flight = 2);
+        late.observe(&headers(WRITES, "3"));
+        early.observe(&headers(WRITES, "90"));
+        pacer.with_state("s", Bucket::Writes, |state| {
+            assert_eq!(state.remaining.map(|(n, _)| n), Some(3));
+        });
+        drop((early, late));
     }
 
     #[test]
