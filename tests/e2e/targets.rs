@@ -275,3 +275,41 @@ fn targets_that_manage_one_factory_are_refused_before_anything_runs() {
     );
     assert_eq!(emulator.stats()["byMethod"]["PUT"], serde_json::Value::Null);
 }
+
+#[test]
+fn targets_in_one_subscription_share_its_arm_budget_and_none_is_throttled() {
+    // ARM's buckets (writes: 200, then 10 per second, per subscription): six factories of 40
+    // pipelines need 252 writes, more than the burst, so the run must be paced as a whole.
+    let emulator = EmulatorProcess::start(&["--throttle"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut pipelines_yaml = String::from("pipelines:\n");
+    for index in 0..40 {
+        pipelines_yaml.push_str(&format!(
+            "  p{index:02}:\n    activities:\n      - {{name: pause, type: Wait, typeProperties: {{waitTimeInSeconds: 1}}}}\n"
+        ));
+    }
+    let base = format!(
+        "subscription: 00000000-0000-0000-0000-000000000000\nresourceGroup: {{name: 'rg-${{var:env}}', location: westeurope}}\nfactory: {{name: 'adf-budget-${{var:env}}', location: westeurope}}\n{pipelines_yaml}"
+    );
+    write(dir.path(), "base.yaml", &base);
+    let mut list = String::from("targets:\n");
+    for env in ["a", "b", "c", "d", "e", "f"] {
+        list.push_str(&format!(
+            "  - {{name: {env}, files: [base.yaml], vars: {{env: {env}}}}}\n"
+        ));
+    }
+    write(dir.path(), "targets.yaml", &list);
+    let targets = dir.path().join("targets.yaml").display().to_string();
+    let (code, stdout, stderr) = run(
+        &emulator,
+        &["apply", "--targets", &targets, "--auto-approve"],
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("Apply: 6 targets: 6 converged"), "{stderr}");
+    let stats = emulator.stats();
+    assert_eq!(stats["throttled"], 0, "{stats}");
+    assert!(
+        stats["byMethod"]["PUT"].as_u64().unwrap_or(0) >= 252,
+        "{stats}"
+    );
+}
