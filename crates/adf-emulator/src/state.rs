@@ -2,9 +2,13 @@
 //! throttle buckets, fault generator and counters, and the runtime's bookkeeping of the runs it
 //! executes (cancel signals, child runs, open activity runs) and its wake-up signal.
 //!
-//! [`EmulatorState::dispatch`] is where the rooms meet: the control plane's service answers
-//! under the store's lock and returns its side effects as values; they are carried out here,
-//! after the lock is released.
+//! The store is one writer connection, under a mutex ([`EmulatorState::with_store`]: writes
+//! are serialised), and a small pool of read-only connections ([`EmulatorState::with_reader`]),
+//! so that reads run concurrently with each other and with writes.
+//!
+//! `control::dispatch` is where the rooms meet: the control plane's service answers on a
+//! connection and returns its side effects as values; they are carried out after the
+//! connection is released.
 
 use crate::config::EmulatorConfig;
 use crate::error::EmulatorError;
@@ -28,7 +32,13 @@ pub struct EmulatorState {
 
 struct Inner {
     config: EmulatorConfig,
+    /// Read-only connections; a reader takes the first free one. Declared before the writer,
+    /// so they close first: the writer's drop releases the data directory.
+    readers: Vec<Mutex<Store>>,
+    /// The writer.
     store: Mutex<Store>,
+    /// Where a reader waits when every connection is busy (round robin).
+    next_reader: AtomicUsize,
     rng: Mutex<XorShift>,
     throttle: Mutex<Throttle>,
     stats: Mutex<Stats>,
@@ -82,6 +92,14 @@ impl EmulatorState {
     /// Fails with [`EmulatorError::DataDirInUse`] when another emulator holds the directory.
     pub fn open(config: EmulatorConfig) -> Result<Self, EmulatorError> {
         let store = Store::open(&config.data_dir)?;
+        // One reader per core keeps every core busy with reads; two at least, so that a read
+        // never waits for another on a small machine.
+        let reader_count = std::thread::available_parallelism()
+            .map_or(2, std::num::NonZeroUsize::get)
+            .max(2);
+        let readers = (0..reader_count)
+            .map(|_| store.open_reader().map(Mutex::new))
+            .collect::<Result<Vec<_>, _>>()?;
         let seed = config
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0);
@@ -92,6 +110,8 @@ impl EmulatorState {
         Ok(EmulatorState {
             inner: Arc::new(Inner {
                 store: Mutex::new(store),
+                readers,
+                next_reader: AtomicUsize::new(0),
                 rng: Mutex::new(XorShift::new(seed)),
                 throttle: Mutex::new(throttle),
                 stats: Mutex::new(Stats::default()),
@@ -132,8 +152,25 @@ impl EmulatorState {
         f(&mut lock(&self.inner.harness))
     }
 
+    /// Runs `f` on the writer connection (alone: writes are serialised).
     pub(crate) fn with_store<T>(&self, f: impl FnOnce(&EmulatorConfig, &mut Store) -> T) -> T {
         f(&self.inner.config, &mut lock(&self.inner.store))
+    }
+
+    /// Runs `f` on a read-only connection: the first free one, or, when all are busy, the next
+    /// in turn once it is free. Concurrent with other readers and with the writer.
+    pub(crate) fn with_reader<T>(&self, f: impl FnOnce(&EmulatorConfig, &Store) -> T) -> T {
+        let readers = &self.inner.readers;
+        for reader in readers {
+            let guard = match reader.try_lock() {
+                Ok(guard) => guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => continue,
+            };
+            return f(&self.inner.config, &guard);
+        }
+        let turn = self.inner.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+        f(&self.inner.config, &lock(&readers[turn]))
     }
 
     // ---------- the run engine's bookkeeping ----------

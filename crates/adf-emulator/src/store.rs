@@ -5,11 +5,20 @@
 //! acknowledged write and never corrupts the file. NORMAL would survive kill -9 too, but could
 //! drop the last writes on power loss; ARM's own write throttle (10/s) makes FULL's cost moot.
 //!
-//! Exclusivity: the connection uses `locking_mode=EXCLUSIVE` and takes a write lock at open,
-//! which it holds until it closes. SQLite's lock is an OS file lock, so the kernel releases it
-//! when the process dies, even by kill -9: a stale lock cannot block a restart. A second
-//! emulator on the same directory gets SQLITE_BUSY at open and is refused with the pid that
-//! the holder recorded in `emulator.pid` (informational only; the lock is SQLite's).
+//! Connections: one writer ([`Store::open`]), used under the state's mutex, so writes stay
+//! serialised; and read-only connections ([`Store::open_reader`], `query_only`), which WAL lets
+//! read concurrently with each other and with the writer. A reader sees every transaction
+//! committed before its read transaction ([`Store::read`]) began: a write acknowledged before a
+//! read starts is visible to it.
+//!
+//! Exclusivity: the writer holds the write lock of a second, tiny SQLite database,
+//! `emulator.lock`, opened with `locking_mode=EXCLUSIVE`, for its life. That lock is an OS
+//! file lock, so the kernel releases it when the process dies, even by kill -9: a stale lock
+//! cannot block a restart. A second emulator on the same directory gets SQLITE_BUSY taking it
+//! and is refused with the pid that the holder recorded in `emulator.pid` (informational only).
+//! The store itself cannot be opened that way: in WAL mode `locking_mode=EXCLUSIVE` also shuts
+//! out the emulator's own readers. (`std::fs::File::try_lock` would do, but needs Rust 1.89,
+//! above the workspace's MSRV.)
 
 use crate::error::EmulatorError;
 use adf_core::Kind;
@@ -20,6 +29,14 @@ use std::time::Duration;
 
 const DATABASE_FILE: &str = "emulator.sqlite3";
 const PID_FILE: &str = "emulator.pid";
+const LOCK_FILE: &str = "emulator.lock";
+
+/// How long a connection waits for SQLite's own locks. The writer is alone, so waits are rare
+/// and short (a reader opening while the writer recovers the WAL after a crash, say).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Prepared statements kept per connection (the hot paths prepare a dozen).
+const STATEMENT_CACHE: usize = 64;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -96,15 +113,51 @@ pub(crate) struct Operation {
     pub done: bool,
 }
 
-/// The SQLite store; one connection, used under the state's mutex.
+/// One connection to the SQLite store: the writer (which holds the data directory's lock) or
+/// a read-only reader. Each is used under its own mutex in the state.
 pub(crate) struct Store {
     conn: Connection,
     dir: PathBuf,
+    /// The writer's lock on the data directory, held for its life; `None` for a reader.
+    lock: Option<Connection>,
 }
 
 fn is_busy(error: &rusqlite::Error) -> bool {
     matches!(error, rusqlite::Error::SqliteFailure(e, _)
         if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// Takes the data directory's lock: the write lock of `emulator.lock`, kept until the returned
+/// connection closes (`locking_mode=EXCLUSIVE` never releases a lock once taken).
+fn lock_directory(dir: &Path) -> Result<Connection, EmulatorError> {
+    let path = dir.join(LOCK_FILE);
+    let lock = Connection::open(&path).map_err(EmulatorError::store(format!(
+        "cannot open {}",
+        path.display()
+    )))?;
+    let take = || -> rusqlite::Result<()> {
+        lock.busy_timeout(Duration::ZERO)?;
+        lock.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        lock.execute_batch(
+            "BEGIN EXCLUSIVE;
+             CREATE TABLE IF NOT EXISTS holder(pid INTEGER NOT NULL);
+             DELETE FROM holder;
+             COMMIT;",
+        )?;
+        lock.execute("INSERT INTO holder(pid) VALUES (?1)", [std::process::id()])?;
+        Ok(())
+    };
+    match take() {
+        Ok(()) => Ok(lock),
+        Err(error) if is_busy(&error) => Err(EmulatorError::DataDirInUse {
+            dir: dir.to_owned(),
+            pid: read_pid(dir),
+        }),
+        Err(source) => Err(EmulatorError::Store {
+            context: format!("cannot lock {}", path.display()),
+            source,
+        }),
+    }
 }
 
 fn read_pid(dir: &Path) -> Option<u32> {
@@ -116,37 +169,30 @@ fn read_pid(dir: &Path) -> Option<u32> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir` and takes its exclusive lock.
+    /// Opens (creating if needed) the store in `dir` as its writer, and takes the directory's
+    /// lock.
     pub fn open(dir: &Path) -> Result<Store, EmulatorError> {
         std::fs::create_dir_all(dir).map_err(|source| EmulatorError::Io {
             context: format!("cannot create the data directory {}", dir.display()),
             source,
         })?;
+        let lock = lock_directory(dir)?;
         let path = dir.join(DATABASE_FILE);
         let conn = Connection::open(&path).map_err(EmulatorError::store(format!(
             "cannot open {}",
             path.display()
         )))?;
         let setup = || -> rusqlite::Result<()> {
-            conn.busy_timeout(Duration::ZERO)?;
-            conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
             conn.pragma_update(None, "synchronous", "FULL")?;
-            // A write transaction takes the exclusive lock now, not at the first request.
-            conn.execute_batch(&format!("BEGIN EXCLUSIVE; {SCHEMA} COMMIT;"))
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
         };
-        if let Err(error) = setup() {
-            if is_busy(&error) {
-                return Err(EmulatorError::DataDirInUse {
-                    dir: dir.to_owned(),
-                    pid: read_pid(dir),
-                });
-            }
-            return Err(EmulatorError::Store {
-                context: format!("cannot initialise {}", path.display()),
-                source: error,
-            });
-        }
+        setup().map_err(EmulatorError::store(format!(
+            "cannot initialise {}",
+            path.display()
+        )))?;
         std::fs::write(dir.join(PID_FILE), std::process::id().to_string()).map_err(|source| {
             EmulatorError::Io {
                 context: format!("cannot write {}", dir.join(PID_FILE).display()),
@@ -156,47 +202,106 @@ impl Store {
         Ok(Store {
             conn,
             dir: dir.to_owned(),
+            lock: Some(lock),
         })
+    }
+
+    /// A read-only connection to the same store (`query_only`: a write through it fails).
+    pub fn open_reader(&self) -> Result<Store, EmulatorError> {
+        let path = self.dir.join(DATABASE_FILE);
+        let conn = Connection::open(&path).map_err(EmulatorError::store(format!(
+            "cannot open {} for reading",
+            path.display()
+        )))?;
+        let setup = || -> rusqlite::Result<()> {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+            conn.pragma_update(None, "query_only", true)
+        };
+        setup().map_err(EmulatorError::store(format!(
+            "cannot set up a reader of {}",
+            path.display()
+        )))?;
+        Ok(Store {
+            conn,
+            dir: self.dir.clone(),
+            lock: None,
+        })
+    }
+
+    /// Runs `f` in one read transaction: every query of `f` sees the same snapshot, that of the
+    /// writer's last commit when `f`'s first query ran. Inside another transaction, part of it.
+    pub fn read<T, E: From<rusqlite::Error>>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if !self.conn.is_autocommit() {
+            return f(self);
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let open = Open::new(&self.conn, "ROLLBACK");
+        let value = f(self)?;
+        // Nothing was written: ending the transaction only releases the snapshot.
+        open.end("COMMIT")?;
+        Ok(value)
+    }
+
+    /// Runs `f` with all its writes committed together when it returns, whatever it returns
+    /// (an error reply keeps what was written before it, as separate statements would): one
+    /// sync per request instead of one per statement, and readers see all of a request's writes
+    /// or none. Transactions inside `f` ([`Store::transaction`]) become savepoints; a batch
+    /// inside another transaction is part of it.
+    pub fn batch<T>(&self, f: impl FnOnce(&Store) -> T) -> rusqlite::Result<T> {
+        if !self.conn.is_autocommit() {
+            return Ok(f(self));
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let open = Open::new(&self.conn, "ROLLBACK");
+        let value = f(self);
+        open.end("COMMIT")?;
+        Ok(value)
     }
 
     /// The next value of the store-wide sequence (list order and etags).
     pub fn next_seq(&self) -> rusqlite::Result<i64> {
-        self.conn.query_row(
-            "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value",
-            [],
-            |row| row.get(0),
-        )
+        self.conn
+            .prepare_cached("UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")?
+            .query_row([], |row| row.get(0))
     }
 
-    /// Runs `f` in one transaction (committed when it returns `Ok`).
+    /// Runs `f` in one transaction (committed when it returns `Ok`, rolled back otherwise);
+    /// inside a [`Store::batch`] (or another transaction), a savepoint.
     pub fn transaction<T, E: From<rusqlite::Error>>(
-        &mut self,
+        &self,
         f: impl FnOnce(&Store) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        match f(self) {
-            Ok(value) => {
-                self.conn.execute_batch("COMMIT")?;
-                Ok(value)
-            }
-            Err(error) => {
-                // The rollback error, if any, is secondary to the original one.
-                let _ = self.conn.execute_batch("ROLLBACK");
-                Err(error)
-            }
-        }
+        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT nested",
+                "RELEASE nested",
+                "ROLLBACK TO nested; RELEASE nested",
+            )
+        };
+        self.conn.execute_batch(begin)?;
+        // On an error (or a panic), the guard rolls back; a rollback error is secondary to the
+        // original one.
+        let open = Open::new(&self.conn, rollback);
+        let value = f(self)?;
+        open.end(commit)?;
+        Ok(value)
     }
 
     // ---- resource groups ----
 
     pub fn group(&self, subscription: &str, name: &str) -> rusqlite::Result<Option<GroupRow>> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT name, location, tags, managed_by, deleting FROM resource_groups
                  WHERE subscription = ?1 AND key = ?2",
-                params![subscription, fold(name)],
-                group_row,
-            )
+            )?
+            .query_row(params![subscription, fold(name)], group_row)
             .optional()
     }
 
@@ -279,7 +384,7 @@ impl Store {
     }
 
     pub fn pending_operations(&self) -> rusqlite::Result<Vec<(String, Operation)>> {
-        let mut statement = self.conn.prepare(
+        let mut statement = self.conn.prepare_cached(
             "SELECT subscription, grp, polls_left, deadline_ms, done, id FROM operations WHERE done = 0",
         )?;
         let rows = statement.query_map([], |row| Ok((row.get(5)?, operation_row(row)?)))?;
@@ -303,9 +408,11 @@ impl Store {
         name: &str,
     ) -> rusqlite::Result<Option<EntityRow>> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT name, body, etag FROM entities
                  WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND key = ?5",
+            )?
+            .query_row(
                 params![
                     scope.subscription,
                     scope.group,
@@ -365,46 +472,49 @@ impl Store {
         rows.collect()
     }
 
-    /// One page of a factory's entities of a kind (in creation order), and how many there are
-    /// in all: a list page costs its own rows, not the whole collection.
+    /// One page of a factory's entities of a kind, in creation order: the first `limit` after
+    /// the list position `after` (0: from the start), and the position to continue after when
+    /// more follow. A keyset over the `entities_in_order` index: a page reads its own rows (and
+    /// one more, to know whether more follow), however deep into the collection it is.
     pub fn entities_page(
         &self,
         scope: &Scope,
         kind: Kind,
-        offset: usize,
+        after: i64,
         limit: usize,
-    ) -> rusqlite::Result<(Vec<EntityRow>, usize)> {
-        let total: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM entities
-             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4",
-            params![
-                scope.subscription,
-                scope.group,
-                scope.factory,
-                kind.address_prefix()
-            ],
-            |row| row.get(0),
-        )?;
-        let mut statement = self.conn.prepare(
-            "SELECT name, body, etag FROM entities
-             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4
-             ORDER BY seq LIMIT ?5 OFFSET ?6",
-        )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    ) -> rusqlite::Result<(Vec<EntityRow>, Option<i64>)> {
+        // The limit is written into the statement, not bound: SQLite (built with STAT4) plans a
+        // bound LIMIT for its value, so a new value would re-prepare the statement at every
+        // page. The page size is the emulator's setting, so this is one cached statement.
+        let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT name, body, etag, seq FROM entities
+             WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND seq > ?5
+             ORDER BY seq LIMIT {fetch}"
+        ))?;
         let rows = statement.query_map(
             params![
                 scope.subscription,
                 scope.group,
                 scope.factory,
                 kind.address_prefix(),
-                limit,
-                offset
+                after
             ],
-            entity_row,
+            |row| Ok((entity_row(row)?, row.get::<_, i64>(3)?)),
         )?;
-        let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((rows, usize::try_from(total).unwrap_or(0)))
+        let mut page = Vec::new();
+        let mut last = after;
+        let mut more = false;
+        for row in rows {
+            let (row, seq) = row?;
+            if page.len() == limit {
+                more = true;
+                break;
+            }
+            page.push(row);
+            last = seq;
+        }
+        Ok((page, more.then_some(last)))
     }
 
     /// Every factory of a subscription (and, if `group` is given, of one group), with the
@@ -439,12 +549,14 @@ impl Store {
         etag: &str,
     ) -> rusqlite::Result<()> {
         let seq = self.next_seq()?;
-        self.conn.execute(
-            "INSERT INTO entities(subscription, grp, factory, kind, key, name, body, etag, seq)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO entities(subscription, grp, factory, kind, key, name, body, etag, seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT(subscription, grp, factory, kind, key) DO UPDATE SET
                body = excluded.body, etag = excluded.etag",
-            params![
+            )?
+            .execute(params![
                 scope.subscription,
                 scope.group,
                 scope.factory,
@@ -454,8 +566,7 @@ impl Store {
                 body.to_string(),
                 etag,
                 seq
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
@@ -654,11 +765,44 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        // Informational only; a leftover file after kill -9 is harmless (the lock is SQLite's).
+        // Only the writer records its pid. Informational only; a leftover file after kill -9
+        // is harmless (the lock is the kernel's). The lock file stays: removing it while locked
+        // would let a second emulator lock a new file of the same name. (The lock itself goes
+        // when `lock` closes, after this.)
+        if self.lock.is_none() {
+            return;
+        }
         let pid_file = self.dir.join(PID_FILE);
         if read_pid(&self.dir) == Some(std::process::id()) {
             let _ = std::fs::remove_file(pid_file);
         }
+    }
+}
+
+/// An open transaction (or savepoint): rolled back when dropped before [`Open::end`], so that
+/// neither an error nor a panic (the mutex around a connection survives panics) leaves one
+/// open behind.
+struct Open<'a> {
+    conn: &'a Connection,
+    rollback: &'static str,
+}
+
+impl<'a> Open<'a> {
+    fn new(conn: &'a Connection, rollback: &'static str) -> Self {
+        Open { conn, rollback }
+    }
+
+    /// Ends it with `sql` (COMMIT, RELEASE); if that fails, it is rolled back.
+    fn end(self, sql: &str) -> rusqlite::Result<()> {
+        self.conn.execute_batch(sql)?;
+        std::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        let _ = self.conn.execute_batch(self.rollback);
     }
 }
 
@@ -702,4 +846,115 @@ fn entity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntityRow> {
         body: json_column(row, 1)?,
         etag: row.get(2)?,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope() -> Scope {
+        Scope::new("sub", "rg", "fac")
+    }
+
+    #[test]
+    fn a_reader_reads_beside_an_open_write_transaction_and_sees_only_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::open(dir.path()).unwrap();
+        let reader = writer.open_reader().unwrap();
+        writer
+            .put_entity(&scope(), Kind::Pipeline, "p", &json!({"v": 1}), "e1")
+            .unwrap();
+        let version = |reader: &Store| {
+            reader
+                .read(|store| store.entity(&scope(), Kind::Pipeline, "p"))
+                .unwrap()
+                .map(|row| row.body["v"].clone())
+        };
+        writer
+            .batch(|writer| {
+                writer
+                    .put_entity(&scope(), Kind::Pipeline, "p", &json!({"v": 2}), "e2")
+                    .unwrap();
+                // The write transaction is open and holds SQLite's write lock: the reader is
+                // not blocked, and sees the last commit.
+                assert_eq!(version(&reader), Some(json!(1)));
+            })
+            .unwrap();
+        assert_eq!(version(&reader), Some(json!(2)), "committed, so visible");
+    }
+
+    #[test]
+    fn a_reader_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::open(dir.path()).unwrap();
+        let reader = writer.open_reader().unwrap();
+        let written = reader.put_entity(&scope(), Kind::Pipeline, "p", &json!({}), "e");
+        assert!(written.is_err(), "a reader is query_only");
+        assert!(
+            writer
+                .entity(&scope(), Kind::Pipeline, "p")
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_transaction_inside_a_batch_is_a_savepoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::open(dir.path()).unwrap();
+        writer
+            .batch(|writer| {
+                writer
+                    .put_entity(&scope(), Kind::Pipeline, "kept", &json!({}), "e")
+                    .unwrap();
+                let failed: Result<(), rusqlite::Error> = writer.transaction(|writer| {
+                    writer.put_entity(&scope(), Kind::Pipeline, "undone", &json!({}), "e")?;
+                    Err(rusqlite::Error::QueryReturnedNoRows)
+                });
+                assert!(failed.is_err());
+            })
+            .unwrap();
+        let reader = writer.open_reader().unwrap();
+        let names: Vec<String> = reader
+            .read(|store| store.entities(&scope(), Kind::Pipeline))
+            .unwrap()
+            .into_iter()
+            .map(|row| row.name)
+            .collect();
+        assert_eq!(names, ["kept"]);
+    }
+
+    #[test]
+    fn pages_continue_after_their_last_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Store::open(dir.path()).unwrap();
+        for i in 0..5 {
+            writer
+                .put_entity(&scope(), Kind::Pipeline, &format!("p{i}"), &json!({}), "e")
+                .unwrap();
+        }
+        let mut after = 0;
+        let mut pages = Vec::new();
+        loop {
+            let (rows, next) = writer
+                .entities_page(&scope(), Kind::Pipeline, after, 2)
+                .unwrap();
+            pages.push(rows.into_iter().map(|row| row.name).collect::<Vec<_>>());
+            match next {
+                Some(next) => after = next,
+                None => break,
+            }
+        }
+        assert_eq!(pages, [vec!["p0", "p1"], vec!["p2", "p3"], vec!["p4"]]);
+        let (rows, next) = writer
+            .entities_page(&scope(), Kind::Pipeline, 0, 5)
+            .unwrap();
+        assert_eq!(
+            (rows.len(), next),
+            (5, None),
+            "a full last page says no more"
+        );
+    }
 }

@@ -12,6 +12,7 @@
 //! UNVERIFIED: the status strings other than `Stopped` (the emulator answers `Running` for a
 //! started capture, the word ADF Studio shows), and that start and stop are idempotent.
 
+use super::hidden::HiddenKey;
 use serde_json::{Map, Value, json};
 
 /// Where the state lives in the capture's stored properties (never returned).
@@ -41,25 +42,15 @@ pub(crate) fn set_running(properties: &mut Value, running: bool) {
     }
 }
 
-/// Carries the state of `existing` over to a new body (a PUT keeps it; a caller cannot set
+/// Carries the record of `existing` over to a new body (a PUT keeps it; a caller cannot set
 /// it).
 pub(crate) fn carry_over(properties: &mut Map<String, Value>, existing: Option<&Value>) {
-    properties.remove(RECORD_KEY);
-    if let Some(record) = existing.and_then(|body| body.get(RECORD_KEY)) {
-        properties.insert(RECORD_KEY.into(), record.clone());
-    }
+    HiddenKey(RECORD_KEY).carry_over(properties, existing);
 }
 
-/// The properties as returned: without the state.
+/// The properties as returned: without the record.
 pub(crate) fn strip(properties: &Value) -> Value {
-    match properties {
-        Value::Object(map) if map.contains_key(RECORD_KEY) => {
-            let mut map = map.clone();
-            map.remove(RECORD_KEY);
-            Value::Object(map)
-        }
-        other => other.clone(),
-    }
+    HiddenKey(RECORD_KEY).strip(properties)
 }
 
 #[cfg(test)]

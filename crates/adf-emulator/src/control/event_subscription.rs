@@ -20,6 +20,7 @@
 //! [`strip`] removes before a body leaves the emulator, so it survives restarts and goes away
 //! with the trigger.
 
+use super::hidden::HiddenKey;
 use crate::wire::ArmError;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -109,25 +110,15 @@ pub(crate) fn begin(properties: &mut Value, status: Status, now: OffsetDateTime)
     }
 }
 
-/// Carries the record of `existing` over to a new body (a PUT keeps the subscription; a
-/// caller cannot set the record).
+/// Carries the record of `existing` over to a new body (a PUT keeps it; a caller cannot set
+/// it).
 pub(crate) fn carry_over(properties: &mut Map<String, Value>, existing: Option<&Value>) {
-    properties.remove(RECORD_KEY);
-    if let Some(record) = existing.and_then(|body| body.get(RECORD_KEY)) {
-        properties.insert(RECORD_KEY.into(), record.clone());
-    }
+    HiddenKey(RECORD_KEY).carry_over(properties, existing);
 }
 
 /// The properties as returned: without the record.
 pub(crate) fn strip(properties: &Value) -> Value {
-    match properties {
-        Value::Object(map) if map.contains_key(RECORD_KEY) => {
-            let mut map = map.clone();
-            map.remove(RECORD_KEY);
-            Value::Object(map)
-        }
-        other => other.clone(),
-    }
+    HiddenKey(RECORD_KEY).strip(properties)
 }
 
 /// `TriggerSubscriptionOperationStatus`.

@@ -1,6 +1,6 @@
 //! The HTTP edge: authentication, throttling, fault injection, latency, common headers and
-//! statistics around the synchronous [`crate::control::service::dispatch`] (through
-//! [`EmulatorState::dispatch`], which carries out its side effects).
+//! statistics around the synchronous service (through [`crate::control::dispatch`], which
+//! picks a store connection and carries out the side effects), on a blocking thread.
 
 use crate::control::arm::{ArmRequest, Reply, Route, parse_query, percent_decode};
 use crate::state::EmulatorState;

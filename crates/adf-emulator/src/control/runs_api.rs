@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 pub(crate) struct RunContext<'a> {
-    pub store: &'a mut Store,
+    pub store: &'a Store,
     pub config: &'a EmulatorConfig,
     pub now: OffsetDateTime,
 }

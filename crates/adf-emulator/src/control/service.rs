@@ -1,5 +1,8 @@
-//! ARM and ADF semantics: one synchronous function from a decoded request to a reply, run
-//! under the store's lock (so every request sees and leaves a consistent store).
+//! ARM and ADF semantics: one synchronous function from a decoded request to a reply. A
+//! request that changes something runs on the store's writer ([`dispatch`]: serialised, its
+//! writes committed together); a read ([`is_read`]) runs on a read-only connection in one read
+//! transaction ([`read`]), concurrently with other requests. Either way a request sees one
+//! consistent store.
 //!
 //! Error wordings come from ARM-FACTS.md §3 and §7 or from public issue threads quoting the
 //! live service; the ones marked UNVERIFIED are our best guess (clients should key on status).
@@ -72,27 +75,77 @@ pub(crate) struct Answer {
     pub effects: Vec<SideEffect>,
 }
 
-/// Runs one request against the store.
+/// Runs one request on the store's writer; its writes are committed (and synced) together
+/// before it returns.
 pub(crate) fn dispatch(
     config: &EmulatorConfig,
-    store: &mut Store,
+    store: &Store,
     request: &ArmRequest,
     route: &Route,
 ) -> Result<Answer, ArmError> {
     check_api_version(route.family(), request.query("api-version"))?;
     let now = config.clock.now();
-    complete_due_deletions(store, now)?;
-    let mut context = Context {
-        config,
-        store,
-        request,
-        now,
-        effects: Vec::new(),
-    };
-    let reply = context.route(route)?;
-    Ok(Answer {
-        reply,
-        effects: context.effects,
+    store.batch(|store| {
+        complete_due_deletions(store, now)?;
+        let mut context = Context {
+            config,
+            store,
+            request,
+            now,
+            effects: Vec::new(),
+        };
+        let reply = context.route(route)?;
+        Ok(Answer {
+            reply,
+            effects: context.effects,
+        })
+    })?
+}
+
+/// Whether a request only reads, so that [`read`] may answer it on a read-only connection.
+/// GET and HEAD read, but for the poll of a resource-group deletion, which advances it; so do
+/// the run queries, which are POSTs. (An event subscription's and a change data capture's
+/// status are computed from the clock when read, never written by a GET.)
+pub(crate) fn is_read(request: &ArmRequest, route: &Route) -> bool {
+    match (route, &request.method) {
+        (Route::OperationResult { .. }, _) => false,
+        (_, &Method::GET | &Method::HEAD) => true,
+        (Route::FactoryAction(_, action), &Method::POST) => matches!(
+            action.as_str(),
+            "querypipelineruns" | "querytriggerruns" | "querytriggers"
+        ),
+        (Route::PipelineRunAction(_, _, action), &Method::POST) => action == "queryactivityruns",
+        _ => false,
+    }
+}
+
+/// Answers a read ([`is_read`]) on a read-only connection, in one read transaction; `None`
+/// when a resource-group deletion is due, which only the writer can complete (the caller then
+/// sends the request to [`dispatch`]).
+pub(crate) fn read(
+    config: &EmulatorConfig,
+    store: &Store,
+    request: &ArmRequest,
+    route: &Route,
+) -> Result<Option<Answer>, ArmError> {
+    check_api_version(route.family(), request.query("api-version"))?;
+    let now = config.clock.now();
+    store.read(|store| {
+        if deletion_due(store, now)? {
+            return Ok(None);
+        }
+        let mut context = Context {
+            config,
+            store,
+            request,
+            now,
+            effects: Vec::new(),
+        };
+        let reply = context.route(route)?;
+        Ok(Some(Answer {
+            reply,
+            effects: context.effects,
+        }))
     })
 }
 
@@ -125,8 +178,17 @@ pub(crate) fn check_api_version(family: ApiFamily, version: Option<&str>) -> Res
     }
 }
 
+/// Whether a resource-group deletion has passed its deadline without being completed.
+fn deletion_due(store: &Store, now: OffsetDateTime) -> Result<bool, ArmError> {
+    let now_ms = unix_ms(now);
+    Ok(store
+        .pending_operations()?
+        .iter()
+        .any(|(_, operation)| operation.deadline_ms <= now_ms))
+}
+
 /// Completes the resource-group deletions whose deadline has passed (polled or not).
-fn complete_due_deletions(store: &mut Store, now: OffsetDateTime) -> Result<(), ArmError> {
+fn complete_due_deletions(store: &Store, now: OffsetDateTime) -> Result<(), ArmError> {
     let now_ms = unix_ms(now);
     for (id, operation) in store.pending_operations()? {
         if operation.deadline_ms <= now_ms {
@@ -136,7 +198,7 @@ fn complete_due_deletions(store: &mut Store, now: OffsetDateTime) -> Result<(), 
     Ok(())
 }
 
-fn complete_deletion(store: &mut Store, id: &str, operation: &Operation) -> Result<(), ArmError> {
+fn complete_deletion(store: &Store, id: &str, operation: &Operation) -> Result<(), ArmError> {
     store.transaction(|store| -> Result<(), ArmError> {
         store.delete_group_contents(&operation.subscription, &operation.group)?;
         store.set_operation(id, 0, true)?;
@@ -266,7 +328,7 @@ fn new_etag(store: &Store, now: OffsetDateTime) -> Result<String, ArmError> {
 
 struct Context<'a> {
     config: &'a EmulatorConfig,
-    store: &'a mut Store,
+    store: &'a Store,
     request: &'a ArmRequest,
     now: OffsetDateTime,
     /// Side effects of the request, returned with its reply.
@@ -398,30 +460,30 @@ impl Context<'_> {
 
     // ---------- paging ----------
 
-    /// One page of an ARM list, with an absolute `nextLink` that keeps the query.
+    /// One page of an ARM list held in memory (the small ones: groups, factories, a network's
+    /// endpoints), with an absolute `nextLink` that keeps the query.
     fn page(&self, items: Vec<Value>) -> Value {
-        let (skip, size) = self.page_window();
-        let total = items.len();
-        let value: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
-        self.page_body(value, total, skip, size)
-    }
-
-    /// The offset and size of the page a list request asks for (`$skipToken`).
-    fn page_window(&self) -> (usize, usize) {
-        let size = self.config.page_size.max(1);
+        let size = self.page_size();
         let skip = self
             .request
             .query("$skipToken")
             .and_then(decode_offset)
             .unwrap_or(0);
-        (skip, size)
+        let total = items.len();
+        let value: Vec<Value> = items.into_iter().skip(skip).take(size).collect();
+        let next = skip.saturating_add(size);
+        self.page_body(value, (next < total).then(|| encode_offset(next)))
     }
 
-    /// A list page: its items and, unless it is the last, a `nextLink`.
-    fn page_body(&self, value: Vec<Value>, total: usize, skip: usize, size: usize) -> Value {
+    fn page_size(&self) -> usize {
+        self.config.page_size.max(1)
+    }
+
+    /// A list page: its items and, unless it is the last, a `nextLink` with `token` as its
+    /// `$skipToken`.
+    fn page_body(&self, value: Vec<Value>, token: Option<String>) -> Value {
         let mut body = json!({ "value": value });
-        let next = skip.saturating_add(size);
-        if next < total {
+        if let Some(token) = token {
             let mut query: Vec<String> = self
                 .request
                 .query
@@ -429,7 +491,7 @@ impl Context<'_> {
                 .filter(|(k, _)| !k.eq_ignore_ascii_case("$skipToken"))
                 .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
                 .collect();
-            query.push(format!("%24skipToken={}", encode_offset(next)));
+            query.push(format!("%24skipToken={token}"));
             body["nextLink"] = json!(format!(
                 "{}{}?{}",
                 self.request.base_url,
@@ -555,8 +617,7 @@ impl Context<'_> {
             done: false,
         };
         row.deleting = true;
-        let store = &mut *self.store;
-        store.transaction(|store| -> Result<(), ArmError> {
+        self.store.transaction(|store| -> Result<(), ArmError> {
             store.put_group(subscription, &row)?;
             store.insert_operation(&id, &operation)?;
             Ok(())
@@ -853,17 +914,24 @@ impl Context<'_> {
 
     // ---------- child entities ----------
 
+    /// A page of a factory's entities of a kind: only its own rows are read and rendered.
     fn list_children(&self, at: &FactoryPath, kind: Kind) -> Result<Reply, ArmError> {
         let (group, factory) = self.require_factory(at)?;
-        let (skip, size) = self.page_window();
-        let (rows, total) = self.store.entities_page(&scope_of(at), kind, skip, size)?;
+        let after = self
+            .request
+            .query("$skipToken")
+            .and_then(decode_list_position)
+            .unwrap_or(0);
+        let (rows, next) =
+            self.store
+                .entities_page(&scope_of(at), kind, after, self.page_size())?;
         let items = rows
             .iter()
             .map(|row| child_json(&at.subscription, &group.name, &factory.name, kind, row))
             .collect();
         Ok(Reply::json(
             StatusCode::OK,
-            self.page_body(items, total, skip, size),
+            self.page_body(items, next.map(encode_list_position)),
         ))
     }
 
@@ -1384,6 +1452,23 @@ impl Context<'_> {
     }
 }
 
+/// The `$skipToken` of a factory's child list: opaque to clients, the list position (creation
+/// sequence) of the last item returned. Unlike an offset it stays right when items before it
+/// are deleted or added meanwhile, and the next page starts there without counting.
+fn encode_list_position(after: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("after:{after}"))
+}
+
+fn decode_list_position(token: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix("after:")?
+        .parse()
+        .ok()
+        .filter(|after: &i64| *after >= 0)
+}
+
 fn not_emulated(action: &str, group: &str, factory: &str) -> ArmError {
     ArmError::arm(
         StatusCode::NOT_FOUND,
@@ -1646,11 +1731,21 @@ pub(crate) fn child_json(
         ),
         _ => (collection_of(kind).to_owned(), row.name.as_str()),
     };
+    // The records the emulator keeps in a body never leave it; copying the body to remove
+    // them only when there are some keeps a list page's cost down.
+    let hidden = [events::RECORD_KEY, cdc::RECORD_KEY]
+        .iter()
+        .any(|key| row.body.get(key).is_some());
+    let properties = if hidden {
+        secret::mask_like_arm(&cdc::strip(&events::strip(&row.body)), &[])
+    } else {
+        secret::mask_like_arm(&row.body, &[])
+    };
     json!({
         "id": format!("{}/{collection}/{name}", factory_id(subscription, group, factory)),
         "name": name,
         "type": kind.arm_type(),
-        "properties": secret::mask_like_arm(&cdc::strip(&events::strip(&row.body)), &[]),
+        "properties": properties,
         "etag": row.etag,
     })
 }
@@ -1658,6 +1753,14 @@ pub(crate) fn child_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_positions_round_trip_and_garbage_is_rejected() {
+        assert_eq!(decode_list_position(&encode_list_position(150)), Some(150));
+        assert_eq!(decode_list_position("nonsense"), None);
+        assert_eq!(decode_list_position(&encode_offset(150)), None);
+        assert_eq!(decode_list_position(&encode_list_position(-1)), None);
+    }
 
     #[test]
     fn etags_compare_without_quotes_and_weak_prefix() {
