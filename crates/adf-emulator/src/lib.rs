@@ -47,6 +47,7 @@ mod harness;
 mod key_vault;
 mod ledger;
 mod rng;
+mod shown;
 mod state;
 mod stats;
 mod store;

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS resource_groups(
 CREATE TABLE IF NOT EXISTS entities(
   subscription TEXT NOT NULL, grp TEXT NOT NULL, factory TEXT NOT NULL, kind TEXT NOT NULL,
   key TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, etag TEXT NOT NULL,
-  seq INTEGER NOT NULL,
+  seq INTEGER NOT NULL, shown TEXT,
   PRIMARY KEY(subscription, grp, factory, kind, key));
 CREATE INDEX IF NOT EXISTS entities_in_order ON entities(subscription, grp, factory, kind, seq);
 CREATE TABLE IF NOT EXISTS operations(
@@ -83,6 +83,15 @@ pub(crate) struct EntityRow {
     pub name: String,
     pub body: Value,
     pub etag: String,
+}
+
+/// An entity as a list page shows it: its name, etag and the properties ARM returns, as the
+/// JSON text the store keeps beside the body ([`crate::shown`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ShownRow {
+    pub name: String,
+    pub etag: String,
+    pub properties: String,
 }
 
 /// Which factory (or, with `factory` empty, which resource group) an entity lives in.
@@ -187,7 +196,15 @@ impl Store {
             conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
             conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
+            conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))?;
+            // A store written before `shown` was kept: its rows are rendered when read.
+            let has_shown = conn
+                .prepare("SELECT 1 FROM pragma_table_info('entities') WHERE name = 'shown'")?
+                .exists([])?;
+            if !has_shown {
+                conn.execute_batch("ALTER TABLE entities ADD COLUMN shown TEXT")?;
+            }
+            Ok(())
         };
         setup().map_err(EmulatorError::store(format!(
             "cannot initialise {}",
@@ -482,13 +499,13 @@ impl Store {
         kind: Kind,
         after: i64,
         limit: usize,
-    ) -> rusqlite::Result<(Vec<EntityRow>, Option<i64>)> {
+    ) -> rusqlite::Result<(Vec<ShownRow>, Option<i64>)> {
         // The limit is written into the statement, not bound: SQLite (built with STAT4) plans a
         // bound LIMIT for its value, so a new value would re-prepare the statement at every
         // page. The page size is the emulator's setting, so this is one cached statement.
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT name, body, etag, seq FROM entities
+            "SELECT name, shown, etag, seq, body FROM entities
              WHERE subscription = ?1 AND grp = ?2 AND factory = ?3 AND kind = ?4 AND seq > ?5
              ORDER BY seq LIMIT {fetch}"
         ))?;
@@ -500,7 +517,7 @@ impl Store {
                 kind.address_prefix(),
                 after
             ],
-            |row| Ok((entity_row(row)?, row.get::<_, i64>(3)?)),
+            |row| Ok((shown_row(row)?, row.get::<_, i64>(3)?)),
         )?;
         let mut page = Vec::new();
         let mut last = after;
@@ -551,10 +568,10 @@ impl Store {
         let seq = self.next_seq()?;
         self.conn
             .prepare_cached(
-                "INSERT INTO entities(subscription, grp, factory, kind, key, name, body, etag, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                "INSERT INTO entities(subscription, grp, factory, kind, key, name, body, etag, seq, shown)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT(subscription, grp, factory, kind, key) DO UPDATE SET
-               body = excluded.body, etag = excluded.etag",
+               body = excluded.body, etag = excluded.etag, shown = excluded.shown",
             )?
             .execute(params![
                 scope.subscription,
@@ -565,7 +582,8 @@ impl Store {
                 name,
                 body.to_string(),
                 etag,
-                seq
+                seq,
+                crate::shown::properties_text(body)
             ])?;
         Ok(())
     }
@@ -840,6 +858,21 @@ fn operation_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Operation> {
     })
 }
 
+/// `name, shown, etag, _, body`: the stored rendering, or (a row written before the store kept
+/// one) the rendering of the body.
+fn shown_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ShownRow> {
+    let shown: Option<String> = row.get(1)?;
+    let properties = match shown {
+        Some(text) => text,
+        None => crate::shown::properties_text(&json_column(row, 4)?),
+    };
+    Ok(ShownRow {
+        name: row.get(0)?,
+        etag: row.get(2)?,
+        properties,
+    })
+}
+
 fn entity_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntityRow> {
     Ok(EntityRow {
         name: row.get(0)?,
@@ -856,6 +889,44 @@ mod tests {
 
     fn scope() -> Scope {
         Scope::new("sub", "rg", "fac")
+    }
+
+    #[test]
+    fn a_page_shows_what_arm_shows_also_for_rows_of_a_store_written_before_the_rendering() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = json!({"password": {"type": "SecureString", "value": "hunter2"}});
+        {
+            // A store as an earlier emulator left it: no `shown` column.
+            let conn = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE entities(
+                  subscription TEXT NOT NULL, grp TEXT NOT NULL, factory TEXT NOT NULL,
+                  kind TEXT NOT NULL, key TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+                  etag TEXT NOT NULL, seq INTEGER NOT NULL,
+                  PRIMARY KEY(subscription, grp, factory, kind, key));",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO entities VALUES ('sub', 'rg', 'fac', ?1, 'old', 'old', ?2, 'e1', 1)",
+                params![Kind::LinkedService.address_prefix(), secret.to_string()],
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .put_entity(&scope(), Kind::LinkedService, "new", &secret, "e2")
+            .unwrap();
+        let (rows, next) = store
+            .entities_page(&scope(), Kind::LinkedService, 0, 10)
+            .unwrap();
+        assert_eq!(next, None);
+        let shown: Vec<(&str, Value)> = rows
+            .iter()
+            .map(|row| (row.name.as_str(), serde_json::from_str(&row.properties).unwrap()))
+            .collect();
+        let masked = crate::shown::properties(&secret);
+        assert_eq!(masked["password"]["value"], "**********");
+        assert_eq!(shown, [("old", masked.clone()), ("new", masked)]);
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Value>,
+    /// A JSON body already rendered as text (a list page assembled from stored renderings);
+    /// sent as it is, in place of `body`.
+    pub text: Option<String>,
 }
 
 impl Reply {
@@ -64,6 +67,17 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Some(body),
+            text: None,
+        }
+    }
+
+    /// A JSON body already rendered as text.
+    pub fn json_text(status: StatusCode, text: String) -> Self {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: None,
+            text: Some(text),
         }
     }
 
@@ -72,6 +86,7 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: None,
+            text: None,
         }
     }
 
@@ -86,6 +101,7 @@ impl From<ArmError> for Reply {
         Reply {
             status: error.status,
             body: Some(error.body()),
+            text: None,
             headers: error.headers,
         }
     }

@@ -99,9 +99,14 @@ pub(crate) async fn arm_entry(State(state): State<EmulatorState>, request: Reque
 }
 
 fn render(reply: Reply, method: &Method) -> Response {
-    let mut response = match (&reply.body, method) {
-        (Some(body), m) if m != Method::HEAD => {
-            let mut response = Response::new(Body::from(body.to_string()));
+    let text = match (reply.text, &reply.body) {
+        (Some(text), _) => Some(text),
+        (None, Some(body)) => Some(body.to_string()),
+        (None, None) => None,
+    };
+    let mut response = match (text, method) {
+        (Some(text), m) if m != Method::HEAD => {
+            let mut response = Response::new(Body::from(text));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
