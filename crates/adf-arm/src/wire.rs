@@ -110,7 +110,10 @@ pub(crate) fn parse_body(
             _ => Ok(Value::Null),
         };
     }
-    let body: Value = serde_json::from_slice(&raw.body).map_err(|error| {
+    let mut deserializer = serde_json::Deserializer::from_slice(&raw.body);
+    let parsed = serde::de::DeserializeSeed::deserialize(compact::Compact, &mut deserializer)
+        .and_then(|body| deserializer.end().map(|()| body));
+    let body: Value = parsed.map_err(|error| {
         malformed(format!(
             "body is not valid JSON: {error} ({})",
             describe_body(raw)
@@ -123,6 +126,96 @@ pub(crate) fn parse_body(
         )));
     }
     Ok(body)
+}
+
+/// JSON to a [`Value`] whose objects and arrays have no spare capacity.
+///
+/// `serde_json::from_slice` grows each object's map by inserts, which leaves up to half its
+/// entries' room unused (an `IndexMap` under `preserve_order` grows its entries to its hash
+/// table's capacity); live state is thousands of small objects, kept for a whole plan, so
+/// each is collected first and then built at its exact size. Same values, same key order;
+/// a repeated key keeps its first position and its last value, as `serde_json` does.
+mod compact {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+    use std::fmt;
+
+    /// The seed: deserializes one JSON value, compactly.
+    pub(crate) struct Compact;
+
+    impl<'de> DeserializeSeed<'de> for Compact {
+        type Value = Value;
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            deserializer.deserialize_any(Compact)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Compact {
+        type Value = Value;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("any JSON value")
+        }
+
+        fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
+            Ok(Value::Bool(value))
+        }
+
+        fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
+            Ok(Value::Number(value.into()))
+        }
+
+        fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
+            Ok(Value::Number(value.into()))
+        }
+
+        fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
+            Ok(Number::from_f64(value).map_or(Value::Null, Value::Number))
+        }
+
+        fn visit_str<E>(self, value: &str) -> Result<Value, E> {
+            Ok(Value::String(value.to_owned()))
+        }
+
+        fn visit_string<E>(self, value: String) -> Result<Value, E> {
+            Ok(Value::String(value))
+        }
+
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_none<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+            Compact.deserialize(deserializer)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element_seed(Compact)? {
+                items.push(item);
+            }
+            items.shrink_to_fit();
+            Ok(Value::Array(items))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+            let mut entries: Vec<(String, Value)> = Vec::new();
+            while let Some(key) = access.next_key::<String>()? {
+                let value = access.next_value_seed(Compact)?;
+                entries.push((key, value));
+            }
+            let mut map = Map::with_capacity(entries.len());
+            for (key, value) in entries {
+                map.insert(key, value);
+            }
+            Ok(Value::Object(map))
+        }
+    }
 }
 
 /// The `ArmResponse` of a 2xx and its parsed body.

@@ -39,17 +39,42 @@ fn visit_pointers(
     if !visit(pointer, value) {
         return;
     }
-    let children: Box<dyn Iterator<Item = (String, &Value)>> = match value {
-        Value::Object(map) => Box::new(map.iter().map(|(k, v)| (escape_pointer_token(k), v))),
-        Value::Array(items) => Box::new(items.iter().enumerate().map(|(i, v)| (i.to_string(), v))),
-        _ => return,
-    };
-    for (token, child) in children {
-        let len = pointer.len();
-        pointer.push('/');
-        pointer.push_str(&token);
-        visit_pointers(child, pointer, visit);
-        pointer.truncate(len);
+    // Tokens are written into `pointer` itself: the planner walks every body, and a string
+    // per key was most of that walk's time.
+    let len = pointer.len();
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                pointer.push('/');
+                push_escaped_token(pointer, key);
+                visit_pointers(child, pointer, visit);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(pointer, "/{index}");
+                visit_pointers(child, pointer, visit);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends `token` escaped as [`escape_pointer_token`] does, without a string of its own.
+fn push_escaped_token(pointer: &mut String, token: &str) {
+    if !token.contains(['~', '/']) {
+        pointer.push_str(token);
+        return;
+    }
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
     }
 }
 
@@ -63,11 +88,45 @@ pub fn escape_pointer_token(token: &str) -> String {
 /// (`AccountKey=(sensitive value)`). This is the only form of a body that may reach a log, a
 /// plan or an error.
 pub fn redact(body: &Value, pointers: &[String]) -> Value {
-    let mut copy = replace_all(body, pointers, REDACTED);
-    for_each_connection_string(&mut copy, &mut |text| {
+    let mut copy = body.clone();
+    redact_in_place(&mut copy, pointers);
+    copy
+}
+
+/// [`redact`] without the copy: `body` itself is redacted (the planner redacts the bodies it
+/// has just normalised, which nothing else holds).
+pub fn redact_in_place(body: &mut Value, pointers: &[String]) {
+    // SecureString values first, then the pointers: the same result as replacing the pointers
+    // first and then the SecureString values found in the body as it was.
+    replace_secure_strings(body, REDACTED);
+    for pointer in pointers {
+        if let Some(slot) = body.pointer_mut(pointer) {
+            *slot = Value::String(REDACTED.to_owned());
+        }
+    }
+    for_each_connection_string(body, &mut |text| {
         connection_string::redact(text).unwrap_or_else(|| text.to_owned())
     });
-    copy
+}
+
+/// Replaces the `value` of every `SecureString` object inside `value` (not looking inside a
+/// replaced one), as [`secure_string_pointers`] finds them, without building their pointers.
+fn replace_secure_strings(value: &mut Value, with: &str) {
+    match value {
+        Value::Object(map) => {
+            let secure = map.get("type").and_then(Value::as_str) == Some("SecureString");
+            if secure && let Some(slot) = map.get_mut("value") {
+                *slot = Value::String(with.to_owned());
+                return;
+            }
+            map.values_mut()
+                .for_each(|child| replace_secure_strings(child, with));
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|child| replace_secure_strings(child, with)),
+        _ => {}
+    }
 }
 
 /// A copy of `body` as ARM returns it: every secret value replaced by [`ARM_MASK`], and the

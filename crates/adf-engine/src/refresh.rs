@@ -1,12 +1,14 @@
 //! Reading live state: one GET for the resource group, one for the factory, and one list per
-//! child kind (all in parallel), never one GET per entity, so a plan costs pages, not entities.
+//! child kind (all concurrently), never one GET per entity, so a plan costs pages, not entities.
 
 use crate::EngineError;
 use adf_arm::ArmClient;
 use adf_core::{ADF_API_VERSION, FactoryTarget, Kind, RESOURCES_API_VERSION, ResourceAddress};
 use adf_plan::{LiveResource, LiveState};
 use serde_json::Value;
-use tokio::task::JoinSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 /// Reads what exists of `target`. With `list_group`, also lists the other resources in the
 /// resource group (destroy needs that to decide whether the group may go).
@@ -43,14 +45,17 @@ pub async fn refresh(
         factory.body,
     ));
 
-    let mut lists = JoinSet::new();
-    for kind in Kind::CHILDREN {
-        let Some(path) = target.collection_path(kind) else {
-            continue;
-        };
-        let client = client.clone();
-        lists.spawn(async move { (kind, client.list(&path, ADF_API_VERSION).await) });
-    }
+    // The lists run concurrently, polled by this future rather than spawned: each page is
+    // then parsed on the thread that awaits the refresh, whose allocator arena holds the
+    // memory the spec's loading has just freed. Spawned, they were parsed on the runtime's
+    // workers, in arenas of their own, and a plan's peak memory grew by all of live state.
+    let lists: Vec<_> = Kind::CHILDREN
+        .into_iter()
+        .filter_map(|kind| {
+            let path = target.collection_path(kind)?;
+            Some(async move { (kind, client.list(&path, ADF_API_VERSION).await) })
+        })
+        .collect();
     let group_listing = async {
         if list_group {
             list_group_resources(client, target).await.map(Some)
@@ -58,17 +63,10 @@ pub async fn refresh(
             Ok(None)
         }
     };
-    let (group_listing, mut by_kind) = tokio::join!(group_listing, async {
-        let mut by_kind = Vec::new();
-        while let Some(joined) = lists.join_next().await {
-            by_kind.push(joined);
-        }
-        by_kind
-    });
+    let (group_listing, mut by_kind) = tokio::join!(group_listing, join_all(lists));
     live.other_resources_in_group = group_listing?;
-    by_kind.sort_by_key(|joined| joined.as_ref().map(|(kind, _)| *kind).ok());
-    for joined in by_kind {
-        let (kind, items) = joined.map_err(|error| EngineError::Internal(error.to_string()))?;
+    by_kind.sort_by_key(|(kind, _)| *kind);
+    for (kind, items) in by_kind {
         let items = match items {
             // No managed virtual network yet: no private endpoints either.
             Err(source) if kind == Kind::ManagedPrivateEndpoint && source.is_not_found() => {
@@ -86,6 +84,30 @@ pub async fn refresh(
         }
     }
     Ok(live)
+}
+
+/// Runs `futures` concurrently on the current task; their outputs in the order they finish.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pending: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut done = Vec::with_capacity(pending.len());
+    std::future::poll_fn(|cx| {
+        for slot in &mut pending {
+            if let Some(future) = slot
+                && let Poll::Ready(output) = future.as_mut().poll(cx)
+            {
+                done.push(output);
+                *slot = None;
+            }
+        }
+        if pending.iter().all(Option::is_none) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    done
 }
 
 /// The resources in the group other than this factory, by id.

@@ -1,6 +1,6 @@
 //! The diff: desired against live, resource by resource.
 
-use crate::normalise::normalise;
+use crate::normalise::normalise_in_place;
 use crate::scope::{self, ScopeReport};
 use crate::{
     Action, LiveResource, LiveState, Plan, PlanMode, PlanOptions, ResourceChange, fingerprint,
@@ -13,6 +13,7 @@ use adf_core::{
 };
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Plans `desired` against `live`. Pure: the same inputs always give the same plan.
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
@@ -308,10 +309,10 @@ fn deletion(live: &LiveResource, desired: &DesiredState) -> ResourceChange {
         .map(DesiredResource::all_secret_pointers)
         .unwrap_or_default();
     let mut change = ResourceChange::new(address, path, Action::Delete);
-    change.before = Some(secret::redact(
-        &normalise(live.address.kind, &live.body, None),
-        &pointers,
-    ));
+    let mut before = live.body.clone();
+    normalise_in_place(live.address.kind, &mut before, None);
+    secret::redact_in_place(&mut before, &pointers);
+    change.before = Some(Arc::new(before));
     change.live_etag = live.etag();
     if live.address.kind == Kind::Trigger {
         let state = live.runtime_state();
@@ -365,10 +366,10 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     });
     change.runtime_state_kept = policy == Some(RuntimeStatePolicy::Keep);
     let Some(live) = live else {
-        change.after = Some(redacted(
-            &normalise(kind, &resource.body, Some(&resource.body)),
-            &pointers,
-        ));
+        let mut after = resource.body.clone();
+        normalise_in_place(kind, &mut after, Some(&resource.body));
+        secret::redact_in_place(&mut after, &pointers);
+        change.after = Some(Arc::new(after));
         change.body_changed = true;
         if let Some(state) = policy.map(|p| p.resolve(None)) {
             change.runtime_state = Some((None, Some(state)));
@@ -378,9 +379,11 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     };
     change.live_etag = live.etag();
 
-    let wanted = merge::merged(kind, &resource.body, Some(&live.body));
-    let mut after = normalise(kind, &wanted, Some(&resource.body));
-    let mut before = normalise(kind, &live.body, Some(&resource.body));
+    // One copy of each side, normalised and redacted in place.
+    let mut after = merge::merged(kind, &resource.body, Some(&live.body));
+    normalise_in_place(kind, &mut after, Some(&resource.body));
+    let mut before = live.body.clone();
+    normalise_in_place(kind, &mut before, Some(&resource.body));
 
     // Secrets: replace each with the same placeholder on both sides, and compare the values
     // apart (in memory only), so a secret never reaches `before`/`after`.
@@ -419,8 +422,8 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
         }
     }
     // SecureString values anywhere else (live ones the spec does not mark) are redacted too.
-    let before = secret::redact(&before, &[]);
-    let after = secret::redact(&after, &[]);
+    secret::redact_in_place(&mut before, &[]);
+    secret::redact_in_place(&mut after, &[]);
 
     let mut reasons = Vec::new();
     if let (Some(Value::String(was)), Some(Value::String(will))) =
@@ -430,8 +433,8 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
     {
         change.action = Action::Replace;
         change.reason = Some(format!("location cannot change in place ({was} → {will})"));
-        change.before = Some(before);
-        change.after = Some(after);
+        change.before = Some(Arc::new(before));
+        change.after = Some(Arc::new(after));
         change.body_changed = true;
         return change;
     }
@@ -544,8 +547,15 @@ fn compare(resource: &DesiredResource, live: Option<&LiveResource>) -> ResourceC
             ));
         }
     }
-    change.before = Some(before);
-    change.after = Some(after);
+    if same_in_order(&before, &after) {
+        // Held once: a converged factory's plan is all no-ops, and each body is most of it.
+        let body = Arc::new(after);
+        change.before = Some(body.clone());
+        change.after = Some(body);
+    } else {
+        change.before = Some(Arc::new(before));
+        change.after = Some(Arc::new(after));
+    }
     change.reason = (!reasons.is_empty()).then(|| reasons.join("; "));
     change
 }
@@ -566,8 +576,22 @@ fn live_secret(live: &Value, label: &str) -> Option<String> {
     }
 }
 
-fn redacted(body: &Value, pointers: &[String]) -> Value {
-    secret::redact(body, pointers)
+/// Whether two bodies are equal with their object keys in the same order: sharing one for
+/// both then changes nothing anyone can see, not even in a saved plan's text. (`==` ignores
+/// the order of keys.)
+fn same_in_order(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_in_order(va, vb))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_in_order(a, b))
+        }
+        (a, b) => a == b,
+    }
 }
 
 /// `Started`, `Stopped`, or `absent`.

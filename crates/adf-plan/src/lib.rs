@@ -55,6 +55,7 @@ pub mod steps;
 use adf_core::{AppliedOverride, FactoryTarget, Kind, ResourceAddress, TriggerRuntimeState};
 pub use scope::{Scope, ScopeReport};
 use serde_json::Value;
+use std::sync::Arc;
 
 pub use diff::plan;
 pub use preconditions::{Unmet, unmet_preconditions, unmet_scope};
@@ -335,11 +336,14 @@ pub struct ResourceChange {
     pub action: Action,
     /// The normalised live body (secrets masked as [`adf_core::secret::REDACTED`]); `None`
     /// when the resource does not exist.
-    pub before: Option<Value>,
+    ///
+    /// Shared (an `Arc`): when `before` and `after` are equal, keys in the same order (every
+    /// no-op of a converged factory), the plan holds the body once, not twice.
+    pub before: Option<Arc<Value>>,
     /// The normalised desired body (secrets [`adf_core::secret::REDACTED`]); `None` for a
     /// delete. For the factory and the resource group this is the merged body (see
     /// [`merge`]).
-    pub after: Option<Value>,
+    pub after: Option<Arc<Value>>,
     /// A display-only explanation, such as `location cannot change in place (eastus → westus)`.
     pub reason: Option<String>,
     /// JSON pointers of secrets whose value changed (or cannot be proven unchanged). Shown as

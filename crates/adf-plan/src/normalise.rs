@@ -35,15 +35,21 @@ pub use adf_core::rules::location;
 /// compared through the secrets' fingerprint instead.
 pub fn normalise(kind: Kind, body: &Value, desired: Option<&Value>) -> Value {
     let mut body = body.clone();
-    strip_server_fields(kind, &mut body, desired);
+    normalise_in_place(kind, &mut body, desired);
+    body
+}
+
+/// [`normalise`] without the copy: `body` itself becomes the normalised form.
+pub fn normalise_in_place(kind: Kind, body: &mut Value, desired: Option<&Value>) {
+    strip_server_fields(kind, body, desired);
     match kind {
         Kind::LinkedService => {
-            secret::for_each_connection_string(&mut body, &mut connection_string::comparable);
+            secret::for_each_connection_string(body, &mut connection_string::comparable);
         }
-        Kind::GlobalParameters => pascal_case_global_parameter_types(&mut body),
+        Kind::GlobalParameters => pascal_case_global_parameter_types(body),
         _ => {}
     }
-    canonical(&body)
+    canonicalise(body);
 }
 
 /// ARM accepts global parameter types in any case; ADF Studio writes `int`, and the official
@@ -181,18 +187,22 @@ fn remove_in(map: &mut Map<String, Value>, key: &str, fields: &[&str]) {
 /// their order (the spec's, shown to reviewers as written; object equality ignores order)
 /// and array elements their positions.
 pub fn canonical(value: &Value) -> Value {
+    let mut copy = value.clone();
+    canonicalise(&mut copy);
+    copy
+}
+
+/// [`canonical`] in place.
+pub fn canonicalise(value: &mut Value) {
     match value {
         Value::Object(map) => {
-            let mut out = Map::new();
-            for key in map.keys() {
-                let child = canonical(&map[key]);
-                if !is_empty(&child) {
-                    out.insert(key.clone(), child);
-                }
+            for child in map.values_mut() {
+                canonicalise(child);
             }
-            Value::Object(out)
+            // `retain` keeps the order of what stays.
+            map.retain(|_, child| !is_empty(child));
         }
-        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        Value::Array(items) => items.iter_mut().for_each(canonicalise),
         Value::Number(number) => {
             if let Some(float) = number.as_f64()
                 && !number.is_i64()
@@ -200,12 +210,10 @@ pub fn canonical(value: &Value) -> Value {
                 && float.fract() == 0.0
                 && float.abs() < 9.0e15
             {
-                Value::from(float as i64)
-            } else {
-                value.clone()
+                *value = Value::from(float as i64);
             }
         }
-        _ => value.clone(),
+        _ => {}
     }
 }
 

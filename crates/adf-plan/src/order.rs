@@ -111,28 +111,34 @@ pub(crate) fn order(
     }
 
     let levels = levels(&changes, &predecessors, notes);
-    let mut with_keys: Vec<(Option<usize>, SortKey, ResourceChange, Vec<usize>)> = changes
+    let depends_on: Vec<Vec<ResourceAddress>> = predecessors
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let level = active(i).then_some(levels[i]);
-            (level, sort_key(c), c.clone(), predecessors[i].clone())
+        .map(|preds| {
+            let mut depends: Vec<ResourceAddress> =
+                preds.iter().map(|&j| changes[j].address.clone()).collect();
+            depends.sort();
+            depends
         })
         .collect();
-    let mut ordered: Vec<ResourceChange> = Vec::with_capacity(with_keys.len());
-    for (_, _, change, preds) in &mut with_keys {
-        let mut depends: Vec<ResourceAddress> =
-            preds.iter().map(|&j| changes[j].address.clone()).collect();
-        depends.sort();
-        change.depends_on = depends;
-    }
+    let levels: Vec<Option<usize>> = (0..changes.len())
+        .map(|i| active(i).then_some(levels[i]))
+        .collect();
+    // The changes are moved, not cloned: their bodies are most of a plan's memory.
+    let mut with_keys: Vec<(Option<usize>, SortKey, ResourceChange)> = changes
+        .into_iter()
+        .zip(levels)
+        .zip(depends_on)
+        .map(|((mut change, level), depends)| {
+            change.depends_on = depends;
+            (level, sort_key(&change), change)
+        })
+        .collect();
     // No-ops (level None) sort after every active change.
     with_keys.sort_by(|a, b| {
         let level = |l: &Option<usize>| l.unwrap_or(usize::MAX);
         level(&a.0).cmp(&level(&b.0)).then_with(|| a.1.cmp(&b.1))
     });
-    ordered.extend(with_keys.into_iter().map(|(_, _, change, _)| change));
-    ordered
+    with_keys.into_iter().map(|(_, _, change)| change).collect()
 }
 
 fn removes_parent(changes: &[ResourceChange], factory: Option<usize>) -> bool {

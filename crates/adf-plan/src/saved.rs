@@ -772,8 +772,8 @@ impl From<&ResourceChange> for SavedChange {
             needs_stop: change.needs_stop,
             needs_start: change.needs_start,
             runtime_state_kept: change.runtime_state_kept,
-            before: change.before.clone(),
-            after: change.after.clone(),
+            before: change.before.as_deref().cloned(),
+            after: change.after.as_deref().cloned(),
         }
     }
 }
@@ -791,8 +791,8 @@ impl SavedChange {
             address: parse_address(&self.address)?,
             path: self.path,
             action,
-            before: self.before,
-            after: self.after,
+            before: self.before.map(std::sync::Arc::new),
+            after: self.after.map(std::sync::Arc::new),
             reason: self.reason,
             changed_secrets: self.changed_secrets,
             live_etag: self.live_etag,

@@ -80,8 +80,8 @@ fn every_recorded_put_plans_clean_against_what_arm_returned() {
                         .reason
                         .as_deref()
                         .is_some_and(|r| r.contains("secrets cannot be compared"))
-                        && change.before.as_ref().map(strip_secrets)
-                            == change.after.as_ref().map(strip_secrets) =>
+                        && change.before.as_deref().map(strip_secrets)
+                            == change.after.as_deref().map(strip_secrets) =>
                 {
                     not_comparable += 1;
                 }

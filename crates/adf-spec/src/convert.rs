@@ -54,7 +54,8 @@ impl Converter<'_, '_, '_> {
                 let secure = entries
                     .iter()
                     .any(|(k, v)| k.text == "type" && v.as_str() == Some("SecureString"));
-                let mut map = Map::new();
+                // Exactly sized: a map grown by inserts keeps up to half its entries spare.
+                let mut map = Map::with_capacity(entries.len());
                 for (key, value) in entries {
                     let len = pointer.len();
                     pointer.push('/');

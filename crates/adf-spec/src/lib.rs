@@ -29,7 +29,8 @@
 //!    wrappers. Short references are expanded on the tree (`refs`); then each entity's body
 //!    becomes JSON (`convert`: `${...}` substitution, `secretFromEnv`, secret slots) while a
 //!    source map (`sourcemap`) records the position of every value by JSON pointer. An entity
-//!    (`entity`) is its JSON body and its source map; the tree is not kept.
+//!    (`entity`) is its JSON body and its source map; the tree is not kept (the reader consumes
+//!    it, dropping each entity's nodes once the entity is converted).
 //! 3. **The ADF checks** (`checks`): those of one entity as written (required types,
 //!    activities, expression syntax, inline credentials) run on its tree while it is read, so
 //!    that they see the text before substitution; those of the whole spec (duplicate names,

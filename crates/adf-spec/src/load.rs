@@ -49,7 +49,8 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
         return Err(sink.finish());
     };
     let studio_files: Vec<bool> = sources.iter().map(|s| s.form != SourceForm::Spec).collect();
-    let read = reader::read(&root, options, &studio_files, &mut sink, &mut overrides);
+    let root_pos = root.pos;
+    let read = reader::read(root, options, &studio_files, &mut sink, &mut overrides);
     let applied = overrides.finish(&mut sink);
     checks::spec(&mut sink, &read.entities, &read.external);
     let prune_keep = read.prune_keep.clone();
@@ -57,7 +58,7 @@ pub fn load(sources: &[SpecSource], options: &LoadOptions) -> Result<Loaded, Vec
     let state = read.into_desired();
     if state.is_none() && sink.error_count() == 0 {
         // Every path that gives up reports why; this keeps the promise if one ever does not.
-        sink.error("incomplete", root.pos, "the spec could not be loaded", None);
+        sink.error("incomplete", root_pos, "the spec could not be loaded", None);
     }
     let diagnostics = sink.finish();
     match state {

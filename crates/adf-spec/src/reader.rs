@@ -100,8 +100,12 @@ struct FactorySpec {
 
 /// Reads the merged spec tree `root`. `studio_files`: for each source, whether it is an ADF
 /// Studio JSON file (when all are, the target must come from an overlay).
+///
+/// The tree is consumed: each entity's part of it is dropped as soon as the entity is
+/// converted, so that the whole tree and every entity's JSON and source map are never held
+/// at once (the tree takes several times the memory of the JSON).
 pub(crate) fn read(
-    root: &Node,
+    root: Node,
     options: &LoadOptions,
     studio_files: &[bool],
     sink: &mut Sink<'_>,
@@ -188,8 +192,8 @@ struct Reader<'a, 's, 'b> {
 }
 
 impl Reader<'_, '_, '_> {
-    fn spec(&mut self, root: &Node, options: &LoadOptions) -> Read {
-        self.check_keys(root, &top_level_keys(), "at the top level of a spec");
+    fn spec(&mut self, mut root: Node, options: &LoadOptions) -> Read {
+        self.check_keys(&root, &top_level_keys(), "at the top level of a spec");
         self.read_vars(root.get("vars"));
         for (key, value) in &options.vars {
             self.vars.insert(key.clone(), value.clone());
@@ -231,9 +235,9 @@ impl Reader<'_, '_, '_> {
             .get("factory")
             .and_then(|factory| self.managed_flag(factory))
             .is_none_or(|(managed, _)| managed);
-        let group = self.resource_group(root, factory_managed);
-        let mut factory = self.factory(root, factory_managed);
-        self.trigger_default = self.trigger_runtime_state(root);
+        let group = self.resource_group(&root, factory_managed);
+        let mut factory = self.factory(&root, factory_managed);
+        self.trigger_default = self.trigger_runtime_state(&root);
 
         let mut entities = Vec::new();
         if let Some(globals) = factory.as_mut().and_then(|f| f.globals.take()) {
@@ -243,14 +247,18 @@ impl Reader<'_, '_, '_> {
             let Some(spec_key) = kind.spec_key() else {
                 continue;
             };
-            let Some((key, node)) = root.get_entry(spec_key) else {
+            let Value::Map(sections) = &mut root.value else {
                 continue;
             };
-            match &node.value {
+            let Some((key, node)) = sections.iter_mut().find(|(k, _)| k.text == spec_key) else {
+                continue;
+            };
+            match &mut node.value {
                 Value::Null => {}
                 Value::Map(entries) => {
-                    for (name, value) in entries {
-                        if let Some(entity) = self.entity(kind, name, value) {
+                    // Taken out of the tree: each entity's nodes go once it is converted.
+                    for (name, value) in std::mem::take(entries) {
+                        if let Some(entity) = self.entity(kind, &name, &value) {
                             entities.push(entity);
                         }
                     }
@@ -542,7 +550,9 @@ impl Reader<'_, '_, '_> {
         };
         let mut pointer = pointer.to_owned();
         let json = converter.convert(node, &mut pointer);
-        (json, converter.secrets, converter.source_map)
+        let mut source_map = converter.source_map;
+        source_map.finish();
+        (json, converter.secrets, source_map)
     }
 
     /// A scalar as a string (with substitution); an error for anything else.

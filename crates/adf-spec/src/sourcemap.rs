@@ -7,25 +7,97 @@
 //! at the text the user wrote.
 
 use crate::yaml::Pos;
-use std::collections::HashMap;
 
 /// JSON pointer → position of the value it was converted from.
+///
+/// Compact, as it exists for every value of every entity until the whole-spec checks have
+/// run: the pointers one after the other in one string, and per value the range of its
+/// pointer and its position in 32-bit fields (files are limited to
+/// [`crate::limits::MAX_FILE_BYTES`]), sorted by [`SourceMap::finish`] for binary search.
+/// A `HashMap<String, Pos>` took about three times the memory.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SourceMap {
-    positions: HashMap<String, Pos>,
+    pointers: String,
+    entries: Vec<Entry>,
+    /// `entries` sorted by pointer, duplicates dropped (the first record kept).
+    sorted: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+    file: u32,
+    line: u32,
+    column: u32,
+    offset: u32,
+    length: u32,
+}
+
+impl Entry {
+    fn pos(&self) -> Pos {
+        Pos {
+            file: self.file as usize,
+            line: self.line as usize,
+            column: self.column as usize,
+            offset: self.offset as usize,
+            length: self.length as usize,
+        }
+    }
+}
+
+/// A field of a position that does not fit 32 bits (never, within the file size limit) is
+/// saturated rather than wrapped.
+fn narrow(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
 }
 
 impl SourceMap {
     /// Records that the value at `pointer` came from `pos` (the first record wins).
     pub fn record(&mut self, pointer: &str, pos: Pos) {
-        if !self.positions.contains_key(pointer) {
-            self.positions.insert(pointer.to_owned(), pos);
-        }
+        let start = narrow(self.pointers.len());
+        self.pointers.push_str(pointer);
+        self.entries.push(Entry {
+            start,
+            len: narrow(pointer.len()),
+            file: narrow(pos.file),
+            line: narrow(pos.line),
+            column: narrow(pos.column),
+            offset: narrow(pos.offset),
+            length: narrow(pos.length),
+        });
+        self.sorted = false;
+    }
+
+    /// Sorts the records for lookups, keeps the first of each pointer, and frees the spare
+    /// capacity. Lookups work without it, in linear time.
+    pub fn finish(&mut self) {
+        let pointers = &self.pointers;
+        let text = |e: &Entry| &pointers[e.start as usize..(e.start + e.len) as usize];
+        // Stable: among equal pointers the first record stays first, and dedup keeps it.
+        self.entries.sort_by(|a, b| text(a).cmp(text(b)));
+        self.entries
+            .dedup_by(|later, first| text(later) == text(first));
+        self.entries.shrink_to_fit();
+        self.pointers.shrink_to_fit();
+        self.sorted = true;
     }
 
     /// The position of the value at `pointer`, if it came from the spec's text.
     pub fn get(&self, pointer: &str) -> Option<Pos> {
-        self.positions.get(pointer).copied()
+        let text = |e: &Entry| &self.pointers[e.start as usize..(e.start + e.len) as usize];
+        if self.sorted {
+            let at = self
+                .entries
+                .binary_search_by(|e| text(e).cmp(pointer))
+                .ok()?;
+            Some(self.entries[at].pos())
+        } else {
+            self.entries
+                .iter()
+                .find(|e| text(e) == pointer)
+                .map(Entry::pos)
+        }
     }
 }
 
@@ -69,5 +141,34 @@ mod tests {
         // A secret taken from the environment: the mapping that asked for it.
         assert_eq!(at("/properties/secret"), Some((5, 9)));
         assert_eq!(at("/properties/missing"), None);
+        let mut sorted = map.clone();
+        sorted.finish();
+        for pointer in [
+            "/properties",
+            "/properties/a~1b",
+            "/properties/list/0",
+            "/properties/list/1/tilde~0",
+            "/properties/secret",
+            "/properties/missing",
+        ] {
+            assert_eq!(sorted.get(pointer), map.get(pointer), "{pointer}");
+        }
+    }
+
+    #[test]
+    fn the_first_record_of_a_pointer_wins() {
+        let pos = |line| crate::yaml::Pos {
+            line,
+            ..Default::default()
+        };
+        let mut map = SourceMap::default();
+        map.record("/b", pos(1));
+        map.record("/a", pos(2));
+        map.record("/b", pos(3));
+        assert_eq!(map.get("/b").map(|p| p.line), Some(1));
+        map.finish();
+        assert_eq!(map.get("/b").map(|p| p.line), Some(1));
+        assert_eq!(map.get("/a").map(|p| p.line), Some(2));
+        assert_eq!(map.get("/c"), None);
     }
 }

@@ -167,10 +167,10 @@ fn terraform(change: &ResourceChange) -> TerraformChange {
         name: change.address.name.clone(),
         change: TerraformBody {
             actions,
-            before: change.before.clone().filter(|_| !noop),
-            after: change.after.clone().filter(|_| !noop),
-            before_sensitive: sensitive(change.before.as_ref()),
-            after_sensitive: sensitive(change.after.as_ref()),
+            before: change.before.as_deref().filter(|_| !noop).cloned(),
+            after: change.after.as_deref().filter(|_| !noop).cloned(),
+            before_sensitive: sensitive(change.before.as_deref()),
+            after_sensitive: sensitive(change.after.as_deref()),
         },
     }
 }
@@ -212,12 +212,14 @@ fn change(change: &ResourceChange) -> JsonChange {
         // A no-op's bodies say nothing a reviewer needs: left out (null).
         before: change
             .before
-            .clone()
-            .filter(|_| change.action != crate::Action::NoOp),
+            .as_deref()
+            .filter(|_| change.action != crate::Action::NoOp)
+            .cloned(),
         after: change
             .after
-            .clone()
-            .filter(|_| change.action != crate::Action::NoOp),
+            .as_deref()
+            .filter(|_| change.action != crate::Action::NoOp)
+            .cloned(),
     }
 }
 

@@ -279,8 +279,8 @@ pub(crate) fn kept_runtime_state(change: &ResourceChange) -> Option<String> {
 /// The text describing a trigger's runtime-state handling, if any. An event trigger's steps
 /// say the waits for its Event Grid subscription (see [`crate::steps::Step::event_trigger`]).
 pub(crate) fn trigger_steps(change: &ResourceChange) -> Option<String> {
-    let event = |body: &Option<serde_json::Value>| {
-        body.as_ref().is_some_and(crate::steps::is_event_trigger)
+    let event = |body: &Option<std::sync::Arc<serde_json::Value>>| {
+        body.as_deref().is_some_and(crate::steps::is_event_trigger)
     };
     let mut steps = Vec::new();
     if change.needs_stop {
