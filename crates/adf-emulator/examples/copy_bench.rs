@@ -1,5 +1,7 @@
 //! Copy benchmark: the emulator's Copy activity on one big blob, next to Azurite's own upload
-//! and download speed for the same blob.
+//! and download speed for the same blob. For Binary copies, `adf-bench --copy-only` measures
+//! more carefully (alternate rounds against the best single-stream upload, and many small
+//! files); this example remains for the row path (`csv`).
 //!
 //! ```sh
 //! npm ci                                   # Azurite, once

@@ -120,8 +120,11 @@ pub struct EmulatorConfig {
     pub executor_poll: Duration,
     /// How often the scheduler compares started schedule triggers with the clock.
     pub scheduler_tick: Duration,
-    /// Size of the blocks a Copy stages (memory per file copy is about three blocks).
+    /// Size of the blocks a Copy stages; a blob up to this size is written with one Put Blob.
     pub copy_block_size: usize,
+    /// How many blocks of one file a Copy uploads at once (at least 1). Memory per file copy
+    /// is about `copy_parallel_blocks + 2` blocks, whatever the blob size.
+    pub copy_parallel_blocks: usize,
     /// The Key Vault secrets that `AzureKeyVaultSecret` references in linked services resolve
     /// to (none by default: such a reference fails its activity, naming the secret).
     pub key_vault_secrets: crate::key_vault::KeyVaultSecrets,
@@ -154,6 +157,7 @@ impl EmulatorConfig {
             executor_poll: Duration::from_millis(500),
             scheduler_tick: Duration::from_secs(1),
             copy_block_size: 4 * 1024 * 1024,
+            copy_parallel_blocks: 4,
             key_vault_secrets: crate::key_vault::KeyVaultSecrets::new(),
             event_subscription_delay: Duration::from_secs(1),
         }

@@ -1096,3 +1096,114 @@ async fn adls_gen2_linked_services_work_on_the_blob_endpoint() {
     assert_eq!(run["status"], "Failed");
     lab.stop().await;
 }
+
+/// The byte copy moves exactly the source's bytes whatever their size against the block size:
+/// one Put Blob up to one block (also an empty blob), Put Block (several in flight) and Put
+/// Block List above; the sink's container is created by the first write that finds it
+/// missing; a missing source file is ADF's `UserErrorSourceBlobNotExist`, saying whether the
+/// container exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_copy_is_exact_around_block_boundaries() {
+    const BLOCK: usize = 64 * 1024;
+    let Some(lab) = Lab::with(module_path!(), |c| {
+        c.copy_block_size = BLOCK;
+        c.copy_parallel_blocks = 3;
+    })
+    .await
+    else {
+        return;
+    };
+    lab.dataset("bin", "Binary", "dev", json!({})).await;
+    let sizes = [
+        0,
+        1,
+        BLOCK - 1,
+        BLOCK,
+        BLOCK + 1,
+        3 * BLOCK,
+        7 * BLOCK + 12_345,
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut data = Vec::new();
+    for size in sizes {
+        let bytes: Vec<u8> = (0..size)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        lab.upload("sizes", &format!("in/{size}.bin"), bytes.clone())
+            .await;
+        data.push((size, bytes));
+    }
+    // Every size into a container that does not exist yet.
+    let activities: Vec<Value> = sizes
+        .iter()
+        .map(|size| {
+            copy(
+                &format!("copy{size}"),
+                ds(
+                    "bin",
+                    json!({"container": "sizes", "folder": "in", "file": format!("{size}.bin")}),
+                ),
+                ds("bin", json!({"container": "sized", "folder": "out"})),
+                json!({"source": {"type": "BinarySource"}, "sink": {"type": "BinarySink"}}),
+            )
+        })
+        .collect();
+    let (run, runs) = lab.run(Value::Array(activities)).await;
+    assert_eq!(run["status"], "Succeeded", "{runs:#?}");
+    for (size, bytes) in &data {
+        let activity = runs
+            .iter()
+            .find(|r| r["activityName"] == format!("copy{size}"))
+            .unwrap();
+        let output = succeeded(activity);
+        assert_eq!(output["dataRead"], *size as u64, "{output:#}");
+        assert_eq!(output["dataWritten"], *size as u64);
+        assert_eq!(output["filesRead"], 1);
+        assert_eq!(output["filesWritten"], 1);
+        let copied = lab.download("sized", &format!("out/{size}.bin")).await;
+        assert!(copied == *bytes, "size {size}: the copy differs");
+    }
+    // A folder copy (listed, then each file copied) over the same sizes.
+    let run = lab
+        .one(copy(
+            "folder",
+            ds("bin", json!({"container": "sizes", "folder": "in"})),
+            ds("bin", json!({"container": "sizes", "folder": "again"})),
+            json!({"source": {"type": "BinarySource"}, "sink": {"type": "BinarySink"}}),
+        ))
+        .await;
+    let total: usize = sizes.iter().sum();
+    assert_eq!(succeeded(&run)["dataWritten"], total as u64);
+    for (size, bytes) in &data {
+        let copied = lab.download("sizes", &format!("again/{size}.bin")).await;
+        assert!(copied == *bytes, "size {size}: the folder copy differs");
+    }
+    // A missing file, then a missing container.
+    for (container, exists) in [("sizes", "True"), ("nowhere", "False")] {
+        let run = lab
+            .one(copy(
+                "missing",
+                ds(
+                    "bin",
+                    json!({"container": container, "folder": "in", "file": "none.bin"}),
+                ),
+                ds("bin", json!({"container": "sized", "folder": "out"})),
+                json!({"source": {"type": "BinarySource"}, "sink": {"type": "BinarySink"}}),
+            ))
+            .await;
+        let (code, message) = failed(&run);
+        assert_eq!(code, "2200");
+        assert!(
+            message.contains("ErrorCode=UserErrorSourceBlobNotExist")
+                && message.contains(&format!("ContainerExist: {exists}"))
+                && message.contains("BlobPrefix: in/none.bin"),
+            "{message}"
+        );
+    }
+    lab.stop().await;
+}

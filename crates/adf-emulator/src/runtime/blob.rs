@@ -15,6 +15,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -554,14 +555,18 @@ impl BlobClient {
         self.send(builder).await
     }
 
-    /// Uploads a whole (small) blob in one Put Blob.
+    /// Uploads a whole (small) blob in one Put Blob, with its `Content-MD5`.
     pub async fn put_blob(
         &self,
         container: &str,
         blob: &str,
-        data: Vec<u8>,
+        data: impl Into<Bytes>,
     ) -> Result<(), BlobError> {
-        let headers = [("x-ms-blob-type", "BlockBlob".to_owned())];
+        let data = data.into();
+        let headers = [
+            ("x-ms-blob-type", "BlockBlob".to_owned()),
+            ("Content-MD5", content_md5(&data).await),
+        ];
         let builder = self.request(
             reqwest::Method::PUT,
             container,
@@ -573,20 +578,37 @@ impl BlobClient {
         self.send(builder.body(data)).await.map(|_| ())
     }
 
-    /// Stages one block.
+    /// Stages one block, with its `Content-MD5`.
     pub async fn put_block(
         &self,
         container: &str,
         blob: &str,
         block_id: &str,
-        data: Vec<u8>,
+        data: impl Into<Bytes>,
     ) -> Result<(), BlobError> {
+        let data = data.into();
+        let md5 = content_md5(&data).await;
+        self.put_block_hashed(container, blob, block_id, data, md5)
+            .await
+    }
+
+    /// Stages one block whose `Content-MD5` (base64) the caller already has: a benchmark's
+    /// reference upload sends one buffer many times and hashes it once.
+    pub async fn put_block_hashed(
+        &self,
+        container: &str,
+        blob: &str,
+        block_id: &str,
+        data: Bytes,
+        content_md5: String,
+    ) -> Result<(), BlobError> {
+        let headers = [("Content-MD5", content_md5)];
         let builder = self.request(
             reqwest::Method::PUT,
             container,
             Some(blob),
             &[("comp", "block"), ("blockid", block_id)],
-            &[],
+            &headers,
             data.len(),
         )?;
         self.send(builder.body(data)).await.map(|_| ())
@@ -614,6 +636,27 @@ impl BlobClient {
             body.len(),
         )?;
         self.send(builder.body(body)).await.map(|_| ())
+    }
+}
+
+/// Bodies above this size are hashed on the blocking pool, not on the runtime's threads.
+const HASH_INLINE_LIMIT: usize = 256 * 1024;
+
+/// The transactional `Content-MD5` of an upload (base64). Sending it is what makes Azurite
+/// check the body with MD5 (native code, several hundred MB/s); without it, Azurite computes a
+/// CRC64 of every Put Block byte by byte in JavaScript, and uploads run at about 40 % of the
+/// speed (29 against 74 MiB/s for 4 MiB blocks, measured with Azurite 3.37). Azure checks it
+/// too: a body damaged on the way is refused (`Md5Mismatch`) instead of stored.
+pub async fn content_md5(data: &Bytes) -> String {
+    use md5::Digest as _;
+    if data.len() <= HASH_INLINE_LIMIT {
+        return STANDARD.encode(md5::Md5::digest(data));
+    }
+    let shared = data.clone();
+    match tokio::task::spawn_blocking(move || md5::Md5::digest(&shared)).await {
+        Ok(digest) => STANDARD.encode(digest),
+        // The blocking pool is shutting down (the runtime stops): hash here.
+        Err(_) => STANDARD.encode(md5::Md5::digest(data)),
     }
 }
 

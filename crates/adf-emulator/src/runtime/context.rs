@@ -3,7 +3,7 @@
 use crate::ledger::{PipelineRun, RunStatus};
 use crate::state::{EmulatorState, LiveGuard};
 use crate::store::Scope;
-use adf_expr::Bindings;
+use adf_expr::Scope as Names;
 use serde_json::{Map, Value, json};
 use std::future::Future;
 use std::pin::Pin;
@@ -73,22 +73,24 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// Evaluation context for the current state (and a ForEach item).
-    pub fn bindings(&self, item: Option<&Value>) -> Bindings {
-        let mut bindings = Bindings::new(self.state.config().clock.now())
-            .with_guid_source(Arc::new(|| uuid::Uuid::new_v4().to_string()));
-        bindings.pipeline_parameters = self.parameters.clone();
-        bindings.global_parameters = self.globals.clone();
-        bindings.system = self.system.clone();
-        bindings.variables = lock(&self.variables).clone();
-        bindings.activities = lock(&self.activities).clone();
-        bindings.item = item.cloned();
-        bindings
+    /// Evaluation context for the current state (and a ForEach item). It looks names up in
+    /// the run when an expression asks for them, instead of copying the run's parameters,
+    /// variables and activity results for every evaluation: a ForEach over a GetMetadata's
+    /// thousand `childItems` copied that output into every evaluation of every iteration,
+    /// which made a ForEach of a thousand Copies quadratic.
+    pub fn context<'a>(&'a self, item: Option<&'a Value>) -> RunContext<'a> {
+        RunContext {
+            run: self,
+            item,
+            now: self.now(),
+            dataset_parameters: Map::new(),
+            linked_service_parameters: Map::new(),
+        }
     }
 
     /// Evaluates every expression in `value`.
     pub fn eval(&self, value: &Value, item: Option<&Value>) -> Result<Value, ActivityError> {
-        adf_expr::evaluate_value(value, &self.bindings(item)).map_err(|error| {
+        adf_expr::evaluate_value(value, &self.context(item)).map_err(|error| {
             ActivityError::user(
                 "InvalidTemplate",
                 format!("The expression cannot be evaluated: {error}"),
@@ -119,6 +121,70 @@ impl Run {
             child,
             self.depth + 1,
         )
+    }
+}
+
+/// What an expression sees during a run ([`Run::context`]): the run's parameters, system
+/// variables, variables and activity results, read when asked for (names exact, else ignoring
+/// ASCII case, as [`adf_expr::Bindings`] has them), the ForEach item, one `now` for the whole
+/// evaluation, and the dataset's or linked service's parameters being resolved.
+pub(crate) struct RunContext<'a> {
+    run: &'a Run,
+    item: Option<&'a Value>,
+    now: OffsetDateTime,
+    /// `dataset().x`
+    pub dataset_parameters: Map<String, Value>,
+    /// `linkedService().x`
+    pub linked_service_parameters: Map<String, Value>,
+}
+
+/// `key` in `map`, exactly, else ignoring ASCII case.
+fn get_key<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    map.get(key).or_else(|| {
+        map.iter()
+            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(key))
+            .map(|(_, value)| value)
+    })
+}
+
+impl RunContext<'_> {
+    /// Runs `f` over the map of `scope` (locked for the variables and activity results).
+    fn with_map<T>(&self, scope: Names, f: impl FnOnce(&Map<String, Value>) -> T) -> T {
+        let empty = Map::new();
+        match scope {
+            Names::PipelineParameter => f(&self.run.parameters),
+            Names::GlobalParameter => f(&self.run.globals),
+            Names::System => f(&self.run.system),
+            Names::Variable => f(&lock(&self.run.variables)),
+            Names::Activity => f(&lock(&self.run.activities)),
+            Names::DatasetParameter => f(&self.dataset_parameters),
+            Names::LinkedServiceParameter => f(&self.linked_service_parameters),
+            // No trigger outputs in a run's expressions (its parameters carry them), and any
+            // scope a later adf-expr adds.
+            _ => f(&empty),
+        }
+    }
+}
+
+impl adf_expr::Context for RunContext<'_> {
+    fn lookup(&self, scope: Names, name: &str) -> Option<Value> {
+        self.with_map(scope, |map| get_key(map, name).cloned())
+    }
+
+    fn names(&self, scope: Names) -> Vec<String> {
+        self.with_map(scope, |map| map.keys().cloned().collect())
+    }
+
+    fn item(&self) -> Option<Value> {
+        self.item.cloned()
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    fn new_guid(&self) -> String {
+        uuid::Uuid::new_v4().to_string()
     }
 }
 

@@ -130,7 +130,7 @@ fn linked_service_with(
     item: Option<&Value>,
 ) -> Result<LinkedService, ActivityError> {
     let service = entity(run, Kind::LinkedService, name)?;
-    let mut bindings = run.bindings(item);
+    let mut bindings = run.context(item);
     bindings.linked_service_parameters = bind(service.get("parameters"), given);
     let properties = adf_expr::evaluate_value(
         &service.get("typeProperties").cloned().unwrap_or(json!({})),
@@ -158,7 +158,7 @@ pub(crate) fn dataset(
         Some(p) => run.eval(p, item)?,
         None => json!({}),
     };
-    let mut bindings = run.bindings(item);
+    let mut bindings = run.context(item);
     bindings.dataset_parameters = bind(body.get("parameters"), &given);
     let evaluate = |value: &Value| {
         adf_expr::evaluate_value(value, &bindings)

@@ -25,7 +25,6 @@ use crate::runtime::datasets::{
 use crate::runtime::formats::{
     FileFormat, FileReader, FileWriter, Mapping, missing_source, skip_line_count,
 };
-use adf_expr::Context as _;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -64,49 +63,126 @@ struct Copied {
     ends_with_newline: bool,
 }
 
-/// Streams one blob to another: download in blocks, stage each while the next downloads,
-/// commit the list.
+fn source_failure(container: &str, blob: &str, error: BlobError) -> ActivityError {
+    user(format!(
+        "Failure happened on 'Source' side. ErrorCode=UserErrorFailedBlobFSOperation,'Message=Reading '{container}/{blob}' failed: {error}.'"
+    ))
+}
+
+fn sink_failure(container: &str, blob: &str, error: BlobError) -> ActivityError {
+    user(format!(
+        "Failure happened on 'Sink' side. ErrorCode=UserErrorFailedBlobFSOperation,'Message=Writing '{container}/{blob}' failed: {error}.'"
+    ))
+}
+
+/// Whether a Blob error says that the container does not exist.
+fn container_missing(error: &BlobError) -> bool {
+    error.status == 404 && error.code == "ContainerNotFound"
+}
+
+/// One write to the sink; when its container turns out to be missing, creates it and writes
+/// again. Creating it up front would cost every file copy one more request, which a ForEach
+/// of small copies pays a thousand times.
+async fn creating_container<F, Fut>(
+    sink: &BlobClient,
+    container: &str,
+    write: F,
+) -> Result<(), BlobError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), BlobError>>,
+{
+    match write().await {
+        Err(error) if container_missing(&error) => {
+            sink.create_container(container).await?;
+            write().await
+        }
+        other => other,
+    }
+}
+
+/// The settings of the byte copy: the block size, how many blocks upload at once, and
+/// whether to count lines (for a DelimitedText dataset copied as bytes: its rows).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Blocks {
+    pub size: usize,
+    pub parallel: usize,
+    pub count_lines: bool,
+}
+
+/// Streams one blob (its started download) to another. A blob that fits in one block (by its
+/// `Content-Length`) is written with one Put Blob. A larger one is cut into blocks staged with
+/// Put Block, up to `blocks.parallel` at once while the download goes on, and committed with
+/// Put Block List: at most `parallel + 2` blocks are in memory (uploading, queued, filling),
+/// whatever the blob size. One upload stream at a time leaves the storage service idle while
+/// a block travels and its answer comes back; a few in flight keep it busy (Azure's own
+/// clients stage blocks concurrently for the same reason).
 async fn copy_one(
-    source: &BlobClient,
+    mut response: reqwest::Response,
     source_container: &str,
     source_blob: &str,
     sink: &BlobClient,
     sink_container: &str,
     sink_blob: &str,
-    block_size: usize,
+    blocks: Blocks,
 ) -> Result<Copied, ActivityError> {
-    let source_error = |e: BlobError| {
-        user(format!(
-            "Failure happened on 'Source' side. ErrorCode=UserErrorFailedBlobFSOperation,'Message=Reading '{source_container}/{source_blob}' failed: {e}.'"
-        ))
+    let read_failure = |e: reqwest::Error| {
+        source_failure(
+            source_container,
+            source_blob,
+            BlobError {
+                status: 0,
+                code: "ReadFailed".into(),
+                message: e.without_url().to_string(),
+            },
+        )
     };
-    let sink_error = |e: BlobError| {
-        user(format!(
-            "Failure happened on 'Sink' side. ErrorCode=UserErrorFailedBlobFSOperation,'Message=Writing '{sink_container}/{sink_blob}' failed: {e}.'"
-        ))
+    let sink_error = |e: BlobError| sink_failure(sink_container, sink_blob, e);
+    let block_size = blocks.size;
+    let count = |copied: &mut Copied, chunk: &[u8]| {
+        copied.bytes += chunk.len() as u64;
+        if blocks.count_lines {
+            copied.lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        if let Some(last) = chunk.last() {
+            copied.ends_with_newline = *last == b'\n';
+        }
     };
-    let mut response = source
-        .get(source_container, source_blob)
+    if let Some(length) = response
+        .content_length()
+        .filter(|length| *length <= block_size as u64)
+    {
+        let mut copied = Copied::default();
+        let mut body = Vec::with_capacity(length as usize);
+        while let Some(chunk) = response.chunk().await.map_err(read_failure)? {
+            count(&mut copied, &chunk);
+            body.extend_from_slice(&chunk);
+        }
+        let body = bytes::Bytes::from(body);
+        creating_container(sink, sink_container, || {
+            sink.put_blob(sink_container, sink_blob, body.clone())
+        })
         .await
-        .map_err(source_error)?;
+        .map_err(sink_error)?;
+        return Ok(copied);
+    }
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(1);
+    // Uploaded blocks come back to the reader to be filled again: the copy allocates its few
+    // blocks once, instead of a fresh one per block (page faults, and the allocator keeping
+    // freed blocks in each thread's arena).
+    let (recycle, mut recycled) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     let read = async move {
         let mut copied = Copied::default();
-        let mut block = Vec::with_capacity(block_size);
-        loop {
-            let chunk = response.chunk().await.map_err(|e| {
-                source_error(BlobError {
-                    status: 0,
-                    code: "ReadFailed".into(),
-                    message: e.without_url().to_string(),
-                })
-            })?;
-            let Some(chunk) = chunk else { break };
-            copied.bytes += chunk.len() as u64;
-            copied.lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-            if let Some(last) = chunk.last() {
-                copied.ends_with_newline = *last == b'\n';
-            }
+        let mut fresh = || {
+            let mut block = recycled
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(block_size));
+            block.clear();
+            block
+        };
+        let mut block = fresh();
+        while let Some(chunk) = response.chunk().await.map_err(read_failure)? {
+            count(&mut copied, &chunk);
             // Fill blocks exactly to `block_size`, so no block ever reallocates.
             let mut rest: &[u8] = &chunk;
             while !rest.is_empty() {
@@ -114,7 +190,7 @@ async fn copy_one(
                 block.extend_from_slice(&rest[..take]);
                 rest = &rest[take..];
                 if block.len() == block_size {
-                    let full = std::mem::replace(&mut block, Vec::with_capacity(block_size));
+                    let full = std::mem::replace(&mut block, fresh());
                     if sender.send(full).await.is_err() {
                         return Ok(copied);
                     }
@@ -127,19 +203,55 @@ async fn copy_one(
         Ok::<Copied, ActivityError>(copied)
     };
     let write = async {
-        let mut ids = Vec::new();
+        let finished = |joined: Result<Result<(), BlobError>, tokio::task::JoinError>| {
+            joined
+                .map_err(|_| {
+                    ActivityError::system("InternalError", "a block upload ended abnormally")
+                })?
+                .map_err(sink_error)
+        };
+        // Dropping the set (a cancel, or a failure elsewhere) aborts the uploads in flight.
+        let mut uploads = tokio::task::JoinSet::new();
+        let mut staged = 0usize;
         while let Some(block) = receiver.recv().await {
-            let id = block_id(ids.len());
-            sink.put_block(sink_container, sink_blob, &id, block)
-                .await
-                .map_err(sink_error)?;
-            ids.push(id);
+            if uploads.len() >= blocks.parallel.max(1)
+                && let Some(joined) = uploads.join_next().await
+            {
+                finished(joined)?;
+            }
+            let id = block_id(staged);
+            staged += 1;
+            let block = bytes::Bytes::from(block);
+            let (sink, container, blob) = (
+                sink.clone(),
+                sink_container.to_owned(),
+                sink_blob.to_owned(),
+            );
+            let recycle = recycle.clone();
+            uploads.spawn(async move {
+                let staged = creating_container(&sink, &container, || {
+                    sink.put_block(&container, &blob, &id, block.clone())
+                })
+                .await;
+                // The request has let go of its copy of the block: hand the buffer back.
+                if let Ok(buffer) = block.try_into_mut() {
+                    let _ = recycle.send(Vec::from(buffer));
+                }
+                staged
+            });
         }
-        if ids.is_empty() {
-            sink.put_blob(sink_container, sink_blob, Vec::new())
-                .await
-                .map_err(sink_error)?;
+        while let Some(joined) = uploads.join_next().await {
+            finished(joined)?;
+        }
+        if staged == 0 {
+            // No Content-Length and nothing read: an empty blob.
+            creating_container(sink, sink_container, || {
+                sink.put_blob(sink_container, sink_blob, bytes::Bytes::new())
+            })
+            .await
+            .map_err(sink_error)?;
         } else {
+            let ids: Vec<String> = (0..staged).map(block_id).collect();
             sink.put_block_list(sink_container, sink_blob, &ids)
                 .await
                 .map_err(sink_error)?;
@@ -300,7 +412,7 @@ pub(crate) async fn execute(
     item: Option<&Value>,
 ) -> Result<Value, ActivityError> {
     let started = Instant::now();
-    let start_time = run.bindings(None).now();
+    let start_time = run.now();
     let properties = run.eval(
         &activity.get("typeProperties").cloned().unwrap_or(json!({})),
         item,
@@ -333,7 +445,19 @@ pub(crate) async fn execute(
         ));
     }
     let listing_started = Instant::now();
-    let files = select_sources(&source, &source_settings).await?;
+    // One named file copied as bytes needs no listing: its download tells whether it exists
+    // (and its size). This saves a request per file, which a ForEach of small copies feels.
+    let store_settings = StoreSettings::read(&source_settings, true)?;
+    let direct = !rows_path
+        && !source.file.is_empty()
+        && !store_settings.uses_wildcards(&source)
+        && store_settings.modified_start.is_none()
+        && store_settings.modified_end.is_none();
+    let files = if direct {
+        Vec::new()
+    } else {
+        select_sources(&source, &source_settings).await?
+    };
     let listing = listing_started.elapsed().as_secs_f64();
     if !merge && !sink.file.is_empty() && files.len() > 1 {
         return Err(ActivityError::user(
@@ -341,7 +465,8 @@ pub(crate) async fn execute(
             "not supported by the emulator: a sink file name with several source files",
         ));
     }
-    if !files.is_empty() {
+    // The byte copy creates a missing sink container when its first write finds it missing.
+    if rows_path && !files.is_empty() {
         sink.client.create_container(&sink.container).await.map_err(|e| {
             user(format!(
                 "Failure happened on 'Sink' side. ErrorCode=UserErrorFailedBlobFSOperation,'Message=Cannot create the container '{}': {e}.'",
@@ -376,15 +501,35 @@ pub(crate) async fn execute(
         let first_row_as_header =
             crate::runtime::datasets::flag(source.settings.get("firstRowAsHeader"))
                 .unwrap_or(false);
-        for (blob, relative) in &files {
+        let names: Vec<(String, String)> = if direct {
+            vec![(source.path(), source.file.clone())]
+        } else {
+            files
+                .iter()
+                .map(|(blob, relative)| (blob.name.clone(), relative.clone()))
+                .collect()
+        };
+        let blocks = Blocks {
+            size: block_size,
+            parallel: run.state.config().copy_parallel_blocks,
+            count_lines: source.format == "DelimitedText",
+        };
+        for (name, relative) in &names {
+            let response = match source.client.get(&source.container, name).await {
+                Ok(response) => response,
+                Err(error) if direct && error.status == 404 => {
+                    return Err(missing_source(&source, name, !container_missing(&error)));
+                }
+                Err(error) => return Err(source_failure(&source.container, name, error)),
+            };
             let copied = copy_one(
-                &source.client,
+                response,
                 &source.container,
-                &blob.name,
+                name,
                 &sink.client,
                 &sink.container,
                 &target_of(relative),
-                block_size,
+                blocks,
             )
             .await?;
             totals.read += copied.bytes;
@@ -411,7 +556,7 @@ pub(crate) async fn execute(
     let mut output = json!({
         "dataRead": totals.read,
         "dataWritten": totals.written,
-        "filesRead": files.len(),
+        "filesRead": if direct { 1 } else { files.len() },
         "filesWritten": totals.files_written,
     });
     if rows_path || source.format == "DelimitedText" {
