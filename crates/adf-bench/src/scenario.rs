@@ -30,6 +30,8 @@ pub struct Settings {
     pub throttle_entities: Option<usize>,
     /// Where the emulator's store goes: `/dev/shm` (memory) unless this is set.
     pub durable_store: bool,
+    /// Only the memory measurements (the largest size's factory is applied first, unmeasured).
+    pub memory_only: bool,
 }
 
 /// Wall time and requests of one operation.
@@ -131,19 +133,22 @@ pub struct ThrottleResult {
     pub fraction: f64,
 }
 
-/// Peak memory of a plan.
+/// Peak memory of a plan, stage by stage.
 #[derive(Debug, Clone)]
 pub struct MemoryResult {
-    /// Entities planned.
-    pub n: usize,
-    /// VmHWM of the fresh process before it loaded anything (kB).
-    pub baseline_kb: u64,
-    /// VmHWM after loading the spec (kB).
-    pub after_load_kb: u64,
-    /// VmHWM after reading live state (kB).
-    pub after_refresh_kb: u64,
-    /// VmHWM after load, refresh and plan (kB).
+    /// What was planned: `5000` (the generated factory) or a real repository's folder name.
+    pub label: String,
+    /// Entities planned (resource group and factory included).
+    pub entities: usize,
+    /// The target: peak under this many MB.
+    pub target_mb: f64,
+    /// VmHWM of the fresh process after each stage (kB): `start`, `read` (the files' text in
+    /// memory), `load` (the desired state; the text dropped), `refresh` (live state), `plan`.
+    pub stages: Vec<(String, u64)>,
+    /// VmHWM at the end: the figure the target is about (kB).
     pub peak_kb: u64,
+    /// Wall time of `adf_plan::plan` alone (the diff, after the refresh), in the child.
+    pub plan: Duration,
 }
 
 /// All results.
@@ -155,10 +160,35 @@ pub struct Results {
     pub sizes: Vec<SizeResult>,
     /// Throttling.
     pub throttle: Option<ThrottleResult>,
-    /// Memory.
-    pub memory: Option<MemoryResult>,
+    /// Memory: the largest generated size, then the real repository (when present).
+    pub memory: Vec<MemoryResult>,
+    /// Memory measurements skipped, and why.
+    pub memory_skipped: Vec<String>,
     /// CPU, cores, load average before and after.
     pub machine: Value,
+}
+
+/// A data directory for an emulator: in memory (`/dev/shm`) unless `durable`. The emulator
+/// syncs every write (SQLite `synchronous=FULL`); on this shared disk that costs several ms per
+/// write, serialised, which measures the disk rather than adfctl.
+pub fn store_dir(durable: bool) -> Result<tempfile::TempDir, String> {
+    let shm = Path::new("/dev/shm");
+    if !durable && shm.is_dir() {
+        tempfile::tempdir_in(shm)
+    } else {
+        tempfile::tempdir()
+    }
+    .map_err(|e| format!("temp dir: {e}"))
+}
+
+/// A runtime of its own for an emulator in this process, so that its work and the client's
+/// are scheduled apart.
+pub fn emulator_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("emulator")
+        .build()
+        .map_err(|e| format!("emulator runtime: {e}"))
 }
 
 /// An emulator on its own runtime, so that its work and the client's are scheduled apart.
@@ -174,18 +204,8 @@ impl Emulator {
         // The emulator syncs every write to disk (SQLite synchronous=FULL); on this shared disk
         // that costs several ms per write, serialised, which measures the disk rather than
         // adfctl. A store in memory keeps the emulator's cost close to ARM's: the latency.
-        let shm = Path::new("/dev/shm");
-        let data = if !settings.durable_store && shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .map_err(|e| format!("temp dir: {e}"))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("emulator")
-            .build()
-            .map_err(|e| format!("emulator runtime: {e}"))?;
+        let data = store_dir(settings.durable_store)?;
+        let runtime = emulator_runtime()?;
         let mut config = adf_emulator::EmulatorConfig::new(data.path());
         config.latency = settings.latency;
         config.page_size = settings.page_size;
@@ -219,22 +239,7 @@ impl Drop for Emulator {
 
 /// Loads generated spec text through the real spec loader.
 pub fn load(text: &str) -> Result<DesiredState, String> {
-    let mut options = adf_spec::LoadOptions::default();
-    options
-        .env
-        .insert(SECRET_ENV.into(), "c2VjcmV0LWJlbmNoLWtleQ==".into());
-    adf_spec::load(&[adf_spec::SpecSource::new("bench.yaml", text)], &options)
-        .map(|loaded| loaded.desired)
-        .map_err(|diagnostics| {
-            let first = diagnostics
-                .first()
-                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
-                .unwrap_or_default();
-            format!(
-                "the generated spec does not load ({} diagnostics; first {first})",
-                diagnostics.len()
-            )
-        })
+    load_sources(vec![adf_spec::SpecSource::new("bench.yaml", text)])
 }
 
 fn client_runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -249,40 +254,85 @@ pub fn run_all(settings: &Settings) -> Result<Results, String> {
     let machine_before = machine();
     let runtime = client_runtime()?;
     let mut sizes = Vec::new();
-    let mut memory = None;
+    let mut memory = Vec::new();
+    let mut memory_skipped = Vec::new();
     let largest = settings.sizes.iter().copied().max().unwrap_or(0);
     // Per-PUT time of the largest measured sequential run, for extrapolation.
     let mut sequential_per_put: Option<Duration> = None;
     for &n in &settings.sizes {
-        eprintln!("N = {n}: generating, planning, applying...");
+        if settings.memory_only && n != largest {
+            continue;
+        }
         let emulator = Emulator::start(settings, false)?;
-        let result = runtime.block_on(measure_size(
-            &emulator,
-            settings,
-            n,
-            &mut sequential_per_put,
-        ))?;
+        if settings.memory_only {
+            eprintln!("N = {n}: applying the factory (not measured)...");
+            let name = factory::factory_name(n, "main");
+            let desired = load(&factory::spec_yaml(n, &name, 1))?;
+            runtime.block_on(populate(&emulator, &desired, settings))?;
+        } else {
+            eprintln!("N = {n}: generating, planning, applying...");
+            let result = runtime.block_on(measure_size(
+                &emulator,
+                settings,
+                n,
+                &mut sequential_per_put,
+            ))?;
+            sizes.push(result);
+        }
         if n == largest {
             eprintln!("N = {n}: peak memory of a plan, in a fresh process...");
-            memory = Some(measure_memory(&emulator, n)?);
+            memory.push(measure_memory(&emulator, n)?);
         }
-        sizes.push(result);
+    }
+    match realworld_folder() {
+        Some(folder) => {
+            eprintln!(
+                "{REALWORLD}: applying it, then the peak memory of a plan, in a fresh process..."
+            );
+            memory.push(measure_realworld_memory(&runtime, settings, &folder)?);
+        }
+        None => {
+            let skipped =
+                format!("memory of {REALWORLD} skipped: ../shared/realworld/{REALWORLD} is absent");
+            eprintln!("SKIPPED {skipped}");
+            memory_skipped.push(skipped);
+        }
     }
     let throttle = match settings.throttle_entities {
-        Some(entities) => {
+        Some(entities) if !settings.memory_only => {
             eprintln!("throttling: applying {entities} entities with --throttle...");
             let emulator = Emulator::start(settings, true)?;
             Some(runtime.block_on(measure_throttle(&emulator, settings, entities))?)
         }
-        None => None,
+        _ => None,
     };
     Ok(Results {
         settings: settings.clone(),
         sizes,
         throttle,
         memory,
+        memory_skipped,
         machine: json!({"before": machine_before, "after": machine()}),
     })
+}
+
+/// Plans `desired` against the emulator and applies it (unmeasured), so that the memory child
+/// plans a populated factory.
+async fn populate(
+    emulator: &Emulator,
+    desired: &DesiredState,
+    settings: &Settings,
+) -> Result<(), String> {
+    let client = emulator.client()?;
+    let (live, plan, _) = plan_timed(&client, desired).await?;
+    let applied = apply_timed(&client, &plan, desired, &live, settings).await;
+    if applied.failed_steps > 0 {
+        return Err(format!(
+            "applying the factory to measure: {} steps failed",
+            applied.failed_steps
+        ));
+    }
+    Ok(())
 }
 
 async fn plan_timed(
@@ -525,10 +575,70 @@ fn measure_memory(emulator: &Emulator, n: usize) -> Result<MemoryResult, String>
         .tempfile()
         .map_err(|e| e.to_string())?;
     std::fs::write(spec.path(), factory::spec_yaml(n, &name, 1)).map_err(|e| e.to_string())?;
+    memory_of_child(
+        n.to_string(),
+        crate::report::MEMORY_TARGET_MB,
+        &[spec.path()],
+        emulator,
+    )
+}
+
+/// The real repository the memory target of a real factory is measured on.
+const REALWORLD: &str = "cosmotech-Datafact";
+
+fn workspace_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/realworld/cosmotech-Datafact` beside the checkout, if it is there.
+fn realworld_folder() -> Option<std::path::PathBuf> {
+    let folder = workspace_root().join("../shared/realworld").join(REALWORLD);
+    folder.is_dir().then_some(folder)
+}
+
+/// The real repository (an ADF Studio folder, with its target overlay from
+/// `tests/fixtures/realworld/`): applied to a fresh emulator, then planned in a fresh process.
+fn measure_realworld_memory(
+    runtime: &tokio::runtime::Runtime,
+    settings: &Settings,
+    folder: &Path,
+) -> Result<MemoryResult, String> {
+    let overlay = workspace_root().join(format!("tests/fixtures/realworld/{REALWORLD}.yaml"));
+    let files = [folder, overlay.as_path()];
+    let desired = load_sources(read_sources(&files)?)?;
+    let emulator = Emulator::start(settings, false)?;
+    runtime.block_on(populate(&emulator, &desired, settings))?;
+    drop(desired);
+    memory_of_child(
+        REALWORLD.to_owned(),
+        crate::report::REALWORLD_MEMORY_TARGET_MB,
+        &files,
+        &emulator,
+    )
+}
+
+/// Runs the memory child on `files` against `emulator` and reads what it printed.
+fn memory_of_child(
+    label: String,
+    target_mb: f64,
+    files: &[&Path],
+    emulator: &Emulator,
+) -> Result<MemoryResult, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let output = std::process::Command::new(exe)
-        .arg("--memory-child")
-        .arg(spec.path())
+    // `ADF_BENCH_CHILD_WRAP=heaptrack` (or a script around `perf record`) runs the child under
+    // a profiler: where its bytes and time go (docs/performance.md).
+    let mut command = match std::env::var("ADF_BENCH_CHILD_WRAP") {
+        Ok(wrap) => {
+            let mut c = std::process::Command::new(wrap);
+            c.arg(&exe);
+            c
+        }
+        Err(_) => std::process::Command::new(exe),
+    };
+    for file in files {
+        command.arg("--memory-child").arg(file);
+    }
+    let output = command
         .args(["--endpoint", emulator.url.as_str()])
         .output()
         .map_err(|e| format!("cannot run the memory child: {e}"))?;
@@ -539,40 +649,126 @@ fn measure_memory(emulator: &Emulator, n: usize) -> Result<MemoryResult, String>
             String::from_utf8_lossy(&output.stderr)
         ));
     }
-    let value: Value = serde_json::from_str(stdout.trim())
+    // The JSON line (a profiler around the child may print lines of its own).
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with('{'))
+        .unwrap_or(stdout.trim());
+    let value: Value = serde_json::from_str(line)
         .map_err(|e| format!("the memory child printed {stdout:?}: {e}"))?;
-    let field = |key: &str| value.get(key).and_then(Value::as_u64).unwrap_or(0);
+    let stages = value["stages"]
+        .as_array()
+        .map(|stages| {
+            stages
+                .iter()
+                .filter_map(|stage| {
+                    Some((
+                        stage["stage"].as_str()?.to_owned(),
+                        stage["hwm_kb"].as_u64()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(MemoryResult {
-        n,
-        baseline_kb: field("baseline_kb"),
-        after_load_kb: field("after_load_kb"),
-        after_refresh_kb: field("after_refresh_kb"),
-        peak_kb: field("peak_kb"),
+        label,
+        entities: value["resources"].as_u64().unwrap_or(0) as usize,
+        target_mb,
+        stages,
+        peak_kb: value["peak_kb"].as_u64().unwrap_or(0),
+        plan: Duration::from_secs_f64(value["plan_ms"].as_f64().unwrap_or(0.0) / 1000.0),
     })
 }
 
-/// The `--memory-child` process: load, refresh and plan, then report VmHWM.
-pub fn memory_child(spec: &Path, endpoint: &str) -> Result<String, String> {
-    let baseline_kb = vm_hwm_kb()?;
+/// Reads spec files: a `.yaml` file as a spec, a directory as an ADF Studio repository (the
+/// JSON files of the folders adfctl reads, in `StudioFolder::folders` order, sorted by name,
+/// as `adfctl -f DIR` reads one).
+fn read_sources(files: &[&Path]) -> Result<Vec<adf_spec::SpecSource>, String> {
+    let mut sources = Vec::new();
+    for file in files {
+        if !file.is_dir() {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            sources.push(adf_spec::SpecSource::new(file.display().to_string(), text));
+            continue;
+        }
+        for folder_name in adf_spec::StudioFolder::folders() {
+            let Some(folder) = adf_spec::StudioFolder::from_folder(folder_name) else {
+                continue;
+            };
+            let Ok(entries) = std::fs::read_dir(file.join(folder_name)) else {
+                continue;
+            };
+            let mut paths: Vec<_> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                sources.push(
+                    adf_spec::SpecSource::new(path.display().to_string(), text).studio(folder),
+                );
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// Loads sources through the real spec loader, with the generated factory's secret set.
+fn load_sources(sources: Vec<adf_spec::SpecSource>) -> Result<DesiredState, String> {
+    let mut options = adf_spec::LoadOptions::default();
+    options
+        .env
+        .insert(SECRET_ENV.into(), "c2VjcmV0LWJlbmNoLWtleQ==".into());
+    adf_spec::load(&sources, &options)
+        .map(|loaded| loaded.desired)
+        .map_err(|diagnostics| {
+            let first = diagnostics
+                .first()
+                .map(|d| format!("{}:{}:{}: {}", d.file, d.line, d.column, d.message))
+                .unwrap_or_default();
+            format!(
+                "the spec does not load ({} diagnostics; first {first})",
+                diagnostics.len()
+            )
+        })
+}
+
+/// The `--memory-child` process: read, load, refresh and plan `files`, then report VmHWM after
+/// each stage (and VmRSS, what is still held), and the diff's wall time.
+pub fn memory_child(files: &[std::path::PathBuf], endpoint: &str) -> Result<String, String> {
+    let mut stages = Vec::new();
+    let mut stage = |name: &str| -> Result<(), String> {
+        let (hwm_kb, rss_kb) = (status_kb("VmHWM")?, status_kb("VmRSS")?);
+        stages.push(json!({"stage": name, "hwm_kb": hwm_kb, "rss_kb": rss_kb}));
+        Ok(())
+    };
+    stage("start")?;
     let runtime = client_runtime()?;
-    let text = std::fs::read_to_string(spec).map_err(|e| e.to_string())?;
-    let desired = load(&text)?;
-    drop(text);
-    let after_load_kb = vm_hwm_kb()?;
+    let files: Vec<&Path> = files.iter().map(|f| f.as_path()).collect();
+    let sources = read_sources(&files)?;
+    stage("read")?;
+    let desired = load_sources(sources)?;
+    stage("load")?;
     let url = url::Url::parse(endpoint).map_err(|e| e.to_string())?;
     let client = ArmClient::new(ArmClientOptions::new(url)).map_err(|e| e.to_string())?;
     let live = runtime
         .block_on(adf_engine::refresh(&client, &desired.target, false))
         .map_err(|e| e.to_string())?;
-    let after_refresh_kb = vm_hwm_kb()?;
+    stage("refresh")?;
+    let started = Instant::now();
     let plan = adf_plan::plan(&desired, &live, &PlanOptions::apply());
+    let plan_ms = started.elapsed().as_secs_f64() * 1000.0;
+    stage("plan")?;
     let requests = client.stats().total();
-    let peak_kb = vm_hwm_kb()?;
+    let peak_kb = status_kb("VmHWM")?;
     Ok(json!({
-        "baseline_kb": baseline_kb,
-        "after_load_kb": after_load_kb,
-        "after_refresh_kb": after_refresh_kb,
+        "stages": stages,
         "peak_kb": peak_kb,
+        "plan_ms": plan_ms,
         "resources": desired.resources.len(),
         "changes": plan.changes.iter().filter(|c| c.action != Action::NoOp).count(),
         "requests": requests,
@@ -580,14 +776,15 @@ pub fn memory_child(spec: &Path, endpoint: &str) -> Result<String, String> {
     .to_string())
 }
 
-fn vm_hwm_kb() -> Result<u64, String> {
+/// A `kB` field of `/proc/self/status` (`VmHWM`, `VmRSS`).
+fn status_kb(field: &str) -> Result<u64, String> {
     let status = std::fs::read_to_string("/proc/self/status")
         .map_err(|e| format!("cannot read /proc/self/status: {e}"))?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| "no VmHWM in /proc/self/status".to_owned())
+        .ok_or_else(|| format!("no {field} in /proc/self/status"))
 }
 
 fn machine() -> Value {
