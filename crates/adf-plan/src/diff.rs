@@ -137,10 +137,10 @@ fn plan_apply(
     let desired_addresses: HashSet<&ResourceAddress> =
         desired.resources.iter().map(|r| &r.address).collect();
     let mut replaced_parent: Option<ResourceAddress> = None;
+    let compared = compare_all(&resources, &live_by_address);
     let mut changes = Vec::new();
-    for resource in resources {
+    for (resource, mut change) in resources.into_iter().zip(compared) {
         let live_resource = live_by_address.get(&resource.address).copied();
-        let mut change = compare(resource, live_resource);
         let kind = resource.address.kind;
         if let Some(parent) = &replaced_parent {
             if live_resource.is_some() {
@@ -192,6 +192,38 @@ fn plan_apply(
         }
     }
     changes
+}
+
+/// [`compare`] of every resource with its live counterpart, in order. Each comparison stands
+/// alone (normalising, redacting, fingerprinting secrets), so large specs are split across the
+/// machine's cores; the result is the same as one after the other.
+fn compare_all(
+    resources: &[&DesiredResource],
+    live: &HashMap<&ResourceAddress, &LiveResource>,
+) -> Vec<ResourceChange> {
+    const PER_THREAD: usize = 500;
+    let one = |resource: &&DesiredResource| compare(resource, live.get(&resource.address).copied());
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(resources.len() / PER_THREAD);
+    if threads <= 1 {
+        return resources.iter().map(one).collect();
+    }
+    let chunk = resources.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = resources
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Destroy: everything live in the factory, then the factory, then the group (when the spec
@@ -606,4 +638,49 @@ pub(crate) fn state_name(state: Option<TriggerRuntimeState>) -> &'static str {
 /// The references a live or desired body makes, for ordering.
 pub(crate) fn references(body: &Value) -> Vec<ResourceAddress> {
     adf_core::desired::references(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn comparisons_split_across_threads_are_those_made_one_after_the_other() {
+        // Enough resources for several threads; every third differs from its live body, every
+        // fifth is missing live.
+        let resources: Vec<DesiredResource> = (0..1_700)
+            .map(|i| DesiredResource {
+                address: ResourceAddress::new(Kind::Pipeline, format!("p{i}")),
+                path: format!("/pipelines/p{i}"),
+                body: json!({"properties": {"description": format!("d{i}"), "activities": []}}),
+                secrets: Vec::new(),
+                runtime_state: None,
+            })
+            .collect();
+        let live: Vec<LiveResource> = resources
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 5 != 0)
+            .map(|(i, r)| {
+                let mut body = r.body.clone();
+                if i % 3 == 0 {
+                    body["properties"]["description"] = json!("changed");
+                }
+                LiveResource::new(r.address.clone(), body)
+            })
+            .collect();
+        let by_address: HashMap<&ResourceAddress, &LiveResource> =
+            live.iter().map(|r| (&r.address, r)).collect();
+        let refs: Vec<&DesiredResource> = resources.iter().collect();
+        let one_by_one: Vec<ResourceChange> = refs
+            .iter()
+            .map(|r| compare(r, by_address.get(&r.address).copied()))
+            .collect();
+        let split = compare_all(&refs, &by_address);
+        assert!(split == one_by_one);
+        let creates = split.iter().filter(|c| c.action == Action::Create).count();
+        let updates = split.iter().filter(|c| c.action == Action::Update).count();
+        assert_eq!((creates, updates), (340, 453));
+    }
 }

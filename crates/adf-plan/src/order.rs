@@ -33,9 +33,11 @@ pub(crate) fn order(
 
     let desired_by_address: HashMap<&ResourceAddress, &adf_core::DesiredResource> =
         desired.resources.iter().map(|r| (&r.address, r)).collect();
-    // Who references whom in live state, computed once: referenced → referrers.
+    // Who references whom in live state, computed once (and only when something is deleted:
+    // a converged factory's plan reads no live body here): referenced → referrers.
     let mut live_referrers: HashMap<ResourceAddress, Vec<&ResourceAddress>> = HashMap::new();
-    for resource in &live.resources {
+    let any_delete = changes.iter().any(|c| c.action == Action::Delete);
+    for resource in live.resources.iter().filter(|_| any_delete) {
         for reference in references(&resource.body) {
             live_referrers
                 .entry(reference)
