@@ -75,6 +75,28 @@ pub(crate) struct Answer {
     pub effects: Vec<SideEffect>,
 }
 
+/// Routes one request on `store` (the writer's batch or a reader's snapshot).
+fn answer(
+    config: &EmulatorConfig,
+    store: &Store,
+    request: &ArmRequest,
+    route: &Route,
+    now: OffsetDateTime,
+) -> Result<Answer, ArmError> {
+    let mut context = Context {
+        config,
+        store,
+        request,
+        now,
+        effects: Vec::new(),
+    };
+    let reply = context.route(route)?;
+    Ok(Answer {
+        reply,
+        effects: context.effects,
+    })
+}
+
 /// Runs one request on the store's writer; its writes are committed (and synced) together
 /// before it returns.
 pub(crate) fn dispatch(
@@ -87,18 +109,7 @@ pub(crate) fn dispatch(
     let now = config.clock.now();
     store.batch(|store| {
         complete_due_deletions(store, now)?;
-        let mut context = Context {
-            config,
-            store,
-            request,
-            now,
-            effects: Vec::new(),
-        };
-        let reply = context.route(route)?;
-        Ok(Answer {
-            reply,
-            effects: context.effects,
-        })
+        answer(config, store, request, route, now)
     })?
 }
 
@@ -134,18 +145,7 @@ pub(crate) fn read(
         if deletion_due(store, now)? {
             return Ok(None);
         }
-        let mut context = Context {
-            config,
-            store,
-            request,
-            now,
-            effects: Vec::new(),
-        };
-        let reply = context.route(route)?;
-        Ok(Some(Answer {
-            reply,
-            effects: context.effects,
-        }))
+        answer(config, store, request, route, now).map(Some)
     })
 }
 
