@@ -922,7 +922,12 @@ mod tests {
         assert_eq!(next, None);
         let shown: Vec<(&str, Value)> = rows
             .iter()
-            .map(|row| (row.name.as_str(), serde_json::from_str(&row.properties).unwrap()))
+            .map(|row| {
+                (
+                    row.name.as_str(),
+                    serde_json::from_str(&row.properties).unwrap(),
+                )
+            })
             .collect();
         let masked = crate::shown::properties(&secret);
         assert_eq!(masked["password"]["value"], "**********");
