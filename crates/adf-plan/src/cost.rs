@@ -112,13 +112,21 @@ struct Facts {
 
 impl Facts {
     fn pipeline(&mut self, name: &str, body: &Value) {
+        self.pipeline_calling(name, pipeline_names(body));
+    }
+
+    fn pipeline_calling(&mut self, name: &str, calls: Vec<String>) {
         self.pipelines
-            .insert(name.to_lowercase(), (name.to_owned(), pipeline_names(body)));
+            .insert(name.to_lowercase(), (name.to_owned(), calls));
     }
 
     fn trigger(&mut self, body: &Value, started: bool) {
+        self.trigger_calling(pipeline_names(body), started);
+    }
+
+    fn trigger_calling(&mut self, calls: Vec<String>, started: bool) {
         if started {
-            self.triggered.extend(pipeline_names(body));
+            self.triggered.extend(calls);
         }
     }
 
@@ -148,6 +156,12 @@ impl Facts {
 
 /// The names (lower case) of every `PipelineReference` in a body: the pipelines a trigger
 /// starts, or those a pipeline's `ExecutePipeline` activities run.
+/// The pipelines a pipeline's or trigger's body references (lower case): what the estimate
+/// reads of it ([`crate::ResourceChange::calls`] keeps it for a no-op without bodies).
+pub(crate) fn calls(body: &Value) -> Vec<String> {
+    pipeline_names(body)
+}
+
 fn pipeline_names(body: &Value) -> Vec<String> {
     adf_core::desired::references(body)
         .into_iter()
@@ -213,7 +227,13 @@ pub fn of_plan(plan: &Plan) -> PlanEstimate {
         } else {
             change.after.as_ref()
         };
+        // A no-op without its bodies: the same on both sides, its references in `calls`.
+        let slim = change.action == Action::NoOp && change.before.is_none();
         match change.kind() {
+            Kind::Pipeline if slim => {
+                now.pipeline_calling(name, change.calls.clone());
+                after.pipeline_calling(name, change.calls.clone());
+            }
             Kind::Pipeline => {
                 if let Some(before) = &change.before {
                     now.pipeline(name, before);
@@ -221,6 +241,10 @@ pub fn of_plan(plan: &Plan) -> PlanEstimate {
                 if let Some(body) = after_body {
                     after.pipeline(name, body);
                 }
+            }
+            Kind::Trigger if slim => {
+                now.trigger_calling(change.calls.clone(), started(live_state));
+                after.trigger_calling(change.calls.clone(), started(desired_state));
             }
             Kind::Trigger => {
                 if let Some(before) = &change.before {

@@ -46,7 +46,11 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
         change.overrides = options
             .overrides
             .iter()
-            .filter(|o| o.address == change.address && change.after.is_some())
+            .filter(|o| {
+                o.address == change.address
+                    && options.mode == PlanMode::Apply
+                    && change.action != Action::Delete
+            })
             .cloned()
             .collect();
     }
@@ -137,7 +141,24 @@ fn plan_apply(
     let desired_addresses: HashSet<&ResourceAddress> =
         desired.resources.iter().map(|r| &r.address).collect();
     let mut replaced_parent: Option<ResourceAddress> = None;
-    let compared = compare_all(&resources, &live_by_address);
+    // The group and the factory first: when one is replaced, its children are recreated and
+    // keep their bodies; otherwise a child's no-op keeps none (see `slim`).
+    let merged = resources
+        .iter()
+        .take_while(|r| merge::is_merged(r.address.kind))
+        .count();
+    let mut compared = compare_all(&resources[..merged], &live_by_address, false);
+    let parent_replaced = compared.iter().zip(&resources).any(|(change, resource)| {
+        // An unmanaged group that cannot change in place is left as it is, not replaced.
+        let unmanaged_group =
+            resource.address.kind == Kind::ResourceGroup && !desired.resource_group_managed;
+        change.action == Action::Replace && !unmanaged_group
+    });
+    compared.extend(compare_all(
+        &resources[merged..],
+        &live_by_address,
+        !parent_replaced,
+    ));
     let mut changes = Vec::new();
     for (resource, mut change) in resources.into_iter().zip(compared) {
         let live_resource = live_by_address.get(&resource.address).copied();
@@ -200,9 +221,13 @@ fn plan_apply(
 fn compare_all(
     resources: &[&DesiredResource],
     live: &HashMap<&ResourceAddress, &LiveResource>,
+    slim_noops: bool,
 ) -> Vec<ResourceChange> {
     const PER_THREAD: usize = 500;
-    let one = |resource: &&DesiredResource| compare(resource, live.get(&resource.address).copied());
+    let one = |resource: &&DesiredResource| {
+        let change = compare(resource, live.get(&resource.address).copied());
+        if slim_noops { slim(change) } else { change }
+    };
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(resources.len() / PER_THREAD);
@@ -224,6 +249,27 @@ fn compare_all(
             })
             .collect()
     })
+}
+
+/// A factory child's no-op without its bodies: nothing shows them (every rendering leaves a
+/// no-op's bodies out), and in a converged factory of thousands of entities they were most of
+/// a plan's memory. What the cost estimate needs of a pipeline or a trigger is kept in
+/// `calls`; the live etag stays, for a saved plan's staleness check.
+fn slim(mut change: ResourceChange) -> ResourceChange {
+    if change.action != Action::NoOp
+        || !change.address.kind.is_factory_child()
+        || change.live_etag.is_none()
+    {
+        return change;
+    }
+    if matches!(change.address.kind, Kind::Pipeline | Kind::Trigger)
+        && let Some(body) = change.after.as_deref().or(change.before.as_deref())
+    {
+        change.calls = crate::cost::calls(body);
+    }
+    change.before = None;
+    change.after = None;
+    change
 }
 
 /// Destroy: everything live in the factory, then the factory, then the group (when the spec
@@ -677,10 +723,88 @@ mod tests {
             .iter()
             .map(|r| compare(r, by_address.get(&r.address).copied()))
             .collect();
-        let split = compare_all(&refs, &by_address);
+        let split = compare_all(&refs, &by_address, false);
         assert!(split == one_by_one);
         let creates = split.iter().filter(|c| c.action == Action::Create).count();
         let updates = split.iter().filter(|c| c.action == Action::Update).count();
         assert_eq!((creates, updates), (340, 453));
+    }
+
+    fn desired_child(kind: Kind, name: &str, properties: Value) -> DesiredResource {
+        DesiredResource {
+            address: ResourceAddress::new(kind, name),
+            path: format!("/{name}"),
+            body: json!({ "properties": properties }),
+            secrets: Vec::new(),
+            runtime_state: None,
+        }
+    }
+
+    #[test]
+    fn a_converged_childs_no_op_keeps_no_bodies_and_the_estimate_what_it_needs() {
+        let call = |p: &str| {
+            json!({"name": "call", "type": "ExecutePipeline",
+                "typeProperties": {"pipeline": {"referenceName": p, "type": "PipelineReference"}}})
+        };
+        let resources = vec![
+            desired_child(
+                Kind::Pipeline,
+                "parent",
+                json!({"activities": [call("child")]}),
+            ),
+            desired_child(Kind::Pipeline, "child", json!({"activities": []})),
+            desired_child(Kind::Pipeline, "idle", json!({"activities": []})),
+            desired_child(
+                Kind::Trigger,
+                "nightly",
+                json!({"type": "ScheduleTrigger", "runtimeState": "Started",
+                    "pipelines": [{"pipelineReference": {"referenceName": "parent", "type": "PipelineReference"}}]}),
+            ),
+        ];
+        let live = LiveState {
+            resources: resources
+                .iter()
+                .map(|r| {
+                    let mut body = r.body.clone();
+                    body["etag"] = json!("e1");
+                    LiveResource::new(r.address.clone(), body)
+                })
+                .collect(),
+            ..LiveState::empty()
+        };
+        let desired = DesiredState {
+            target: adf_core::FactoryTarget {
+                subscription: "s".into(),
+                resource_group: "rg".into(),
+                factory: "f".into(),
+            },
+            resource_group_managed: true,
+            factory_managed: true,
+            external: Vec::new(),
+            resources: resources.clone(),
+        };
+        let plan = plan(&desired, &live, &PlanOptions::apply());
+        assert!(!plan.has_changes());
+        for change in &plan.changes {
+            assert!(
+                change.before.is_none() && change.after.is_none(),
+                "{change:?}"
+            );
+        }
+        let parent = plan
+            .get(&ResourceAddress::new(Kind::Pipeline, "parent"))
+            .unwrap();
+        assert_eq!(parent.calls, ["child"]);
+        // The same estimate as from the bodies: the trigger starts parent, which runs child.
+        let estimate = crate::cost::of_plan(&plan);
+        assert_eq!(estimate.now, estimate.after);
+        assert_eq!(estimate.now.pipelines, 3);
+        assert_eq!(estimate.now.inactive, ["idle"]);
+        assert_eq!(estimate.now, crate::cost::of_desired(&desired));
+        // A saved plan carries what the estimate needs.
+        let saved =
+            crate::saved::SavedPlan::new(&plan, &desired, &PlanOptions::apply(), &[7u8; 16]);
+        let back = crate::saved::SavedPlan::from_file_str(&saved.to_file_string()).unwrap();
+        assert_eq!(crate::cost::of_plan(&back.plan), estimate);
     }
 }

@@ -367,6 +367,9 @@ pub struct ResourceChange {
     pub runtime_state_kept: bool,
     /// What the spec's override rules did to this entity (display only).
     pub overrides: Vec<AppliedOverride>,
+    /// A pipeline's or trigger's no-op whose bodies the plan does not keep: the pipelines its
+    /// body references (lower case), all the cost estimate needs of it.
+    pub calls: Vec<String>,
 }
 
 impl ResourceChange {
@@ -388,6 +391,7 @@ impl ResourceChange {
             needs_start: false,
             runtime_state_kept: false,
             overrides: Vec::new(),
+            calls: Vec::new(),
         }
     }
 

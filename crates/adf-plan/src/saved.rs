@@ -753,6 +753,9 @@ struct SavedChange {
     runtime_state_kept: bool,
     before: Option<Value>,
     after: Option<Value>,
+    /// [`ResourceChange::calls`] (written only when there are some).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    calls: Vec<String>,
 }
 
 impl From<&ResourceChange> for SavedChange {
@@ -774,6 +777,7 @@ impl From<&ResourceChange> for SavedChange {
             runtime_state_kept: change.runtime_state_kept,
             before: change.before.as_deref().cloned(),
             after: change.after.as_deref().cloned(),
+            calls: change.calls.clone(),
         }
     }
 }
@@ -808,6 +812,7 @@ impl SavedChange {
             runtime_state_kept: self.runtime_state_kept,
             // Display only: a saved plan's text was shown when it was made.
             overrides: Vec::new(),
+            calls: self.calls,
         })
     }
 }
