@@ -117,6 +117,10 @@ struct BucketState {
     remaining: Option<(u64, Instant)>,
     /// Requests sent and not answered yet: the count above does not know of them.
     in_flight: u64,
+    /// Requests answered since that count, but sent before the request it answered: ARM may
+    /// have counted them after it (requests arrive in another order than they were sent), so
+    /// they count against it until a newer count comes.
+    late: u64,
     /// When the latest request of this bucket was sent.
     last_start: Option<Instant>,
 }
@@ -168,6 +172,9 @@ impl Permit<'_> {
             self.pacer.with_state(&self.key, self.bucket, |state| {
                 if state.remaining.is_none_or(|(_, sent)| sent <= self.sent) {
                     state.remaining = Some((remaining, self.sent));
+                    state.late = 0;
+                } else {
+                    state.late += 1;
                 }
             });
         }
@@ -223,7 +230,7 @@ impl Pacer {
                     None if state.in_flight < options.unknown_in_flight.max(1) => Decision::Go,
                     None => Decision::Wait(None),
                     Some((remaining, _)) => {
-                        let available = remaining.saturating_sub(state.in_flight);
+                        let available = remaining.saturating_sub(state.in_flight + state.late);
                         let gap = spacing(available, options);
                         if available == 0 && state.in_flight > 0 {
                             Decision::Wait(None)
@@ -422,6 +429,8 @@ mod tests {
         early.observe(&headers(WRITES, "90"));
         pacer.with_state("s", Bucket::Writes, |state| {
             assert_eq!(state.remaining.map(|(n, _)| n), Some(3));
+            // ARM may have counted the earlier request after the later one: it counts too.
+            assert_eq!(state.late, 1);
         });
         drop((early, late));
     }
