@@ -313,3 +313,58 @@ fn targets_in_one_subscription_share_its_arm_budget_and_none_is_throttled() {
         "{stats}"
     );
 }
+
+#[test]
+fn the_example_targets_file_plans_applies_and_converges() {
+    // specs/fleet/targets.yaml: the overlay example's two environments in one run.
+    let emulator = EmulatorProcess::start(&[]);
+    let targets = "specs/fleet/targets.yaml";
+    let output = emulator.adfctl(
+        &["apply", "--targets", targets, "--auto-approve"],
+        crate::support::SPEC_ENV,
+    );
+    let (stdout, stderr) = text(&output);
+    // prod's group is `managed: false` and does not exist yet: prod fails, dev converges.
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Apply: 2 targets: 1 converged, 1 failed")
+            && stderr.contains("prod: error: resource group `adfctl-prod-rg` does not exist"),
+        "{stderr}"
+    );
+    // Its owners create it; the next run converges prod and leaves dev alone.
+    let (status, body) = crate::support::http_request(
+        "PUT",
+        &format!(
+            "{}/subscriptions/{SUBSCRIPTION}/resourcegroups/adfctl-prod-rg?api-version=2021-04-01",
+            emulator.endpoint
+        ),
+        Some(&serde_json::json!({"location": "eastus"})),
+    );
+    assert!(status < 300, "{status} {body}");
+    let output = emulator.adfctl(
+        &["apply", "--targets", targets, "--auto-approve"],
+        crate::support::SPEC_ENV,
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("Apply: 2 targets: 1 no changes, 1 converged"),
+        "{stderr}"
+    );
+    let output = emulator.adfctl(
+        &["plan", "--targets", targets, "--detailed-exitcode"],
+        crate::support::SPEC_ENV,
+    );
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Plan: 2 targets: 2 no changes"), "{stdout}");
+    // A bad targets file: where, and what to do.
+    let output = emulator.adfctl(&["plan", "--targets", "specs/fleet/missing.yaml"], &[]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot read the targets file specs/fleet/missing.yaml")
+            && stderr.contains("hint:"),
+        "{stderr}"
+    );
+}

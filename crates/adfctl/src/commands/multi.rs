@@ -260,6 +260,7 @@ pub fn execute(request: &Request<'_>, execution: Execution) -> Outcome {
     let loadings = load_all(request, request.mode == PlanMode::Destroy)?;
     session::connected(request.connect, async |connection| {
         let planned = plan_all(request, &connection.client, loadings).await;
+        let order: Vec<String> = planned.iter().map(|t| t.name.clone()).collect();
         let mut ended: Vec<(String, Ended)> = Vec::new();
         let mut to_apply: Vec<(String, Ready)> = Vec::new();
         for target in planned {
@@ -358,6 +359,8 @@ pub fn execute(request: &Request<'_>, execution: Execution) -> Outcome {
                 ended_target.unwrap_or_else(|| Ended::Failed("stopped unexpectedly".into())),
             ));
         }
+        // The summary lists the targets in their order, whichever ended first.
+        ended.sort_by_key(|(name, _)| order.iter().position(|n| n == name));
         let interrupted = stop.load(std::sync::atomic::Ordering::SeqCst);
         let what = match request.mode {
             PlanMode::Apply => "Apply",
